@@ -1,0 +1,77 @@
+"""Merge the two independent markings of the corpus into the labeled file.
+
+Reads corpus/<rubric>/raw/writer-*.jsonl (answers with the first marker's marks) and
+raw/marker2-*.jsonl (the second marker's marks, made blind), plus raw/adjudication.jsonl
+when present (resolved marks for disagreements over 2 points). Writes
+corpus/<rubric>/answers.jsonl: the final score is the mean of the two markers (or the
+adjudicated score), per-concept points likewise. Answers by writer "d" form the held-out
+split: rules are never tuned on them.
+
+    python scripts/corpus_merge.py internal-customer
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HOLDOUT_WRITERS = {"d"}
+
+
+def _read(path: Path) -> dict[str, dict[str, object]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {str(r["id"]): r for r in rows}
+
+
+def main(rubric_id: str) -> int:
+    base = Path(__file__).resolve().parent.parent / "corpus" / rubric_id
+    raw = base / "raw"
+    first: dict[str, dict[str, object]] = {}
+    second: dict[str, dict[str, object]] = {}
+    for path in sorted(raw.glob("writer-*.jsonl")):
+        first.update(_read(path))
+    for path in sorted(raw.glob("marker2-*.jsonl")):
+        second.update(_read(path))
+    adjudicated = _read(raw / "adjudication.jsonl") if (raw / "adjudication.jsonl").exists() else {}
+    missing = sorted(set(first) ^ set(second))
+    if missing:
+        print(f"ids not marked twice: {missing}", file=sys.stderr)
+        return 1
+    out = []
+    for answer_id in sorted(first):
+        a, b = first[answer_id], second[answer_id]
+        ca: dict[str, float] = a["concepts"]  # type: ignore[assignment]
+        cb: dict[str, float] = b["concepts"]  # type: ignore[assignment]
+        concepts = {k: (ca[k] + cb[k]) / 2 for k in ca}
+        score = (float(a["score"]) + float(b["score"])) / 2  # type: ignore[arg-type]
+        note = ""
+        if answer_id in adjudicated:
+            adj = adjudicated[answer_id]
+            concepts = adj["concepts"]  # type: ignore[assignment]
+            score = float(adj["score"])  # type: ignore[arg-type]
+            note = str(adj.get("note", ""))
+        elif abs(float(a["score"]) - float(b["score"])) > 2:  # type: ignore[arg-type]
+            print(f"{answer_id}: markers differ by more than 2 points and no adjudication", file=sys.stderr)
+            return 1
+        out.append(
+            {
+                "id": answer_id,
+                "split": "holdout" if answer_id[0] in HOLDOUT_WRITERS else "dev",
+                "kind": a["kind"],
+                "answer": a["answer"],
+                "score": score,
+                "concepts": concepts,
+                "marker_a": {"score": a["score"], "concepts": ca},
+                "marker_b": {"score": b["score"], "concepts": cb},
+                "resolution": note,
+            }
+        )
+    target = base / "answers.jsonl"
+    target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), encoding="utf-8")
+    print(f"wrote {len(out)} answers to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "internal-customer"))

@@ -1,0 +1,57 @@
+"""Every error leaves the API as ``{"error": {"code", "message", "details"?}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import AnswerTooLongError, RubricError, UnknownRubricError, YuejuanError
+from .schemas import ErrorBody, ErrorDetail, ErrorResponse
+
+__all__ = ["ERROR_RESPONSES", "error_response", "install_error_handlers"]
+
+log = logging.getLogger("yuejuan.api")
+
+_STATUS = {UnknownRubricError: 404, AnswerTooLongError: 413, RubricError: 422}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse, "description": "Unknown rubric."},
+    413: {"model": ErrorResponse, "description": "Answer or request body too large."},
+    422: {"model": ErrorResponse, "description": "Malformed request body."},
+}
+
+
+def error_response(status: int, code: str, message: str, details: list[ErrorDetail] | None = None) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(YuejuanError)
+    async def _yuejuan(request: Request, exc: YuejuanError) -> JSONResponse:
+        return error_response(_STATUS.get(type(exc), 400), exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            ErrorDetail(
+                loc=[p for p in err.get("loc", ()) if isinstance(p, str | int)], message=str(err.get("msg", ""))
+            )
+            for err in exc.errors()
+        ]
+        return error_response(422, "invalid_request", "请求内容格式不正确。", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "服务内部错误,请稍后重试。")

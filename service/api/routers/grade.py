@@ -1,0 +1,59 @@
+"""Grading: one answer, or a batch of submissions in one request."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import APIRouter
+
+from ...errors import AnswerTooLongError, YuejuanError
+from ...scoring import GradeResult
+from ..deps import RegistryDep, SettingsDep
+from ..errors import ERROR_RESPONSES
+from ..schemas import BatchGradeRequest, BatchGradeResult, BatchItem, ErrorBody, GradeRequest
+
+router = APIRouter(prefix="/v1/grade", tags=["grade"])
+
+
+def _check_length(answer: str, limit: int) -> None:
+    if len(answer) > limit:
+        raise AnswerTooLongError(len(answer), limit)
+
+
+@router.post("", response_model=GradeResult, responses=ERROR_RESPONSES)
+def grade_one(body: GradeRequest, registry: RegistryDep, settings: SettingsDep) -> GradeResult:
+    """Grade one answer and explain the score."""
+    compiled = registry.get(body.rubric_id)
+    _check_length(body.answer, settings.max_answer_chars)
+    return registry.grade(compiled.rubric.id, body.answer)
+
+
+@router.post("/batch", response_model=BatchGradeResult, responses=ERROR_RESPONSES)
+def grade_batch(body: BatchGradeRequest, registry: RegistryDep, settings: SettingsDep) -> BatchGradeResult:
+    """Grade up to 1000 submissions; results come back in the same order, each with its id.
+
+    A submission that cannot be graded (an answer over the length limit) gets an ``error``
+    instead of a ``result``; the others are graded all the same.
+    """
+    registry.get(body.rubric_id)
+    counts = Counter(s.id for s in body.submissions)
+    duplicates = sorted(i for i, n in counts.items() if n > 1)
+    if duplicates:
+        from fastapi.exceptions import RequestValidationError
+
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "submissions"),
+                    "msg": f"submission ids must be unique; repeated: {', '.join(duplicates[:10])}",
+                }
+            ]
+        )
+    items = []
+    for submission in body.submissions:
+        try:
+            _check_length(submission.answer, settings.max_answer_chars)
+            items.append(BatchItem(id=submission.id, result=registry.grade(body.rubric_id, submission.answer)))
+        except YuejuanError as error:
+            items.append(BatchItem(id=submission.id, error=ErrorBody(code=error.code, message=str(error))))
+    return BatchGradeResult(rubric_id=body.rubric_id, results=items)

@@ -1,0 +1,94 @@
+"""Labeled answer files (JSON Lines or CSV) and the statistics fitted on them."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import YuejuanError
+from .rubric import load_rubric
+from .scoring import Doc, TfidfModel
+from .scoring.engine import reference_docs, tfidf_path
+from .text import Segmenter, normalize
+
+__all__ = ["CorpusError", "LabeledAnswer", "fit_tfidf", "read_labeled"]
+
+
+class CorpusError(YuejuanError):
+    """A labeled file cannot be read."""
+
+    code = "invalid_corpus"
+
+
+@dataclass(frozen=True)
+class LabeledAnswer:
+    """An answer with a human score and, optionally, per-concept points."""
+
+    id: str
+    answer: str
+    score: float | None
+    concepts: dict[str, float] = field(default_factory=dict)
+    kind: str = ""
+
+
+def _row(raw: dict[str, object], where: str) -> LabeledAnswer:
+    if "answer" not in raw:
+        raise CorpusError(f"{where}: no 'answer' field")
+    score = raw.get("score")
+    concepts = raw.get("concepts") or {}
+    if isinstance(concepts, str):
+        concepts = json.loads(concepts) if concepts.strip() else {}
+    if not isinstance(concepts, dict):
+        raise CorpusError(f"{where}: 'concepts' must be an object")
+    try:
+        return LabeledAnswer(
+            id=str(raw.get("id", where)),
+            answer=str(raw["answer"] or ""),
+            score=None if score in (None, "") else float(score),  # type: ignore[arg-type]
+            concepts={str(k): float(v) for k, v in concepts.items()},
+            kind=str(raw.get("kind") or ""),
+        )
+    except (TypeError, ValueError) as error:
+        raise CorpusError(f"{where}: {error}") from None
+
+
+def read_labeled(path: Path) -> list[LabeledAnswer]:
+    """Read a labeled file: JSON Lines, or CSV with columns id, answer, score[, concepts]."""
+    rows: list[LabeledAnswer] = []
+    try:
+        if path.suffix.lower() == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                for n, raw in enumerate(csv.DictReader(handle), start=2):
+                    rows.append(_row(dict(raw), f"{path}:{n}"))
+        else:
+            with path.open(encoding="utf-8-sig") as handle:
+                for n, line in enumerate(handle, start=1):
+                    if line.strip():
+                        try:
+                            raw = json.loads(line)
+                        except json.JSONDecodeError as error:
+                            raise CorpusError(f"{path}:{n}: {error}") from None
+                        rows.append(_row(raw, f"{path}:{n}"))
+    except OSError as error:
+        raise CorpusError(str(error)) from None
+    return rows
+
+
+def fit_tfidf(rubric_file: Path, corpus_files: Sequence[Path]) -> Path:
+    """Fit TF-IDF statistics on the rubric's references plus the corpus answers; write them as JSON."""
+    rubric = load_rubric(rubric_file)
+    segmenter = Segmenter([*rubric.terms, *(p for c in rubric.concepts for p in c.key_phrases)])
+    docs = reference_docs(rubric, segmenter)
+    for path in corpus_files:
+        for row in read_labeled(path):
+            text = normalize(row.answer).text
+            if text.strip():
+                docs.append(Doc(tuple(segmenter.cut(text)), text))
+    model = TfidfModel(min_df=2).fit(docs)
+    out = tfidf_path(rubric_file)
+    payload = {"rubric_id": rubric.id, "rubric_version": rubric.version, "model": model.to_dict()}
+    out.write_text(json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    return out

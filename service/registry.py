@@ -1,0 +1,42 @@
+"""The rubrics a running service grades against, compiled once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import UnknownRubricError
+from .rubric import Rubric, load_rubric_dir
+from .scoring import CompiledRubric, GradeResult, compile_rubric, grade, tfidf_path
+
+__all__ = ["RubricRegistry"]
+
+
+class RubricRegistry:
+    """Rubrics by id, each compiled with its fitted TF-IDF statistics when present."""
+
+    def __init__(self, compiled: dict[str, CompiledRubric]) -> None:
+        self._compiled = dict(sorted(compiled.items()))
+
+    @classmethod
+    def from_dir(cls, directory: str | Path) -> RubricRegistry:
+        """Load and compile every rubric in ``directory``; raise RubricError listing all problems."""
+        directory = Path(directory)
+        compiled = {}
+        for path, rubric in load_rubric_dir(directory).items():
+            compiled[rubric.id] = compile_rubric(rubric, tfidf_file=tfidf_path(path))
+        return cls(compiled)
+
+    def ids(self) -> list[str]:
+        return list(self._compiled)
+
+    def rubrics(self) -> list[Rubric]:
+        return [c.rubric for c in self._compiled.values()]
+
+    def get(self, rubric_id: str) -> CompiledRubric:
+        try:
+            return self._compiled[rubric_id]
+        except KeyError:
+            raise UnknownRubricError(rubric_id) from None
+
+    def grade(self, rubric_id: str, answer: str) -> GradeResult:
+        return grade(self.get(rubric_id), answer)

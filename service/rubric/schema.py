@@ -1,0 +1,134 @@
+"""The rubric file format, as a pydantic schema.
+
+A rubric is plain data (YAML): the question's prompt, its concepts with points, the rules
+that recognise each concept in a sentence, hints, reference answers and domain terms. The
+engine in :mod:`service.scoring` applies it; nothing about a particular question lives in
+code.
+
+Rule elements are strings: a literal phrase (``"互为供方"``) or a reference to a named
+synonym group of the rubric's ``lexicon`` (``"@superior"``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Concept",
+    "ExpectedLength",
+    "Rubric",
+    "RubricSettings",
+    "Rule",
+]
+
+_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+Element = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(_Strict):
+    """A pattern that matches one sentence.
+
+    Every element of ``all`` must occur in the sentence, at least one of ``any`` (when
+    given), and none of ``none``. A match inside the scope of a negator (不, 并非, 不是 …)
+    does not count and, for a concept, is evidence of the opposite. ``level`` says what a
+    match shows: ``named`` (the idea is named; half credit before calibration) or
+    ``explained`` (the idea is stated with its meaning; full credit).
+    """
+
+    level: Literal["named", "explained"] = "explained"
+    all: list[Element] = Field(default_factory=list)
+    any: list[Element] = Field(default_factory=list)
+    none: list[Element] = Field(default_factory=list)
+    negatable: bool = True
+
+    @model_validator(mode="after")
+    def _needs_something(self) -> Rule:
+        if not self.all and not self.any:
+            raise ValueError("a rule needs at least one element in `all` or `any`")
+        return self
+
+    def elements(self) -> list[str]:
+        return [*self.all, *self.any, *self.none]
+
+
+class Concept(_Strict):
+    """One thing a good answer shows, worth ``points``."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    title: Annotated[str, Field(min_length=1, max_length=80)]
+    points: Annotated[float, Field(gt=0, le=100)]
+    hint: Annotated[str, Field(min_length=1, max_length=300)]
+    rules: Annotated[list[Rule], Field(min_length=1)]
+    contradicts: list[Rule] = Field(default_factory=list)
+    # Phrases that give the concept away; a hint must not contain them.
+    key_phrases: list[Element] = Field(default_factory=list)
+
+
+class ExpectedLength(_Strict):
+    """Expected answer length in characters of text (punctuation and spaces not counted)."""
+
+    min: Annotated[int, Field(ge=0)] = 30
+    target: Annotated[int, Field(ge=1)] = 300
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExpectedLength:
+        if self.min > self.target:
+            raise ValueError("`min` must not exceed `target`")
+        return self
+
+
+class RubricSettings(_Strict):
+    """Per-rubric knobs of the engine, with defaults that suit essay questions."""
+
+    show_score_to_students: bool = True
+    score_step: Annotated[float, Field(gt=0, le=1)] = 0.5
+    partial_credit: Annotated[float, Field(ge=0, le=1)] = 0.5
+    similarity_weight: Annotated[float, Field(ge=0, le=0.5)] = 0.0
+    max_concepts_per_sentence: Annotated[int, Field(ge=1)] = 3
+    on_topic_similarity: Annotated[float, Field(ge=0, le=1)] = 0.12
+    copied_prompt_overlap: Annotated[float, Field(gt=0, le=1)] = 0.6
+    keyword_density: Annotated[float, Field(gt=0, le=1)] = 0.75
+    repeated_sentence_similarity: Annotated[float, Field(gt=0, le=1)] = 0.8
+
+
+class Rubric(_Strict):
+    """A question with its marking guide, as the engine needs it."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    version: Annotated[str, Field(min_length=1, max_length=40)]
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    prompt: Annotated[str, Field(min_length=1)]
+    max_score: Annotated[float, Field(gt=0, le=1000)]
+    expected_length: ExpectedLength = Field(default_factory=ExpectedLength)
+    concepts: Annotated[list[Concept], Field(min_length=1)]
+    references: Annotated[list[Annotated[str, Field(min_length=10)]], Field(min_length=1)]
+    terms: list[Element] = Field(default_factory=list)
+    lexicon: dict[str, list[Element]] = Field(default_factory=dict)
+    off_topic: dict[str, list[Element]] = Field(default_factory=dict)
+    reported_speech: list[Element] = Field(default_factory=list)
+    negators: list[Element] = Field(default_factory=list)
+    not_negating: list[Element] = Field(default_factory=list)
+    settings: RubricSettings = Field(default_factory=RubricSettings)
+
+    @field_validator("lexicon", "off_topic")
+    @classmethod
+    def _group_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, members in value.items():
+            if not re.match(_ID, name):
+                raise ValueError(f"group name {name!r} must be lower-case letters, digits, _ or -")
+            if not members:
+                raise ValueError(f"group {name!r} is empty")
+        return value
+
+    def concept(self, concept_id: str) -> Concept:
+        for concept in self.concepts:
+            if concept.id == concept_id:
+                return concept
+        raise KeyError(concept_id)

@@ -1,0 +1,23 @@
+"""Scoring: concept matching, similarity, flags and the one ``grade()`` function. Pure."""
+
+from __future__ import annotations
+
+from .engine import ENGINE_VERSION, CompiledRubric, compile_rubric, tfidf_path
+from .grade import grade
+from .result import Adjustment, ConceptItem, Evidence, Flag, GradeResult
+from .similarity import Doc, TfidfModel
+
+__all__ = [
+    "ENGINE_VERSION",
+    "Adjustment",
+    "CompiledRubric",
+    "ConceptItem",
+    "Doc",
+    "Evidence",
+    "Flag",
+    "GradeResult",
+    "TfidfModel",
+    "compile_rubric",
+    "grade",
+    "tfidf_path",
+]

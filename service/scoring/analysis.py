@@ -1,0 +1,184 @@
+"""Read an answer sentence by sentence: what each sentence contains and what it may earn.
+
+The analysis segments the normalised answer once, finds the rubric's literals, computes
+each sentence's negation scope and its similarity to the reference material, and marks
+the sentences that must not earn points: questions, sentences copied from the prompt,
+repeats of an earlier sentence, and bare lists of terms.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..text import NegationScope, NormalizedText, Sentence, Token, normalize, split_sentences
+from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, bigrams, max_cosine
+from .similarity import Doc, FeatureCounts
+
+__all__ = ["Analysis", "SentenceView", "analyse", "content_length", "copied_share"]
+
+_NON_CONTENT = " \n，。、？！；：“”‘’（）《》【】…—～·-,.;:!?()[]/*#>•●○◆■□▪0123456789一二三四五六七八九十"
+_DROP_NON_CONTENT = str.maketrans("", "", _NON_CONTENT)
+
+
+def content_length(text: str) -> int:
+    """Characters that carry text: punctuation, spaces, digits and list numerals left out."""
+    return len(text.translate(_DROP_NON_CONTENT))
+
+
+@dataclass
+class SentenceView:
+    """One sentence with everything the concept matcher and the guards need."""
+
+    sentence: Sentence
+    tokens: list[Token]
+    hits: list[Hit]
+    keys: dict[str, list[tuple[int, int]]]
+    scope: NegationScope
+    content: int
+    topicality: float = 0.0
+    copied: bool = False
+    duplicate_of: int | None = None
+    list_like: bool = False
+    reported: bool = False
+    term_hits: int = 0
+
+    @property
+    def eligible(self) -> bool:
+        """Whether the sentence may earn points at all."""
+        return not (self.sentence.is_question or self.copied or self.duplicate_of is not None)
+
+
+@dataclass
+class Analysis:
+    normalized: NormalizedText
+    sentences: list[SentenceView]
+    content: int
+    off_topic_hits: dict[str, set[str]] = field(default_factory=dict)
+    keyword_list: bool = False
+    relevant: FeatureCounts | None = None  # the sentences on topic, as one document
+
+
+def copied_share(text: str, prompt_ngrams: frozenset[str]) -> float:
+    """Share of a sentence's characters that lie in a run of the prompt at least PROMPT_NGRAM long."""
+    chars = [ch for ch in text if ch.isalnum()]
+    if len(chars) < PROMPT_NGRAM:
+        return 0.0
+    covered = [False] * len(chars)
+    for i in range(len(chars) - PROMPT_NGRAM + 1):
+        if "".join(chars[i : i + PROMPT_NGRAM]) in prompt_ngrams:
+            covered[i : i + PROMPT_NGRAM] = [True] * PROMPT_NGRAM
+    return sum(covered) / len(chars)
+
+
+def _keys(compiled: CompiledRubric, hits: list[Hit]) -> dict[str, list[tuple[int, int]]]:
+    keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for hit in hits:
+        for key in compiled.index.keys_by_literal[hit.literal]:
+            keys[key].append((hit.start, hit.end))
+    return keys
+
+
+def _term_share(compiled: CompiledRubric, view: SentenceView) -> tuple[float, int]:
+    """(share of the sentence's words that are subject terms, number of distinct terms)."""
+    covered: set[int] = set()
+    terms: set[str] = set()
+    for hit in view.hits:
+        if hit.literal in compiled.term_literals:
+            covered.update(range(hit.start, hit.end))
+            terms.add(hit.literal)
+    words = [t for t in view.tokens if t.text.strip(_NON_CONTENT)]
+    if not words or not terms:
+        return 0.0, len(terms)
+    inside = sum(1 for t in words if all(i in covered for i in range(t.start, t.end)))
+    return inside / len(words), len(terms)
+
+
+def _is_duplicate(grams: set[str], earlier: list[set[str]], threshold: float) -> int | None:
+    for i, other in enumerate(earlier):
+        if not grams or not other:
+            continue
+        overlap = len(grams & other) / len(grams | other)
+        if overlap >= threshold:
+            return i
+    return None
+
+
+def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
+    """Analyse ``answer`` against ``compiled``; pure and deterministic."""
+    settings = compiled.rubric.settings
+    normalized = normalize(answer)
+    text = normalized.text
+    tokens = compiled.segmenter.tokens(text)
+    hits = compiled.index.find(text)
+    views: list[SentenceView] = []
+    token_i = hit_i = 0
+    for sentence in split_sentences(text):
+        while token_i < len(tokens) and tokens[token_i].start < sentence.start:
+            token_i += 1
+        sent_tokens = []
+        while token_i < len(tokens) and tokens[token_i].end <= sentence.end:
+            sent_tokens.append(tokens[token_i])
+            token_i += 1
+        sent_hits = [h for h in hits if sentence.start <= h.start and h.end <= sentence.end]
+        hit_i += len(sent_hits)
+        view = SentenceView(
+            sentence=sentence,
+            tokens=sent_tokens,
+            hits=sent_hits,
+            keys=_keys(compiled, sent_hits),
+            scope=compiled.negator.scope(sent_tokens),
+            content=content_length(sentence.text),
+        )
+        view.reported = REPORTED in view.keys
+        views.append(view)
+
+    total = sum(v.content for v in views)
+    analysis = Analysis(normalized=normalized, sentences=views, content=total)
+    if not views:
+        return analysis
+
+    # Sentences copied from the prompt, and repeats of an earlier sentence.
+    seen: list[set[str]] = []
+    for view in views:
+        grams = bigrams(view.sentence.text)
+        view.copied = copied_share(view.sentence.text, compiled.prompt_ngrams) >= settings.copied_prompt_overlap
+        view.duplicate_of = _is_duplicate(grams, seen, settings.repeated_sentence_similarity)
+        seen.append(grams)
+
+    # Bare lists of terms: lines made of subject terms with (almost) nothing between them.
+    listed = 0
+    own = sum(v.content for v in views if not v.copied)
+    for view in views:
+        if view.copied:
+            continue
+        share, distinct = _term_share(compiled, view)
+        view.term_hits = distinct
+        heading = view.content <= 8 and distinct >= 1
+        view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density)
+        if view.list_like:
+            listed += view.content
+    all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}
+    analysis.keyword_list = bool(own) and listed / own >= 0.5 and len(all_terms) >= 3
+
+    # Similarity of each sentence to the reference material.
+    docs = [Doc(tuple(t.text for t in v.tokens), v.sentence.text) for v in views]
+    for view, score in zip(views, max_cosine(compiled, docs, compiled.reference_sentences), strict=True):
+        view.topicality = float(score)
+
+    relevant = [v for v in views if v.eligible and not v.list_like and v.topicality >= settings.on_topic_similarity]
+    if relevant:
+        analysis.relevant_doc = Doc(
+            tuple(t.text for v in relevant for t in v.tokens), "\n".join(v.sentence.text for v in relevant)
+        )
+
+    off_topic: dict[str, set[str]] = defaultdict(set)
+    for view in views:
+        if view.duplicate_of is not None:
+            continue
+        for hit in view.hits:
+            for key in compiled.index.keys_by_literal[hit.literal]:
+                if key.startswith("!"):
+                    off_topic[key[1:]].add(hit.literal)
+    analysis.off_topic_hits = dict(off_topic)
+    return analysis

@@ -1,0 +1,111 @@
+"""Concept evidence: which sentences support, or deny, each concept of the rubric.
+
+A concept is earned by a sentence that asserts it. Each rule is tried on each sentence;
+a match inside a negation's scope is evidence against the concept, not for it. The best
+level a concept reaches (``explained`` over ``named``) decides its status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..rubric.schema import Concept
+from .analysis import Analysis, SentenceView
+from .engine import CompiledRubric, CompiledRule
+
+__all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule"]
+
+Level = Literal["named", "explained"]
+_RANK = {"named": 1, "explained": 2}
+
+
+@dataclass
+class ConceptEvidence:
+    """What the answer shows of one concept."""
+
+    concept: Concept
+    level: Level | None = None
+    support: list[int] = field(default_factory=list)  # sentence indices at the best level
+    against: list[int] = field(default_factory=list)
+
+    @property
+    def contradicted(self) -> bool:
+        return bool(self.against) and self.level != "explained"
+
+
+def _all_negated(view: SentenceView, spans: list[tuple[int, int]]) -> bool:
+    return all(view.scope.covers(a, b) for a, b in spans)
+
+
+def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match", "negated"]:
+    """Try one rule on one sentence."""
+    keys = view.keys
+    if any(k not in keys for k in rule.all):
+        return "none"
+    present_any = [k for k in rule.any if k in keys]
+    if rule.any and not present_any:
+        return "none"
+    if any(k in keys for k in rule.none):
+        return "none"
+    if not rule.negatable:
+        return "match"
+    if any(_all_negated(view, keys[k]) for k in rule.all):
+        return "negated"
+    if present_any and all(_all_negated(view, keys[k]) for k in present_any):
+        return "negated"
+    return "match"
+
+
+def _sentence_levels(compiled: CompiledRubric, view: SentenceView) -> tuple[dict[str, Level], set[str]]:
+    """Best level per concept in one sentence, and the concepts a rule found negated."""
+    levels: dict[str, Level] = {}
+    negated: set[str] = set()
+    for rule in compiled.candidate_rules(view.keys):
+        outcome = match_rule(rule, view)
+        best = levels.get(rule.concept_id)
+        if outcome == "match" and (best is None or _RANK[rule.level] > _RANK[best]):
+            levels[rule.concept_id] = rule.level
+        elif outcome == "negated":
+            negated.add(rule.concept_id)
+    order = {c.id: i for i, c in enumerate(compiled.rubric.concepts)}
+    return dict(sorted(levels.items(), key=lambda kv: order[kv[0]])), negated
+
+
+def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, ConceptEvidence]:
+    """Gather, for every concept, the sentences that support it and those that deny it."""
+    settings = compiled.rubric.settings
+    evidence = {c.id: ConceptEvidence(c) for c in compiled.rubric.concepts}
+    for view in analysis.sentences:
+        if not view.eligible:
+            continue
+        levels, negated = _sentence_levels(compiled, view)
+        if view.list_like:
+            if analysis.keyword_list:
+                continue
+            levels = dict.fromkeys(levels, "named")
+        if len(levels) > settings.max_concepts_per_sentence:
+            # A sentence that touches every concept explains none of them.
+            levels = dict.fromkeys(levels, "named")
+        if view.topicality < settings.on_topic_similarity:
+            # Terms dropped into a sentence about something else earn nothing by name alone.
+            levels = {cid: lvl for cid, lvl in levels.items() if lvl == "explained"}
+        for cid, level in levels.items():
+            item = evidence[cid]
+            if item.level is None or _RANK[level] > _RANK[item.level]:
+                item.level = level
+                item.support = [view.sentence.index]
+            elif level == item.level:
+                item.support.append(view.sentence.index)
+        if view.reported:
+            continue
+        for cid in negated - set(levels):
+            evidence[cid].against.append(view.sentence.index)
+        for concept in compiled.rubric.concepts:
+            if concept.id in levels:
+                continue
+            against = evidence[concept.id].against
+            denies = any(match_rule(rule, view) == "match" for rule in compiled.contradicts[concept.id])
+            if denies and view.sentence.index not in against:
+                against.append(view.sentence.index)
+    return evidence

@@ -1,0 +1,225 @@
+"""A rubric compiled for fast grading: term index, segmenter, TF-IDF model, reference vectors.
+
+Compiling a rubric does every piece of work that does not depend on the answer once, so
+that grading one answer only segments it once and looks things up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from ..rubric.schema import Rubric, Rule
+from ..text import Negator, Segmenter, normalize, split_sentences
+from .similarity import Doc, FeatureCounts, TfidfModel
+
+__all__ = ["ENGINE_VERSION", "CompiledRubric", "CompiledRule", "Hit", "TermIndex", "compile_rubric", "tfidf_path"]
+
+# Bump when a change can alter any grade: it is part of every result.
+ENGINE_VERSION = "0.1.0"
+
+REPORTED = "~reported"
+# Runs of this many characters shared with the prompt count as copied from it.
+PROMPT_NGRAM = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A literal of the rubric found in the normalised answer."""
+
+    literal: str
+    start: int
+    end: int
+
+
+class TermIndex:
+    """Finds every rubric literal in a text (overlapping matches included) and the keys each satisfies.
+
+    A key is a literal itself, ``@group`` for a lexicon group, ``!group`` for an off-topic
+    group, or ``~reported`` for reported-speech markers.
+    """
+
+    def __init__(self, keys_by_literal: dict[str, set[str]]) -> None:
+        self.keys_by_literal = {lit: frozenset(keys) for lit, keys in keys_by_literal.items()}
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for literal in self.keys_by_literal:
+            lengths[literal[0]].add(len(literal))
+        self._lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
+
+    def find(self, text: str) -> list[Hit]:
+        hits: list[Hit] = []
+        lookup = self.keys_by_literal
+        folded = text.lower()
+        for i, ch in enumerate(folded):
+            for n in self._lengths.get(ch, ()):
+                piece = folded[i : i + n]
+                if piece in lookup:
+                    hits.append(Hit(piece, i, i + n))
+        return hits
+
+
+def tfidf_path(rubric_file: Path) -> Path:
+    """Where the fitted TF-IDF statistics of a rubric file live."""
+    return rubric_file.with_suffix(".tfidf.json")
+
+
+def _doc(segmenter: Segmenter, text: str) -> Doc:
+    normalized = normalize(text).text
+    return Doc(tuple(segmenter.cut(normalized)), normalized)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledRule:
+    """A rule with its elements turned into index keys once."""
+
+    concept_id: str
+    level: Literal["named", "explained"]
+    all: tuple[str, ...]
+    any: tuple[str, ...]
+    none: tuple[str, ...]
+    negatable: bool
+
+    @classmethod
+    def of(cls, concept_id: str, rule: Rule) -> CompiledRule:
+        def keys(elements: list[str]) -> tuple[str, ...]:
+            return tuple(e if e.startswith("@") else e.lower() for e in elements)
+
+        return cls(concept_id, rule.level, keys(rule.all), keys(rule.any), keys(rule.none), rule.negatable)
+
+    def triggers(self) -> tuple[str, ...]:
+        """Keys of which at least one must be present for the rule to match."""
+        return self.all[:1] if self.all else self.any
+
+
+@dataclass(frozen=True)
+class CompiledRubric:
+    """Everything the grader needs about one rubric, computed once."""
+
+    rubric: Rubric
+    segmenter: Segmenter
+    index: TermIndex
+    negator: Negator
+    term_literals: frozenset[str]
+    tfidf: TfidfModel
+    # Dense features x documents matrices: one sentence costs a gather and a product.
+    reference_sentences: np.ndarray
+    references: np.ndarray
+    prompt_ngrams: frozenset[str]
+    rules: dict[str, tuple[CompiledRule, ...]]
+    contradicts: dict[str, tuple[CompiledRule, ...]]
+    triggers: dict[str, tuple[CompiledRule, ...]]
+    all_rules: tuple[CompiledRule, ...]
+
+    def candidate_rules(self, keys: Iterable[str]) -> list[CompiledRule]:
+        """The rules that can match a sentence containing ``keys``, in rubric order."""
+        found: set[CompiledRule] = set()
+        for key in keys:
+            found.update(self.triggers.get(key, ()))
+        return [rule for rule in self.all_rules if rule in found]
+
+    def doc(self, text: str) -> Doc:
+        return _doc(self.segmenter, text)
+
+
+def _literals_of(rubric: Rubric, element: str) -> list[str]:
+    if element.startswith("@"):
+        return list(rubric.lexicon[element[1:]])
+    return [element]
+
+
+def _build_index(rubric: Rubric) -> TermIndex:
+    keys: dict[str, set[str]] = defaultdict(set)
+    for name, members in rubric.lexicon.items():
+        for literal in members:
+            keys[literal.lower()].add("@" + name)
+    for name, members in rubric.off_topic.items():
+        for literal in members:
+            keys[literal.lower()].add("!" + name)
+    for literal in rubric.reported_speech:
+        keys[literal.lower()].add(REPORTED)
+    for concept in rubric.concepts:
+        for rule in [*concept.rules, *concept.contradicts]:
+            for element in rule.elements():
+                if not element.startswith("@"):
+                    keys[element.lower()].add(element.lower())
+    for term in rubric.terms:
+        keys[term.lower()].add(term.lower())
+    return TermIndex(dict(keys))
+
+
+def _term_literals(rubric: Rubric) -> frozenset[str]:
+    """Literals that are terms of the subject (used to recognise bare keyword lists)."""
+    out = {t.lower() for t in rubric.terms}
+    for concept in rubric.concepts:
+        out.update(p.lower() for p in concept.key_phrases)
+        for rule in concept.rules:
+            if rule.level == "named":
+                for element in rule.all + rule.any:
+                    out.update(lit.lower() for lit in _literals_of(rubric, element) if len(lit) >= 2)
+    return frozenset(out)
+
+
+def bigrams(text: str) -> set[str]:
+    return ngrams(text, 2)
+
+
+def ngrams(text: str, n: int) -> set[str]:
+    """Character n-grams of the letters and digits of ``text``."""
+    chars = "".join(ch for ch in text if ch.isalnum())
+    return {chars[i : i + n] for i in range(len(chars) - n + 1)}
+
+
+def reference_docs(rubric: Rubric, segmenter: Segmenter) -> list[Doc]:
+    """The rubric's reference answers as documents (what TF-IDF is fitted on at least)."""
+    return [_doc(segmenter, ref) for ref in rubric.references]
+
+
+def compile_rubric(rubric: Rubric, *, tfidf_file: Path | None = None) -> CompiledRubric:
+    """Compile ``rubric``; use fitted TF-IDF statistics from ``tfidf_file`` when it exists."""
+    segmenter = Segmenter([*rubric.terms, *(p for c in rubric.concepts for p in c.key_phrases)])
+    refs = reference_docs(rubric, segmenter)
+    if tfidf_file is not None and tfidf_file.exists():
+        data = json.loads(tfidf_file.read_text(encoding="utf-8"))
+        tfidf = TfidfModel.from_dict(data["model"])
+    else:
+        tfidf = TfidfModel().fit([*refs, _doc(segmenter, rubric.prompt)])
+    ref_sentence_docs = [
+        Doc(tuple(segmenter.cut(s.text)), s.text) for ref in refs for s in split_sentences(ref.text) if len(s.text) >= 6
+    ]
+    negator = Negator().extended(rubric.negators, rubric.not_negating)
+    rules = {c.id: tuple(CompiledRule.of(c.id, r) for r in c.rules) for c in rubric.concepts}
+    triggers: dict[str, list[CompiledRule]] = defaultdict(list)
+    for concept_rules in rules.values():
+        for rule in concept_rules:
+            for key in rule.triggers():
+                triggers[key].append(rule)
+    return CompiledRubric(
+        rubric=rubric,
+        segmenter=segmenter,
+        index=_build_index(rubric),
+        negator=negator,
+        term_literals=_term_literals(rubric),
+        tfidf=tfidf,
+        reference_sentences=tfidf.transform(ref_sentence_docs).T.toarray(),
+        references=tfidf.transform(refs).T.toarray(),
+        prompt_ngrams=frozenset(ngrams(normalize(rubric.prompt).text, PROMPT_NGRAM)),
+        rules=rules,
+        contradicts={c.id: tuple(CompiledRule.of(c.id, r) for r in c.contradicts) for c in rubric.concepts},
+        triggers={k: tuple(v) for k, v in triggers.items()},
+        all_rules=tuple(r for concept_rules in rules.values() for r in concept_rules),
+    )
+
+
+def max_cosine(compiled: CompiledRubric, docs: list[Doc] | FeatureCounts, against: np.ndarray) -> np.ndarray:
+    """For each of ``docs``, its highest cosine with any column of ``against``."""
+    n_docs = docs.n_docs if isinstance(docs, FeatureCounts) else len(docs)
+    if not n_docs or against.shape[1] == 0:
+        return np.zeros(n_docs)
+    result: np.ndarray = np.clip(compiled.tfidf.similarity_matrix(docs, against).max(axis=1), 0.0, 1.0)
+    return result

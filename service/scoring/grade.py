@@ -1,0 +1,149 @@
+"""Grade one answer against a compiled rubric: the one function every caller uses."""
+
+from __future__ import annotations
+
+import math
+
+from ..text import NormalizedText
+from .analysis import Analysis, analyse
+from .concepts import ConceptEvidence, match_concepts
+from .engine import ENGINE_VERSION, CompiledRubric, max_cosine
+from .feedback import REVIEW_FLAGS, comment, flag_message
+from .result import Adjustment, ConceptItem, Evidence, Flag, GradeResult, Status
+
+__all__ = ["grade"]
+
+_OFF_TOPIC_MIN_HITS = 3
+
+
+def _evidence(normalized: NormalizedText, analysis: Analysis, indices: list[int], role: str) -> list[Evidence]:
+    out = []
+    for i in indices[:3]:
+        sentence = analysis.sentences[i].sentence
+        start, end = normalized.span_to_original(sentence.start, sentence.end)
+        out.append(Evidence(text=normalized.original[start:end], start=start, end=end, role=role))  # type: ignore[arg-type]
+    return out
+
+
+def _round_to_step(value: float, step: float) -> float:
+    # Round half up on the step grid, then trim float noise so results are byte-stable.
+    return round(math.floor(value / step + 0.5 + 1e-9) * step, 4)
+
+
+def _similarity(compiled: CompiledRubric, analysis: Analysis) -> float:
+    if analysis.relevant is None:
+        return 0.0
+    return round(float(max_cosine(compiled, analysis.relevant, compiled.references)[0]), 4)
+
+
+def _flags(
+    compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence], similarity: float
+) -> list[Flag]:
+    rubric = compiled.rubric
+    flags: list[Flag] = []
+    views = analysis.sentences
+    if analysis.content == 0:
+        return [Flag(code="empty", message=flag_message("empty"))]
+    if analysis.content < rubric.expected_length.min:
+        flags.append(
+            Flag(
+                code="too_short",
+                message=flag_message("too_short", length=analysis.content, expected=rubric.expected_length.target),
+            )
+        )
+    if analysis.keyword_list:
+        flags.append(Flag(code="keyword_list", message=flag_message("keyword_list")))
+    copied = sum(v.content for v in views if v.copied)
+    if copied and copied / analysis.content >= 0.4:
+        flags.append(Flag(code="copied_prompt", message=flag_message("copied_prompt")))
+    repeated = [v for v in views if v.duplicate_of is not None]
+    if len(repeated) >= 2 or (repeated and sum(v.content for v in repeated) / analysis.content >= 0.3):
+        flags.append(Flag(code="repetitive", message=flag_message("repetitive")))
+    if _off_topic(compiled, analysis, evidence, similarity):
+        flags.append(Flag(code="off_topic", message=flag_message("off_topic")))
+    contradicted = [e.concept.title for e in evidence.values() if e.contradicted]
+    if contradicted:
+        flags.append(
+            Flag(code="contradiction", message=flag_message("contradiction", concepts="、".join(contradicted)))
+        )
+    return flags
+
+
+def _off_topic(
+    compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence], similarity: float
+) -> bool:
+    settings = compiled.rubric.settings
+    if analysis.keyword_list or any(v.copied for v in analysis.sentences):
+        return False  # those answers get their own flag
+    explained = sum(1 for e in evidence.values() if e.level == "explained")
+    distractors = sum(len(found) for found in analysis.off_topic_hits.values())
+    if distractors >= _OFF_TOPIC_MIN_HITS and distractors > 2 * explained:
+        return True
+    return explained == 0 and similarity < settings.on_topic_similarity
+
+
+def grade(compiled: CompiledRubric, answer: str) -> GradeResult:
+    """Grade ``answer``; the same answer and rubric version always give the same result."""
+    rubric = compiled.rubric
+    settings = rubric.settings
+    analysis = analyse(compiled, answer)
+    evidence = match_concepts(compiled, analysis)
+    similarity = _similarity(compiled, analysis)
+    flags = _flags(compiled, analysis, evidence, similarity)
+    codes = {f.code for f in flags}
+    withheld = bool(codes & {"empty", "off_topic"})
+
+    items: list[ConceptItem] = []
+    met: list[str] = []
+    partial: list[str] = []
+    missing: list[str] = []
+    for concept in rubric.concepts:
+        item = evidence[concept.id]
+        status: Status = "missing"
+        points = 0.0
+        if not withheld and not item.contradicted:
+            if item.level == "explained":
+                status, points = "met", concept.points
+            elif item.level == "named":
+                status, points = "partial", concept.points * settings.partial_credit
+        {"met": met, "partial": partial, "missing": missing}[status].append(concept.title)
+        shown = _evidence(analysis.normalized, analysis, item.support, "support") if status != "missing" else []
+        if item.contradicted:
+            shown += _evidence(analysis.normalized, analysis, item.against, "against")
+        items.append(
+            ConceptItem(
+                concept_id=concept.id,
+                title=concept.title,
+                status=status,
+                points=round(points, 4),
+                max_points=concept.points,
+                evidence=shown,
+                hint=None if status == "met" else concept.hint,
+                contradicted=item.contradicted,
+            )
+        )
+
+    item_total = sum(i.points for i in items)
+    raw = item_total
+    if settings.similarity_weight and not withheld:
+        raw = (1 - settings.similarity_weight) * item_total + settings.similarity_weight * rubric.max_score * similarity
+    score = min(max(_round_to_step(raw, settings.score_step), 0.0), rubric.max_score)
+    adjustment = None
+    if abs(score - item_total) > 1e-9:
+        reason = "按得分步长取整" if not settings.similarity_weight else "结合与参考答案的相似度调整并取整"
+        adjustment = Adjustment(points=round(score - item_total, 4), reason=reason)
+    return GradeResult(
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        engine_version=ENGINE_VERSION,
+        score=score,
+        max_score=rubric.max_score,
+        items=items,
+        similarity=similarity,
+        flags=flags,
+        needs_review=bool(codes & REVIEW_FLAGS),
+        comment=comment(score=score, max_score=rubric.max_score, met=met, partial=partial, missing=missing),
+        adjustment=adjustment,
+        length=analysis.content,
+        expected_length=rubric.expected_length.target,
+    )

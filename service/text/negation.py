@@ -1,0 +1,206 @@
+"""Negation and contrast scope in Chinese clauses.
+
+Generic language facts, not facts about any exam question: which words negate what
+follows them inside a clause, which words merely look negative (不仅, 不断, 不同 …), and
+which words end a negation's scope (而是, 但是 …). A rubric can add to these lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .segment import Token
+
+__all__ = ["NegationScope", "Negator"]
+
+NEGATORS = frozenset(
+    {
+        "不",
+        "没",
+        "没有",
+        "不是",
+        "并非",
+        "非",
+        "无需",
+        "无须",
+        "不用",
+        "不必",
+        "未",
+        "未必",
+        "别",
+        "不要",
+        "不会",
+        "不能",
+        "并不",
+        "绝不",
+        "从不",
+        "不再",
+        "毫无",
+        "谈不上",
+        "算不上",
+        "不算",
+        "不属于",
+        "不存在",
+        "无法",
+        "误以为",
+        "错以为",
+        "错误地认为",
+        "不应",
+        "不应该",
+        "不该",
+        "不需要",
+        "用不着",
+        "没必要",
+        "并没有",
+        "从未",
+        "绝非",
+        "而非",
+        "不等于",
+        "并不是",
+        "就不是",
+        "也不是",
+        "都不是",
+        "才不是",
+    }
+)
+# Tokens that start like a negator but do not negate.
+NOT_NEGATING = frozenset(
+    {
+        "不仅",
+        "不但",
+        "不只",
+        "不光",
+        "不单",
+        "不断",
+        "不同",
+        "不少",
+        "不错",
+        "不管",
+        "不论",
+        "不久",
+        "不过",
+        "不得不",
+        "不可或缺",
+        "不可缺少",
+        "非常",
+        "无论",
+        "不禁",
+        "不一定",
+        "不外乎",
+        "不然",
+        "不止",
+        "不免",
+        "未来",
+        "不妨",
+        "无私",
+        "不懈",
+        "毫不犹豫",
+        "不厌其烦",
+        "无微不至",
+        "没准",
+        "不能不",
+        "不可不",
+        "不会不",
+        "没有不",
+        "无不",
+        "不无",
+        "非得",
+        "缺一不可",
+        "不可分割",
+        "密不可分",
+        "必不可少",
+        "不停",
+        "不仅仅",
+    }
+)
+# A negator followed by one of these reads "not only", which does not negate.
+_ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "单", "单单", "止"})
+# Words and marks that end the scope of a negation inside a sentence.
+SCOPE_BREAKS = frozenset(
+    {
+        "而是",
+        "而",
+        "但",
+        "但是",
+        "却",
+        "其实",
+        "反而",
+        "可是",
+        "然而",
+        "只是",
+        "实际上",
+        "事实上",
+        "，",
+        "；",
+        "：",
+        "、",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Negator:
+    """Tunable word lists; the defaults suit ordinary written Chinese."""
+
+    negators: frozenset[str] = NEGATORS
+    not_negating: frozenset[str] = NOT_NEGATING
+    scope_breaks: frozenset[str] = SCOPE_BREAKS
+
+    def extended(self, negators: Iterable[str] = (), not_negating: Iterable[str] = ()) -> Negator:
+        """Return a copy with extra words (from a rubric)."""
+        return Negator(
+            negators=self.negators | frozenset(negators),
+            not_negating=self.not_negating | frozenset(not_negating),
+            scope_breaks=self.scope_breaks,
+        )
+
+    def is_negator(self, tokens: Sequence[Token], i: int) -> bool:
+        word = tokens[i].text
+        if word in self.not_negating:
+            return False
+        if word in self.negators or (len(word) > 1 and word[0] in "不没未" and word[:2] not in self.not_negating):
+            nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+            return nxt not in _ONLY_AFTER
+        return False
+
+    def scope(self, tokens: Sequence[Token]) -> NegationScope:
+        """Compute the stretches of a sentence that a negator governs."""
+        stretches: list[tuple[int, int, int]] = []
+        opened: Token | None = None
+        for i, token in enumerate(tokens):
+            if token.text in self.scope_breaks or token.text.strip() == "":
+                if opened is not None:
+                    stretches.append((opened.start, opened.end, token.start))
+                    opened = None
+                continue
+            if self.is_negator(tokens, i):
+                if opened is None:
+                    opened = token
+                else:  # a second negator in the same scope cancels the first
+                    stretches.append((opened.start, opened.end, token.start))
+                    opened = None
+        if opened is not None:
+            stretches.append((opened.start, opened.end, tokens[-1].end))
+        return NegationScope(stretches=tuple(stretches))
+
+
+@dataclass(frozen=True, slots=True)
+class NegationScope:
+    """Negated stretches of a sentence: (negator start, negator end, end of scope)."""
+
+    stretches: tuple[tuple[int, int, int], ...]
+
+    def covers(self, start: int, end: int) -> bool:
+        """True when the phrase at [start, end) is negated.
+
+        A phrase is negated when it follows a negator (or starts inside one, as 是相互 in
+        不是相互) within the negator's scope. A phrase that contains the whole negator
+        (不是单向) states the negation itself and is not negated by it.
+        """
+        for neg_start, neg_end, scope_end in self.stretches:
+            if start <= neg_start and neg_end <= end:
+                continue
+            if neg_start <= start and neg_end < end <= scope_end:
+                return True
+        return False

@@ -1,0 +1,73 @@
+"""Word segmentation with jieba, one dictionary per rubric.
+
+jieba's module-level functions share one global dictionary, so terms added for one rubric
+would change how every other rubric's answers are cut. Each :class:`Segmenter` owns a
+private ``jieba.Tokenizer`` whose frequency table starts as a copy of the base dictionary
+(loaded from disk once per process) plus the rubric's domain terms.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+with warnings.catch_warnings():
+    # jieba 0.42.1 opens its HMM model files at import and never closes them.
+    warnings.simplefilter("ignore", ResourceWarning)
+    import jieba
+    import jieba.finalseg
+
+__all__ = ["Segmenter", "Token"]
+
+jieba.setLogLevel(logging.WARNING)
+
+_base_lock = threading.Lock()
+_base: jieba.Tokenizer | None = None
+
+
+def _base_tokenizer() -> jieba.Tokenizer:
+    global _base
+    with _base_lock:
+        if _base is None:
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _base = tokenizer
+        return _base
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of the normalised text: ``text == normalized[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+class Segmenter:
+    """Cuts Chinese text into words, keeping the given domain terms whole."""
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        base = _base_tokenizer()
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ = dict(base.FREQ)
+        tokenizer.total = base.total
+        tokenizer.initialized = True
+        self.terms = tuple(sorted({t for t in terms if t.strip()}))
+        for term in self.terms:
+            # A high enough frequency that the term beats any split of it.
+            tokenizer.add_word(term, freq=max(tokenizer.suggest_freq(term, tune=False), 20000))
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()
+
+    def tokens(self, text: str) -> list[Token]:
+        """Segment ``text`` (HMM on, for unseen words) and return tokens with offsets."""
+        with self._lock:  # jieba tokenizers are not safe to share between threads
+            return [Token(word, start, end) for word, start, end in self._tokenizer.tokenize(text)]
+
+    def cut(self, text: str) -> list[str]:
+        """Segment ``text`` and return the words only."""
+        return [token.text for token in self.tokens(text)]

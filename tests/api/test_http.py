@@ -1,0 +1,109 @@
+"""The HTTP API, through a real server process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import yaml
+
+EXAMPLES: dict[str, str] = yaml.safe_load((Path(__file__).parents[1] / "data/examples.yaml").read_text("utf-8"))
+
+
+def _error(response: httpx.Response) -> dict[str, str]:
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] and body["error"]["message"]
+    error: dict[str, str] = body["error"]
+    return error
+
+
+def test_health(server: str) -> None:
+    response = httpx.get(f"{server}/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_rubric_list_and_public_view(server: str) -> None:
+    listing = httpx.get(f"{server}/v1/rubrics").json()["rubrics"]
+    assert {"id": "internal-customer", "title": "如何理解内部客户关系"}.items() <= listing[0].items()
+    view = httpx.get(f"{server}/v1/rubrics/internal-customer").json()
+    assert view["prompt"].startswith("企业文化考试论述题")
+    assert all(set(c) == {"id", "title", "points", "hint"} for c in view["concepts"])
+    text = httpx.get(f"{server}/v1/rubrics/internal-customer").text
+    assert "references" not in text and "lexicon" not in text and "我负责质量检验" not in text
+
+
+def test_grade_returns_the_itemized_result(server: str) -> None:
+    response = httpx.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": EXAMPLES["complete"]})
+    assert response.status_code == 200
+    result = response.json()
+    assert result["rubric_id"] == "internal-customer" and result["rubric_version"] and result["engine_version"]
+    assert result["score"] >= 8.5 and result["max_score"] == 10
+    item = result["items"][0]
+    assert {"concept_id", "title", "status", "points", "max_points", "evidence", "hint"} <= set(item)
+    for item in result["items"]:
+        for ev in item["evidence"]:
+            assert EXAMPLES["complete"][ev["start"] : ev["end"]] == ev["text"]
+    assert {"similarity", "flags", "needs_review", "comment"} <= set(result)
+
+
+def test_empty_answer_is_valid_and_scores_zero(server: str) -> None:
+    result = httpx.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": ""}).json()
+    assert result["score"] == 0 and [f["code"] for f in result["flags"]] == ["empty"]
+
+
+def test_unknown_rubric_is_404(server: str) -> None:
+    response = httpx.post(f"{server}/v1/grade", json={"rubric_id": "nope", "answer": "x"})
+    assert response.status_code == 404 and _error(response)["code"] == "unknown_rubric"
+    assert httpx.get(f"{server}/v1/rubrics/nope").status_code == 404
+
+
+def test_malformed_bodies_are_422(server: str) -> None:
+    for body in [{"answer": "x"}, {"rubric_id": "internal-customer", "answer": 5}, {"rubric_id": "internal-customer"}]:
+        response = httpx.post(f"{server}/v1/grade", json=body)
+        assert response.status_code == 422 and _error(response)["code"] == "invalid_request"
+    response = httpx.post(f"{server}/v1/grade", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and _error(response)["code"] == "invalid_request"
+
+
+def test_oversized_answer_is_413(server: str) -> None:
+    response = httpx.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "字" * 20_001})
+    assert response.status_code == 413 and _error(response)["code"] == "answer_too_long"
+
+
+def test_oversized_body_is_413(server: str) -> None:
+    response = httpx.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "a" * 3_000_000})
+    assert response.status_code == 413 and _error(response)["code"] == "payload_too_large"
+
+
+def test_batch_keeps_order_and_ids_and_isolates_bad_submissions(server: str) -> None:
+    submissions = [
+        {"id": "s3", "answer": EXAMPLES["complete"]},
+        {"id": "s1", "answer": ""},
+        {"id": "s2", "answer": "字" * 20_001},
+        {"id": "s0", "answer": EXAMPLES["crm"]},
+    ]
+    response = httpx.post(
+        f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": submissions}, timeout=30
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == ["s3", "s1", "s2", "s0"]
+    assert results[0]["result"]["score"] >= 8.5
+    assert results[1]["result"]["score"] == 0
+    assert results[2]["result"] is None and results[2]["error"]["code"] == "answer_too_long"
+    assert "off_topic" in [f["code"] for f in results[3]["result"]["flags"]]
+
+
+def test_batch_rejects_duplicate_ids_and_oversized_batches(server: str) -> None:
+    dup = [{"id": "a", "answer": "x"}, {"id": "a", "answer": "y"}]
+    response = httpx.post(f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": dup})
+    assert response.status_code == 422 and "a" in response.text
+    many = [{"id": str(i), "answer": ""} for i in range(1001)]
+    response = httpx.post(f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": many})
+    assert response.status_code == 422 and _error(response)["code"] == "invalid_request"
+
+
+def test_unknown_route_is_a_structured_404(server: str) -> None:
+    response = httpx.get(f"{server}/v1/nothing-here")
+    assert response.status_code == 404 and _error(response)["code"] == "not_found"

@@ -1,0 +1,129 @@
+"""Expected behaviour on our own example answers of each kind the product must handle."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from service.scoring import CompiledRubric, GradeResult, grade
+
+EXAMPLES: dict[str, str] = yaml.safe_load((Path(__file__).parents[1] / "data/examples.yaml").read_text("utf-8"))
+GIVEAWAYS = ["职级客户", "职能客户", "工序客户", "互为供方", "片面"]
+
+
+def _grade(ic: CompiledRubric, kind: str) -> GradeResult:
+    return grade(ic, EXAMPLES[kind])
+
+
+def _flags(result: GradeResult) -> set[str]:
+    return {f.code for f in result.flags}
+
+
+def test_complete_answer_scores_at_least_85_percent(ic: CompiledRubric) -> None:
+    result = _grade(ic, "complete")
+    assert result.score >= 0.85 * result.max_score
+    assert not result.needs_review
+
+
+def test_plain_words_answer_scores_at_least_60_percent(ic: CompiledRubric) -> None:
+    result = _grade(ic, "plain")
+    assert result.score >= 0.6 * result.max_score
+
+
+@pytest.mark.parametrize("kind", ["crm", "culture"])
+def test_off_topic_answers_score_low_and_are_flagged(ic: CompiledRubric, kind: str) -> None:
+    result = _grade(ic, kind)
+    assert result.score <= 0.15 * result.max_score
+    assert "off_topic" in _flags(result)
+    assert result.needs_review
+
+
+def test_keyword_list_scores_low_and_is_flagged(ic: CompiledRubric) -> None:
+    result = _grade(ic, "keyword_list")
+    assert result.score <= 0.25 * result.max_score
+    assert "keyword_list" in _flags(result)
+
+
+def test_copied_prompt_scores_low_and_is_flagged(ic: CompiledRubric) -> None:
+    result = _grade(ic, "copied_prompt")
+    assert result.score <= 0.2 * result.max_score
+    assert "copied_prompt" in _flags(result)
+
+
+def test_traditional_twin_grades_like_its_simplified_original(ic: CompiledRubric) -> None:
+    trad, simp = _grade(ic, "traditional_source"), _grade(ic, "simplified_twin")
+    assert simp.score > 0
+    assert abs(trad.score - simp.score) <= 0.05 * simp.max_score
+    assert [i.status for i in trad.items] == [i.status for i in simp.items]
+
+
+@pytest.mark.parametrize("answer", ["", "   \n ", "。。。"])
+def test_empty_answer_scores_zero_with_flag(ic: CompiledRubric, answer: str) -> None:
+    result = grade(ic, answer)
+    assert result.score == 0
+    assert _flags(result) == {"empty"}
+    assert all(i.status == "missing" and i.hint for i in result.items)
+
+
+def test_too_short_is_flagged(ic: CompiledRubric) -> None:
+    result = grade(ic, "不知道")
+    assert result.score == 0
+    assert "too_short" in _flags(result)
+
+
+def test_repeated_sentence_earns_once_and_is_flagged(ic: CompiledRubric) -> None:
+    sentence = "上级给下级安排任务,上级就是下级的客户。"
+    once = grade(ic, sentence)
+    repeated = grade(ic, sentence * 6)
+    assert repeated.score == once.score
+    assert "repetitive" in _flags(repeated)
+
+
+def test_padding_does_not_change_the_score(ic: CompiledRubric) -> None:
+    padding = "周末我们一家去公园散步,天气晴朗,孩子们放风筝,大家都很开心。" * 5
+    base = _grade(ic, "complete")
+    padded = grade(ic, padding + EXAMPLES["complete"] + padding)
+    assert padded.score == base.score
+
+
+def test_points_add_up_to_the_score_or_the_adjustment_says_so(ic: CompiledRubric) -> None:
+    for answer in EXAMPLES.values():
+        result = grade(ic, answer)
+        total = sum(i.points for i in result.items)
+        shift = result.adjustment.points if result.adjustment else 0.0
+        assert abs(total + shift - result.score) < 1e-9
+        assert 0 <= result.score <= result.max_score
+
+
+def test_hints_point_at_what_is_missing_without_giving_it_away(ic: CompiledRubric) -> None:
+    result = grade(ic, "不知道")
+    for item in result.items:
+        assert item.hint
+        assert not any(word in item.hint for word in GIVEAWAYS)
+
+
+def test_feedback_is_in_chinese(ic: CompiledRubric) -> None:
+    result = _grade(ic, "plain")
+    assert "得分" in result.comment
+    for flag in _grade(ic, "crm").flags:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in flag.message)
+
+
+def test_deterministic_byte_for_byte_across_processes(ic: CompiledRubric) -> None:
+    answer = EXAMPLES["plain"]
+    here = json.dumps(grade(ic, answer).model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+    code = (
+        "import json,sys;from service.registry import RubricRegistry;"
+        "r=RubricRegistry.from_dir(sys.argv[1]).grade('internal-customer', sys.stdin.read());"
+        "print(json.dumps(r.model_dump(mode='json'), ensure_ascii=False, sort_keys=True))"
+    )
+    rubrics = str(Path(__file__).parents[2] / "rubrics")
+    out = subprocess.run(
+        [sys.executable, "-c", code, rubrics], input=answer, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == here

@@ -1,0 +1,46 @@
+"""The `yuejuan` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _yuejuan(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("yuejuan", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else [sys.executable, "-m", "service.cli"]
+    return subprocess.run([*command, *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_grade_from_stdin_prints_json() -> None:
+    run = _yuejuan("grade", "--rubric", "internal-customer", "-", stdin="上级给下级安排任务,上级就是下级的客户。")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["rubric_id"] == "internal-customer" and result["score"] > 0
+
+
+def test_grade_from_file(tmp_path: Path) -> None:
+    answer = tmp_path / "answer.txt"
+    answer.write_text("", encoding="utf-8")
+    run = _yuejuan("grade", "--rubric", "internal-customer", str(answer))
+    assert run.returncode == 0 and json.loads(run.stdout)["flags"][0]["code"] == "empty"
+
+
+def test_grade_unknown_rubric_fails_clearly() -> None:
+    run = _yuejuan("grade", "--rubric", "nope", "-", stdin="x")
+    assert run.returncode == 2 and "unknown_rubric" in run.stderr
+
+
+def test_rubric_check_reports_ok_and_problems(tmp_path: Path) -> None:
+    ok = _yuejuan("rubric", "check", "rubrics/internal-customer.yaml", "tests/data/rubrics/waste-sorting.yaml")
+    assert ok.returncode == 0 and ok.stdout.count(": ok") == 2
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: Bad Id\nversion: 1\n", encoding="utf-8")
+    bad = _yuejuan("rubric", "check", str(broken))
+    assert bad.returncode == 1
+    assert f"{broken}: id:" in bad.stderr and f"{broken}: title:" in bad.stderr and f"{broken}: concepts:" in bad.stderr

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from service.text import Negator, Segmenter
+
+SEG = Segmenter(["互为供方"])
+NEG = Negator()
+
+
+def _negated(sentence: str, phrase: str) -> bool:
+    tokens = SEG.tokens(sentence)
+    start = sentence.index(phrase)
+    return NEG.scope(tokens).covers(start, start + len(phrase))
+
+
+def test_plain_negation_covers_what_follows() -> None:
+    assert _negated("内部客户关系不是相互的", "相互")
+    assert _negated("服务并非义务", "义务")
+
+
+def test_negation_ends_at_contrast() -> None:
+    assert not _negated("不是单向的，而是相互的", "相互")
+    assert not _negated("不是单向的而是相互的", "相互")
+
+
+def test_words_that_only_look_negative_do_not_negate() -> None:
+    assert not _negated("不仅上级是客户，下级也是客户", "上级")
+    assert not _negated("不只是上级，下级也是客户", "下级")
+    assert not _negated("他们的配合不可或缺，服务是义务", "义务")
+
+
+def test_a_phrase_containing_the_negator_is_not_negated_by_it() -> None:
+    assert not _negated("关系不是单向的", "不是单向")
+
+
+def test_double_negation_cancels() -> None:
+    assert not _negated("不能不提供服务", "提供服务")

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from service.text import normalize, split_sentences
+
+
+def _texts(text: str) -> list[str]:
+    return [s.text for s in split_sentences(normalize(text).text)]
+
+
+def test_splits_on_chinese_and_western_marks_and_line_breaks() -> None:
+    assert _texts("第一句。第二句!第三句?第四句;第五句\n第六句") == [
+        "第一句。",
+        "第二句！",
+        "第三句？",
+        "第四句；",
+        "第五句",
+        "第六句",
+    ]
+
+
+def test_a_line_ending_in_a_comma_is_a_soft_wrap() -> None:
+    assert _texts("如果大家只想着自己，\n工作就会不顺。") == ["如果大家只想着自己，\n工作就会不顺。"]
+
+
+def test_questions_are_recognised() -> None:
+    sentences = split_sentences(normalize("上级是客户吗?难道下级不是客户。下级也是客户。").text)
+    assert [s.is_question for s in sentences] == [True, True, False]
+
+
+def test_spans_index_the_normalised_text() -> None:
+    text = normalize("一、职级客户\n二、职能客户").text
+    for s in split_sentences(text):
+        assert text[s.start : s.end] == s.text
