@@ -162,15 +162,17 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     analysis.keyword_list = bool(own) and listed / own >= 0.5 and len(all_terms) >= 3
 
     # Similarity of each sentence to the reference material.
-    docs = [Doc(tuple(t.text for t in v.tokens), v.sentence.text) for v in views]
-    for view, score in zip(views, max_cosine(compiled, docs, compiled.reference_sentences), strict=True):
+    counts = compiled.tfidf.count([Doc(tuple(t.text for t in v.tokens), v.sentence.text) for v in views])
+    for view, score in zip(views, max_cosine(compiled, counts, compiled.reference_sentences), strict=True):
         view.topicality = float(score)
 
-    relevant = [v for v in views if v.eligible and not v.list_like and v.topicality >= settings.on_topic_similarity]
+    relevant = [
+        i
+        for i, v in enumerate(views)
+        if v.eligible and not v.list_like and v.topicality >= settings.on_topic_similarity
+    ]
     if relevant:
-        analysis.relevant_doc = Doc(
-            tuple(t.text for v in relevant for t in v.tokens), "\n".join(v.sentence.text for v in relevant)
-        )
+        analysis.relevant = counts.merged(relevant)
 
     off_topic: dict[str, set[str]] = defaultdict(set)
     for view in views:

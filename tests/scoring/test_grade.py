@@ -127,3 +127,9 @@ def test_deterministic_byte_for_byte_across_processes(ic: CompiledRubric) -> Non
         [sys.executable, "-c", code, rubrics], input=answer, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == here
+
+
+def test_similarity_is_high_for_a_good_answer_and_low_off_topic(ic: CompiledRubric) -> None:
+    good, off = _grade(ic, "complete"), _grade(ic, "crm")
+    assert good.similarity > 0.3
+    assert off.similarity < 0.1
