@@ -132,4 +132,4 @@ def test_deterministic_byte_for_byte_across_processes(ic: CompiledRubric) -> Non
 def test_similarity_is_high_for_a_good_answer_and_low_off_topic(ic: CompiledRubric) -> None:
     good, off = _grade(ic, "complete"), _grade(ic, "crm")
     assert good.similarity > 0.3
-    assert off.similarity < 0.1
+    assert off.similarity < 0.2 < good.similarity
