@@ -87,6 +87,14 @@ def _check_concepts(file: str, rubric: Rubric) -> list[RubricProblem]:
                     file, f"concepts[{c}].hint", "hint_gives_answer", f"the hint contains {', '.join(leaked)}"
                 )
             )
+    for c, concept in enumerate(rubric.concepts):
+        for i, other in enumerate(concept.excluded_by):
+            if other not in seen or other == concept.id:
+                problems.append(
+                    RubricProblem(
+                        file, f"concepts[{c}].excluded_by[{i}]", "unknown_concept", f"no other concept {other!r}"
+                    )
+                )
     total = sum(concept.points for concept in rubric.concepts)
     if abs(total - rubric.max_score) > 1e-9:
         problems.append(

@@ -69,6 +69,8 @@ class Concept(_Strict):
     contradicts: list[Rule] = Field(default_factory=list)
     # Phrases that give the concept away; a hint must not contain them.
     key_phrases: list[Element] = Field(default_factory=list)
+    # Concepts whose contradiction voids this one (the answer argues against its premise).
+    excluded_by: list[Annotated[str, Field(pattern=_ID)]] = Field(default_factory=list)
 
 
 class ExpectedLength(_Strict):
@@ -92,6 +94,8 @@ class RubricSettings(_Strict):
     partial_credit: Annotated[float, Field(ge=0, le=1)] = 0.5
     similarity_weight: Annotated[float, Field(ge=0, le=0.5)] = 0.0
     max_concepts_per_sentence: Annotated[int, Field(ge=1)] = 3
+    # Below this many characters per concept, a sentence touching more concepts than the cap is crammed.
+    crammed_chars_per_concept: Annotated[int, Field(ge=1)] = 15
     on_topic_similarity: Annotated[float, Field(ge=0, le=1)] = 0.12
     copied_prompt_overlap: Annotated[float, Field(gt=0, le=1)] = 0.6
     keyword_density: Annotated[float, Field(gt=0, le=1)] = 0.75

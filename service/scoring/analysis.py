@@ -15,10 +15,22 @@ from ..text import NegationScope, NormalizedText, Sentence, Token, normalize, sp
 from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, bigrams, max_cosine
 from .similarity import Doc, FeatureCounts
 
-__all__ = ["Analysis", "SentenceView", "analyse", "content_length", "copied_share"]
+__all__ = ["COPIED_ANSWER_SHARE", "Analysis", "SentenceView", "analyse", "content_length", "copied_share"]
 
 _NON_CONTENT = " \n，。、？！；：“”‘’（）《》【】…—～·-,.;:!?()[]/*#>•●○◆■□▪0123456789一二三四五六七八九十"
 _DROP_NON_CONTENT = str.maketrans("", "", _NON_CONTENT)
+
+
+# Grammatical words of ordinary Chinese prose; a line without them is a list, not a sentence.
+FUNCTION_WORDS = frozenset(
+    "的 了 是 在 把 被 给 让 要 就 也 都 会 能 得 地 着 过 和 与 跟 对 为 从 向 而 但 如果 因为 所以 这 那 这个 那个 "
+    "我 你 他 她 它 我们 你们 他们 有 没 没有 不 很 还 又 才 只 去 来 说 做 当 时 时候 就是 可以 需要 应该 要求 "
+    "之间 一个 如 比如 并 并且 或 或者 及 以及 既 又 但是 可是 只有 才能 能够 通过 进行 包括 具有 体现 成为 叫".split()
+)
+_SEPARATORS = set("、， /|↔→←+＋-—;:：")
+
+# Share of an answer copied from the prompt above which the answer counts as copied back.
+COPIED_ANSWER_SHARE = 0.4
 
 
 def content_length(text: str) -> int:
@@ -42,11 +54,15 @@ class SentenceView:
     list_like: bool = False
     reported: bool = False
     term_hits: int = 0
+    term_share: float = 0.0
+    answer_copied: bool = False
 
     @property
     def eligible(self) -> bool:
         """Whether the sentence may earn points at all."""
-        return not (self.sentence.is_question or self.copied or self.duplicate_of is not None)
+        if self.copied and self.answer_copied:
+            return False
+        return not (self.sentence.is_question or self.duplicate_of is not None)
 
 
 @dataclass
@@ -92,6 +108,14 @@ def _term_share(compiled: CompiledRubric, view: SentenceView) -> tuple[float, in
         return 0.0, len(terms)
     inside = sum(1 for t in words if all(i in covered for i in range(t.start, t.end)))
     return inside / len(words), len(terms)
+
+
+def _is_list(view: SentenceView) -> bool:
+    """Words set side by side with separators and (almost) no grammatical words."""
+    words = [t.text for t in view.tokens if t.text.strip(_NON_CONTENT)]
+    separators = sum(1 for t in view.tokens if t.text.strip() == "" or t.text in _SEPARATORS)
+    grammar = sum(1 for w in words if w in FUNCTION_WORDS)
+    return len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)
 
 
 def _is_duplicate(grams: set[str], earlier: list[set[str]], threshold: float) -> int | None:
@@ -146,6 +170,11 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         view.duplicate_of = _is_duplicate(grams, seen, settings.repeated_sentence_similarity)
         seen.append(grams)
 
+    copied = sum(v.content for v in views if v.copied)
+    if total and copied / total >= COPIED_ANSWER_SHARE:
+        for view in views:
+            view.answer_copied = True
+
     # Bare lists of terms: lines made of subject terms with (almost) nothing between them.
     listed = 0
     own = sum(v.content for v in views if not v.copied)
@@ -153,9 +182,9 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         if view.copied:
             continue
         share, distinct = _term_share(compiled, view)
-        view.term_hits = distinct
+        view.term_hits, view.term_share = distinct, share
         heading = view.content <= 8 and distinct >= 1
-        view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density)
+        view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or _is_list(view)
         if view.list_like:
             listed += view.content
     all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}

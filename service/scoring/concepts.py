@@ -34,8 +34,8 @@ class ConceptEvidence:
         return bool(self.against) and self.level != "explained"
 
 
-def _all_negated(view: SentenceView, spans: list[tuple[int, int]]) -> bool:
-    return all(view.scope.covers(a, b) for a, b in spans)
+def _all_negated(view: SentenceView, spans: list[tuple[int, int]], own: frozenset[int]) -> bool:
+    return all(view.scope.covers(a, b, ignore_post=own) for a, b in spans)
 
 
 def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match", "negated"]:
@@ -50,9 +50,15 @@ def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match
         return "none"
     if not rule.negatable:
         return "match"
-    if any(_all_negated(view, keys[k]) for k in rule.all):
+    own = frozenset()
+    if view.scope.post:
+        # A post-negator that is itself one of the rule's elements (错误 in "……是错误的") is
+        # what the rule looks for, not a denial of it.
+        spans = [span for k in (*rule.all, *present_any) for span in keys[k]]
+        own = frozenset(p for _, p, e in view.scope.post if any(a <= p and e <= b for a, b in spans))
+    if any(_all_negated(view, keys[k], own) for k in rule.all):
         return "negated"
-    if present_any and all(_all_negated(view, keys[k]) for k in present_any):
+    if present_any and all(_all_negated(view, keys[k], own) for k in present_any):
         return "negated"
     return "match"
 
@@ -84,8 +90,12 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             if analysis.keyword_list:
                 continue
             levels = dict.fromkeys(levels, "named")
-        if len(levels) > settings.max_concepts_per_sentence:
-            # A sentence that touches every concept explains none of them.
+        if view.copied:
+            # Quoting the prompt inside an answer of one's own shows at most that a point is named.
+            levels = dict.fromkeys(levels, "named")
+        crowded = view.content < settings.crammed_chars_per_concept * len(levels)
+        if len(levels) > settings.max_concepts_per_sentence and crowded:
+            # A sentence crammed with the terms of every concept explains none of them.
             levels = dict.fromkeys(levels, "named")
         if view.topicality < settings.on_topic_similarity:
             # Terms dropped into a sentence about something else earn nothing by name alone.
@@ -108,4 +118,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             denies = any(match_rule(rule, view) == "match" for rule in compiled.contradicts[concept.id])
             if denies and view.sentence.index not in against:
                 against.append(view.sentence.index)
+    for item in evidence.values():
+        if any(evidence[other].contradicted for other in item.concept.excluded_by):
+            item.level, item.support = None, []
     return evidence

@@ -127,12 +127,6 @@ class CompiledRubric:
         return _doc(self.segmenter, text)
 
 
-def _literals_of(rubric: Rubric, element: str) -> list[str]:
-    if element.startswith("@"):
-        return list(rubric.lexicon[element[1:]])
-    return [element]
-
-
 def _build_index(rubric: Rubric) -> TermIndex:
     keys: dict[str, set[str]] = defaultdict(set)
     for name, members in rubric.lexicon.items():
@@ -154,14 +148,16 @@ def _build_index(rubric: Rubric) -> TermIndex:
 
 
 def _term_literals(rubric: Rubric) -> frozenset[str]:
-    """Literals that are terms of the subject (used to recognise bare keyword lists)."""
+    """The subject's own terms: the rubric's terms, key phrases and literal naming phrases.
+
+    They are what a bare keyword list is made of; synonym groups (everyday words) are not.
+    """
     out = {t.lower() for t in rubric.terms}
     for concept in rubric.concepts:
         out.update(p.lower() for p in concept.key_phrases)
         for rule in concept.rules:
             if rule.level == "named":
-                for element in rule.all + rule.any:
-                    out.update(lit.lower() for lit in _literals_of(rubric, element) if len(lit) >= 2)
+                out.update(e.lower() for e in rule.all + rule.any if not e.startswith("@") and len(e) >= 2)
     return frozenset(out)
 
 

@@ -53,8 +53,7 @@ def _flags(
         )
     if analysis.keyword_list:
         flags.append(Flag(code="keyword_list", message=flag_message("keyword_list")))
-    copied = sum(v.content for v in views if v.copied)
-    if copied and copied / analysis.content >= 0.4:
+    if any(v.answer_copied for v in views):
         flags.append(Flag(code="copied_prompt", message=flag_message("copied_prompt")))
     repeated = [v for v in views if v.duplicate_of is not None]
     if len(repeated) >= 2 or (repeated and sum(v.content for v in repeated) / analysis.content >= 0.3):

@@ -139,6 +139,36 @@ SCOPE_BREAKS = frozenset(
 )
 
 
+# Words after a statement that declare it false ("职级客户是不存在的", "……这个说法不成立").
+POST_NEGATORS = frozenset(
+    {
+        "不存在",
+        "不成立",
+        "空话",
+        "空谈",
+        "不对",
+        "错误",
+        "错的",
+        "不正确",
+        "不准确",
+        "是假的",
+        "胡说",
+        "没有道理",
+        "行不通",
+        "不可能",
+        "没用",
+        "没有用",
+        "瞎说",
+        "说不通",
+        "不靠谱",
+    }
+)
+# "Only X is wrong" denies the "only", not X: these words before a post-negator disarm it.
+EXCLUSIVE = frozenset(
+    {"只", "只有", "仅", "仅仅", "光", "单方面", "一味", "只是", "只把", "只要", "只需", "只认", "只讲"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Negator:
     """Tunable word lists; the defaults suit ordinary written Chinese."""
@@ -146,6 +176,7 @@ class Negator:
     negators: frozenset[str] = NEGATORS
     not_negating: frozenset[str] = NOT_NEGATING
     scope_breaks: frozenset[str] = SCOPE_BREAKS
+    post_negators: frozenset[str] = POST_NEGATORS
 
     def extended(self, negators: Iterable[str] = (), not_negating: Iterable[str] = ()) -> Negator:
         """Return a copy with extra words (from a rubric)."""
@@ -153,6 +184,7 @@ class Negator:
             negators=self.negators | frozenset(negators),
             not_negating=self.not_negating | frozenset(not_negating),
             scope_breaks=self.scope_breaks,
+            post_negators=self.post_negators,
         )
 
     def is_negator(self, tokens: Sequence[Token], i: int) -> bool:
@@ -165,15 +197,20 @@ class Negator:
         return False
 
     def scope(self, tokens: Sequence[Token]) -> NegationScope:
-        """Compute the stretches of a sentence that a negator governs."""
+        """Compute the stretches of a sentence that a negator governs, before or after it."""
         stretches: list[tuple[int, int, int]] = []
+        post: list[tuple[int, int, int]] = []
         opened: Token | None = None
+        clause: list[Token] = []
         for i, token in enumerate(tokens):
             if token.text in self.scope_breaks or token.text.strip() == "":
                 if opened is not None:
                     stretches.append((opened.start, opened.end, token.start))
                     opened = None
+                post.extend(self._post(clause))
+                clause = []
                 continue
+            clause.append(token)
             if self.is_negator(tokens, i):
                 if opened is None:
                     opened = token
@@ -182,25 +219,52 @@ class Negator:
                     opened = None
         if opened is not None:
             stretches.append((opened.start, opened.end, tokens[-1].end))
-        return NegationScope(stretches=tuple(stretches))
+        post.extend(self._post(clause))
+        return NegationScope(stretches=tuple(stretches), post=tuple(post))
+
+    def _post(self, clause: list[Token]) -> list[tuple[int, int, int]]:
+        """Post-negators of one clause, unless an "only" word before them disarms them."""
+        if not clause:
+            return []
+        start = clause[0].start
+        text = "".join(t.text for t in clause)
+        found = []
+        for word in self.post_negators:
+            at = text.find(word)
+            if at > 0:
+                before = [t.text for t in clause if t.end <= start + at]
+                if not any(w in EXCLUSIVE for w in before):
+                    found.append((start, start + at, start + at + len(word)))
+        return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)
 class NegationScope:
-    """Negated stretches of a sentence: (negator start, negator end, end of scope)."""
+    """Negated stretches of a sentence.
+
+    ``stretches``: (negator start, negator end, end of scope) for negators that govern what
+    follows them; ``post``: (clause start, negator start, negator end) for words that
+    declare the preceding part of their clause false.
+    """
 
     stretches: tuple[tuple[int, int, int], ...]
+    post: tuple[tuple[int, int, int], ...] = ()
 
-    def covers(self, start: int, end: int) -> bool:
+    def covers(self, start: int, end: int, *, ignore_post: frozenset[int] = frozenset()) -> bool:
         """True when the phrase at [start, end) is negated.
 
         A phrase is negated when it follows a negator (or starts inside one, as 是相互 in
-        不是相互) within the negator's scope. A phrase that contains the whole negator
-        (不是单向) states the negation itself and is not negated by it.
+        不是相互) within the negator's scope, or when it precedes a post-negator in its
+        clause. A phrase that contains the whole negator (不是单向) states the negation
+        itself and is not negated by it. Post-negators whose start is in ``ignore_post``
+        are part of the pattern being matched and do not count.
         """
         for neg_start, neg_end, scope_end in self.stretches:
             if start <= neg_start and neg_end <= end:
                 continue
             if neg_start <= start and neg_end < end <= scope_end:
                 return True
-        return False
+        return any(
+            clause_start <= start and end <= neg_start and neg_start not in ignore_post
+            for clause_start, neg_start, _ in self.post
+        )
