@@ -50,7 +50,7 @@ def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match
         return "none"
     if not rule.negatable:
         return "match"
-    own = frozenset()
+    own: frozenset[int] = frozenset()
     if view.scope.post:
         # A post-negator that is itself one of the rule's elements (错误 in "……是错误的") is
         # what the rule looks for, not a denial of it.
