@@ -159,7 +159,9 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="agreement with human scores on a labeled file")
     evaluate.add_argument("--rubric", required=True)
-    evaluate.add_argument("--labeled", help="JSONL or CSV: id, answer, score[, concepts] (default: the rubric's corpus)")
+    evaluate.add_argument(
+        "--labeled", help="JSONL or CSV: id, answer, score[, concepts] (default: the rubric's corpus)"
+    )
     evaluate.add_argument("--folds", type=int, help="cross-validate a calibration with this many folds")
     evaluate.add_argument("--split", help="only rows of this split (e.g. dev, holdout)")
     evaluate.add_argument("--report", help="also write evaluation.json and a PNG plot into this folder")

@@ -122,12 +122,16 @@ class Report:
             lines.append(f"    {label:>3}" + "".join(f"{v:>4}" for v in row))
         lines.append("  per concept (earned > 0):")
         for cid, c in self.concepts.items():
-            lines.append(f"    {cid:<22} precision {c['precision']:.2f}  recall {c['recall']:.2f}  (n={c['support']:.0f})")
+            lines.append(
+                f"    {cid:<22} precision {c['precision']:.2f}  recall {c['recall']:.2f}  (n={c['support']:.0f})"
+            )
         worst = self.gaming["worst_excess"]
         lines.append(f"  gaming kinds: largest excess over the human score {worst:+.2f} (limit +2.00)")
         lines.append(f"  largest disagreements (top {top}):")
         for d in self.disagreements[:top]:
-            lines.append(f"    {d['id']:<8} human {d['human']:>5.2f}  machine {d['machine']:>5.2f}  {d['kind']:<20} {d['text']}")
+            lines.append(
+                f"    {d['id']:<8} human {d['human']:>5.2f}  machine {d['machine']:>5.2f}  {d['kind']:<20} {d['text']}"
+            )
         return "\n".join(lines)
 
 
@@ -167,9 +171,7 @@ def evaluate(
         key=lambda d: (-abs(d["machine"] - d["human"]), d["id"]),
     )
     excess = {
-        group: max(
-            [p - h for row, h, p in zip(rows, human, machine, strict=True) if row.kind in kinds], default=0.0
-        )
+        group: max([p - h for row, h, p in zip(rows, human, machine, strict=True) if row.kind in kinds], default=0.0)
         for group, kinds in GAMING_KINDS.items()
     }
     return Report(

@@ -105,7 +105,9 @@ class Calibration:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
         params = data["params"]
-        model = cls(params["concept_ids"], alpha=float(params["alpha"]), max_length_ratio=float(params["max_length_ratio"]))
+        model = cls(
+            params["concept_ids"], alpha=float(params["alpha"]), max_length_ratio=float(params["max_length_ratio"])
+        )
         if data["feature_names"] != model.feature_names:
             raise ValueError("calibration features do not match the rubric's concepts")
         model.coef_ = [float(c) for c in data["coef"]]
@@ -113,7 +115,9 @@ class Calibration:
         model.n_samples_ = int(data["n_samples"])
         return model
 
-    def save(self, path: Path, *, rubric_id: str, rubric_version: str, engine_version: str, report: dict[str, Any]) -> None:
+    def save(
+        self, path: Path, *, rubric_id: str, rubric_version: str, engine_version: str, report: dict[str, Any]
+    ) -> None:
         payload = {
             "rubric_id": rubric_id,
             "rubric_version": rubric_version,
