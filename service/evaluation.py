@@ -36,7 +36,7 @@ GAMING_KINDS = {
 
 
 def _round(value: float) -> int:
-    return int(math.floor(value + 0.5))
+    return math.floor(value + 0.5)
 
 
 def agreement(human: Sequence[float], predicted: Sequence[float], max_score: float) -> dict[str, Any]:
