@@ -168,7 +168,7 @@ def evaluate(
             }
             for row, h, p in zip(rows, human, machine, strict=True)
         ),
-        key=lambda d: (-abs(d["machine"] - d["human"]), d["id"]),
+        key=lambda d: (-abs(float(d["machine"]) - float(d["human"])), str(d["id"])),  # type: ignore[arg-type]
     )
     excess = {
         group: max([p - h for row, h, p in zip(rows, human, machine, strict=True) if row.kind in kinds], default=0.0)

@@ -54,7 +54,7 @@ class Calibration:
         return [f"{c}:{lvl}" for c in self.concept_ids for lvl in LEVELS] + ["similarity", "length"]
 
     def features(self, evidence: Evidence) -> list[float]:
-        row = []
+        row: list[float] = []
         for concept in self.concept_ids:
             level = evidence.levels.get(concept)
             row.extend(1.0 if level == lvl else 0.0 for lvl in LEVELS)

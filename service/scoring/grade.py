@@ -100,7 +100,9 @@ def _read(compiled: CompiledRubric, answer: str) -> _Reading:
     similarity = _similarity(compiled, analysis)
     flags = _flags(compiled, analysis, evidence, similarity)
     withheld = bool({f.code for f in flags} & {"empty", "off_topic"})
-    levels = {cid: None if withheld or item.contradicted else item.level for cid, item in evidence.items()}
+    levels: dict[str, str | None] = {
+        cid: None if withheld or item.contradicted else item.level for cid, item in evidence.items()
+    }
     return _Reading(analysis, evidence, similarity, flags, levels)
 
 
