@@ -28,11 +28,13 @@ __all__ = ["GAMING_KINDS", "Report", "agreement", "evaluate", "fit_calibration",
 
 # Kinds of answer written to game a grader; none may score more than 2 points above its human score.
 GAMING_KINDS = {
-    "off_topic": ("crm_software", "culture_layers", "generic_service"),
+    "off_topic": ("crm_software", "culture_layers"),
     "keyword_list": ("keyword_list",),
     "copied_prompt": ("copied_prompt", "prompt_rearranged"),
     "empty": ("empty",),
 }
+# Reported beside them: talk about serving external customers, not off topic in the guide's sense.
+WATCHED_KINDS = {"generic_service": ("generic_service",)}
 
 
 def _round(value: float) -> int:
@@ -87,8 +89,10 @@ def fit_calibration(compiled: CompiledRubric, rows: Sequence[LabeledAnswer]) -> 
     """Fit a calibration of ``compiled`` on labeled answers."""
     scored = [r for r in rows if r.score is not None]
     evidence = [calibration_evidence(compiled, r.answer) for r in scored]
-    concept_ids = [c.id for c in compiled.rubric.concepts]
-    return Calibration(concept_ids).fit(evidence, [float(r.score) for r in scored])  # type: ignore[arg-type]
+    rubric = compiled.rubric
+    calibration = Calibration({c.id: c.points for c in rubric.concepts}, partial_credit=rubric.settings.partial_credit)
+    scores = [float(r.score) for r in scored]  # type: ignore[arg-type]
+    return calibration.fit(evidence, scores, [r.concepts for r in scored])
 
 
 @dataclasses.dataclass
@@ -172,7 +176,7 @@ def evaluate(
     )
     excess = {
         group: max([p - h for row, h, p in zip(rows, human, machine, strict=True) if row.kind in kinds], default=0.0)
-        for group, kinds in GAMING_KINDS.items()
+        for group, kinds in {**GAMING_KINDS, **WATCHED_KINDS}.items()
     }
     return Report(
         rubric_id=compiled.rubric.id,
@@ -180,7 +184,7 @@ def evaluate(
         metrics=agreement(human, machine, compiled.rubric.max_score),
         concepts=_concepts(rows, done),
         disagreements=disagreements,
-        gaming={"excess_by_group": excess, "worst_excess": max(excess.values(), default=0.0)},
+        gaming={"excess_by_group": excess, "worst_excess": max((excess[g] for g in GAMING_KINDS), default=0.0)},
         predictions=[(row.id, h, p) for row, h, p in zip(rows, human, machine, strict=True)],
     )
 

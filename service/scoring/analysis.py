@@ -29,6 +29,9 @@ FUNCTION_WORDS = frozenset(
 )
 _SEPARATORS = set("、， /|↔→←+＋-—;:：")
 
+# A sentence made almost only of the prompt's character pairs is the prompt rearranged.
+REARRANGED_SHARE = 0.75
+
 # Share of an answer copied from the prompt above which the answer counts as copied back.
 COPIED_ANSWER_SHARE = 0.4
 
@@ -56,11 +59,12 @@ class SentenceView:
     term_hits: int = 0
     term_share: float = 0.0
     answer_copied: bool = False
+    distracted: bool = False  # about one of the rubric's wrong topics
 
     @property
     def eligible(self) -> bool:
         """Whether the sentence may earn points at all."""
-        if self.copied and self.answer_copied:
+        if (self.copied and self.answer_copied) or self.distracted:
             return False
         return not (self.sentence.is_question or self.duplicate_of is not None)
 
@@ -73,6 +77,7 @@ class Analysis:
     off_topic_hits: dict[str, set[str]] = field(default_factory=dict)
     keyword_list: bool = False
     relevant: FeatureCounts | None = None  # the sentences on topic, as one document
+    relevant_content: int = 0  # their length in characters of text
 
 
 def copied_share(text: str, prompt_ngrams: frozenset[str]) -> float:
@@ -176,7 +181,10 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     seen: list[set[str]] = []
     for view in views:
         grams = bigrams(view.sentence.text)
-        view.copied = copied_share(view.sentence.text, compiled.prompt_ngrams) >= settings.copied_prompt_overlap
+        # Copied: long runs of the prompt, or the prompt's words rearranged (nearly all its bigrams).
+        view.copied = copied_share(view.sentence.text, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
+            view.content >= 12 and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
+        )
         view.duplicate_of = _is_duplicate(grams, seen, settings.repeated_sentence_similarity)
         seen.append(grams)
 
@@ -212,14 +220,20 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     ]
     if relevant:
         analysis.relevant = counts.merged(relevant)
+        analysis.relevant_content = sum(views[i].content for i in relevant)
 
     off_topic: dict[str, set[str]] = defaultdict(set)
     for view in views:
-        if view.duplicate_of is not None:
-            continue
-        for hit in view.hits:
-            for key in compiled.index.keys_by_literal[hit.literal]:
-                if key.startswith("!"):
-                    off_topic[key[1:]].add(hit.literal)
+        found = {
+            (key[1:], hit.literal)
+            for hit in view.hits
+            for key in compiled.index.keys_by_literal[hit.literal]
+            if key.startswith("!")
+        }
+        # A sentence that names two things of a wrong topic is about that topic.
+        view.distracted = len({literal for _, literal in found}) >= 2
+        if view.duplicate_of is None:
+            for group, literal in found:
+                off_topic[group].add(literal)
     analysis.off_topic_hits = dict(off_topic)
     return analysis

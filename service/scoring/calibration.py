@@ -1,39 +1,46 @@
 """Calibration: learn from human-scored answers how much each piece of evidence is worth.
 
-The rules say *what* an answer shows (each concept missing, named or explained; its
-similarity to the references; its length). :class:`Calibration` learns, with
-scikit-learn's non-negative ridge regression, how many points human markers give for
-each of those, and stores the result as plain JSON next to the rubric.
+The rules say *what* an answer shows: each concept missing, named or explained; its
+similarity to the reference answers; how much of it is on topic. Calibration learns, in
+two stages with scikit-learn, how many points careful markers give for that:
 
-Because the model is linear and one-hot in each concept's level, the calibrated score
-splits into per-concept points (the weight of that concept's level, within the concept's
-maximum) plus an explicit adjustment (intercept, similarity, length and rounding). The
-itemized explanation therefore stays true to the score.
+1. **Per concept.** For each concept and each level the rules found, the points markers
+   gave that concept (a linear regression on the level's indicator, fitted on the
+   answers' per-concept human labels; concepts without labels keep the rule weights).
+   Explaining is never worth less than naming, and nothing is worth more than the
+   concept's maximum.
+2. **Overall.** A non-negative ridge regression of the human score on the sum of the
+   concept points, the similarity and the on-topic length.
+
+The score therefore splits into per-concept points (stage 1, scaled by stage 2's slope)
+plus an explicit adjustment (intercept, similarity, length, rounding): the itemized
+explanation stays true. Everything learned is plain numbers in JSON, next to the rubric.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import LinearRegression, Ridge
 
 __all__ = ["Calibration", "Evidence", "calibration_path"]
 
 LEVELS = ("named", "explained")
+OVERALL = ("concepts", "similarity", "length")
 
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """What the rules found in one answer: the input of calibration."""
 
-    levels: dict[str, str | None]  # concept id -> "named" | "explained" | None
+    levels: Mapping[str, str | None]  # concept id -> "named" | "explained" | None
     similarity: float
-    length_ratio: float  # answer length / expected length, capped
+    length_ratio: float  # length of the on-topic sentences / expected length (padding adds nothing)
 
 
 def calibration_path(rubric_file: Path) -> Path:
@@ -42,63 +49,86 @@ def calibration_path(rubric_file: Path) -> Path:
 
 
 class Calibration:
-    """Non-negative linear map from evidence to score, fitted on human scores."""
+    """Maps the rules' evidence to the points human markers give; see the module docstring."""
 
-    def __init__(self, concept_ids: Sequence[str], alpha: float = 1.0, max_length_ratio: float = 2.0) -> None:
-        self.concept_ids = list(concept_ids)
+    def __init__(
+        self,
+        max_points: Mapping[str, float],
+        partial_credit: float = 0.5,
+        alpha: float = 1.0,
+        max_length_ratio: float = 1.5,
+    ) -> None:
+        self.max_points = dict(max_points)
+        self.partial_credit = partial_credit
         self.alpha = alpha
         self.max_length_ratio = max_length_ratio
 
-    @property
-    def feature_names(self) -> list[str]:
-        return [f"{c}:{lvl}" for c in self.concept_ids for lvl in LEVELS] + ["similarity", "length"]
-
-    def features(self, evidence: Evidence) -> list[float]:
-        row: list[float] = []
-        for concept in self.concept_ids:
-            level = evidence.levels.get(concept)
-            row.extend(1.0 if level == lvl else 0.0 for lvl in LEVELS)
-        row.append(evidence.similarity)
-        row.append(min(evidence.length_ratio, self.max_length_ratio))
-        return row
-
-    def fit(self, evidence: Sequence[Evidence], scores: Sequence[float]) -> Calibration:
-        """Fit the weights on answers with human scores; returns ``self``."""
-        x = np.array([self.features(e) for e in evidence], dtype=np.float64)
-        y = np.array(scores, dtype=np.float64)
-        model = Ridge(alpha=self.alpha, positive=True).fit(x, y)
-        self.coef_ = [round(float(c), 6) for c in model.coef_]
-        self.intercept_ = round(float(model.intercept_), 6)
-        self.n_samples_ = len(y)
+    def fit(
+        self,
+        evidence: Sequence[Evidence],
+        scores: Sequence[float],
+        concept_labels: Sequence[Mapping[str, float]] | None = None,
+    ) -> Calibration:
+        """Fit on answers with human scores (and, when known, per-concept human points)."""
+        self.credit_: dict[str, dict[str, float]] = {}
+        for concept, top in self.max_points.items():
+            rule = {"named": top * self.partial_credit, "explained": top}
+            rows = [
+                (e.levels.get(concept), labels[concept])
+                for e, labels in zip(evidence, concept_labels or [{}] * len(evidence), strict=True)
+                if concept in labels
+            ]
+            if len(rows) < 10:
+                self.credit_[concept] = rule
+                continue
+            x = np.array([[lvl in LEVELS, lvl == "explained"] for lvl, _ in rows], dtype=np.float64)
+            y = np.array([points for _, points in rows], dtype=np.float64)
+            model = LinearRegression(positive=True).fit(x, y)
+            named = float(model.intercept_ + model.coef_[0])
+            explained = named + float(model.coef_[1])
+            named = min(max(named, 0.0), top)
+            self.credit_[concept] = {"named": round(named, 6), "explained": round(min(max(explained, named), top), 6)}
+        x = np.array([self._overall(e) for e in evidence], dtype=np.float64)
+        overall = Ridge(alpha=self.alpha, positive=True).fit(x, np.array(scores, dtype=np.float64))
+        self.coef_ = [round(float(c), 6) for c in overall.coef_]
+        self.intercept_ = round(float(overall.intercept_), 6)
+        self.n_samples_ = len(scores)
         return self
 
-    def weight(self, concept_id: str, level: str) -> float:
-        return self.coef_[self.feature_names.index(f"{concept_id}:{level}")]
+    def _concept_points(self, evidence: Evidence) -> dict[str, float]:
+        return {
+            c: self.credit_[c][lvl] if (lvl := evidence.levels.get(c)) in LEVELS else 0.0
+            for c in self.max_points
+        }
+
+    def _overall(self, evidence: Evidence) -> list[float]:
+        return [
+            sum(self._concept_points(evidence).values()),
+            evidence.similarity,
+            min(evidence.length_ratio, self.max_length_ratio),
+        ]
 
     def predict_parts(self, evidence: Evidence) -> tuple[dict[str, float], float]:
         """Per-concept points and the rest (intercept, similarity, length), before clipping."""
-        names = self.feature_names
-        row = self.features(evidence)
-        points = {c: 0.0 for c in self.concept_ids}
-        rest = self.intercept_
-        for name, value, coef in zip(names, row, self.coef_, strict=True):
-            if ":" in name:
-                points[name.split(":")[0]] += value * coef
-            else:
-                rest += value * coef
+        slope = self.coef_[0]
+        points = {c: p * slope for c, p in self._concept_points(evidence).items()}
+        _, similarity, length = self._overall(evidence)
+        rest = self.intercept_ + self.coef_[1] * similarity + self.coef_[2] * length
         return points, rest
 
     def predict(self, evidence: Sequence[Evidence]) -> np.ndarray:
-        x = np.array([self.features(e) for e in evidence], dtype=np.float64)
-        result: np.ndarray = x @ np.array(self.coef_) + self.intercept_
-        return result
+        return np.array([sum(p.values()) + rest for p, rest in map(self.predict_parts, evidence)])
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "params": {"concept_ids": self.concept_ids, "alpha": self.alpha, "max_length_ratio": self.max_length_ratio},
-            "feature_names": self.feature_names,
-            "coef": self.coef_,
-            "intercept": self.intercept_,
+            "params": {
+                "max_points": self.max_points,
+                "partial_credit": self.partial_credit,
+                "alpha": self.alpha,
+                "max_length_ratio": self.max_length_ratio,
+            },
+            "concept_credit": self.credit_,
+            "overall": {"features": list(OVERALL), "coef": self.coef_, "intercept": self.intercept_},
             "n_samples": self.n_samples_,
         }
 
@@ -106,14 +136,20 @@ class Calibration:
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
         params = data["params"]
         model = cls(
-            params["concept_ids"], alpha=float(params["alpha"]), max_length_ratio=float(params["max_length_ratio"])
+            {str(k): float(v) for k, v in params["max_points"].items()},
+            partial_credit=float(params["partial_credit"]),
+            alpha=float(params["alpha"]),
+            max_length_ratio=float(params["max_length_ratio"]),
         )
-        if data["feature_names"] != model.feature_names:
-            raise ValueError("calibration features do not match the rubric's concepts")
-        model.coef_ = [float(c) for c in data["coef"]]
-        model.intercept_ = float(data["intercept"])
+        model.credit_ = {c: {lvl: float(v) for lvl, v in d.items()} for c, d in data["concept_credit"].items()}
+        model.coef_ = [float(c) for c in data["overall"]["coef"]]
+        model.intercept_ = float(data["overall"]["intercept"])
         model.n_samples_ = int(data["n_samples"])
         return model
+
+    def matches(self, max_points: Mapping[str, float]) -> bool:
+        """Whether this calibration was fitted for a rubric with these concepts and points."""
+        return self.max_points == dict(max_points)
 
     def save(
         self, path: Path, *, rubric_id: str, rubric_version: str, engine_version: str, report: dict[str, Any]

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..errors import RubricError, RubricProblem
 from ..rubric.schema import Rubric, Rule
 from ..text import Negator, Segmenter, normalize, split_sentences
 from ..text.homophones import homophone_variants
@@ -116,6 +117,7 @@ class CompiledRubric:
     reference_sentences: np.ndarray
     references: np.ndarray
     prompt_ngrams: frozenset[str]
+    prompt_bigrams: frozenset[str]
     rules: dict[str, tuple[CompiledRule, ...]]
     contradicts: dict[str, tuple[CompiledRule, ...]]
     triggers: dict[str, tuple[CompiledRule, ...]]
@@ -199,7 +201,10 @@ def load_calibration(rubric: Rubric, path: Path | None) -> Calibration | None:
     """The calibration stored at ``path``, if it exists and was fitted for this rubric version and engine."""
     if path is None or not path.exists():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RubricError([RubricProblem(str(path), "", "invalid_calibration", str(error))]) from None
     if data.get("rubric_version") != rubric.version or data.get("engine_version") != ENGINE_VERSION:
         log.warning(
             "ignoring %s: fitted for rubric %s / engine %s, now %s / %s",
@@ -210,7 +215,16 @@ def load_calibration(rubric: Rubric, path: Path | None) -> Calibration | None:
             ENGINE_VERSION,
         )
         return None
-    return Calibration.from_dict(data["model"])
+    try:
+        calibration = Calibration.from_dict(data["model"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise RubricError(
+            [RubricProblem(str(path), "model", "invalid_calibration", f"unreadable: {error!r}")]
+        ) from None
+    if not calibration.matches({c.id: c.points for c in rubric.concepts}):
+        log.warning("ignoring %s: fitted for other concepts or points", path)
+        return None
+    return calibration
 
 
 def compile_rubric(
@@ -244,6 +258,7 @@ def compile_rubric(
         reference_sentences=tfidf.transform(ref_sentence_docs).T.toarray(),
         references=tfidf.transform(refs).T.toarray(),
         prompt_ngrams=frozenset(ngrams(normalize(rubric.prompt).text, PROMPT_NGRAM)),
+        prompt_bigrams=frozenset(bigrams(normalize(rubric.prompt).text)),
         rules=rules,
         contradicts={c.id: tuple(CompiledRule.of(c.id, r) for r in c.contradicts) for c in rubric.concepts},
         triggers={k: tuple(v) for k, v in triggers.items()},

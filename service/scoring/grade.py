@@ -114,7 +114,7 @@ def calibration_evidence(compiled: CompiledRubric, answer: str) -> CalibrationEv
 def _evidence_of(compiled: CompiledRubric, reading: _Reading) -> CalibrationEvidence:
     target = compiled.rubric.expected_length.target
     return CalibrationEvidence(
-        levels=reading.levels, similarity=reading.similarity, length_ratio=reading.analysis.content / target
+        levels=reading.levels, similarity=reading.similarity, length_ratio=reading.analysis.relevant_content / target
     )
 
 
