@@ -96,10 +96,7 @@ class Calibration:
         return self
 
     def _concept_points(self, evidence: Evidence) -> dict[str, float]:
-        return {
-            c: self.credit_[c][lvl] if (lvl := evidence.levels.get(c)) in LEVELS else 0.0
-            for c in self.max_points
-        }
+        return {c: self.credit_[c][lvl] if (lvl := evidence.levels.get(c)) in LEVELS else 0.0 for c in self.max_points}
 
     def _overall(self, evidence: Evidence) -> list[float]:
         return [
