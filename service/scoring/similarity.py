@@ -65,7 +65,7 @@ def _vectorizer(analyzer: Any, sublinear_tf: bool, min_df: int, vocabulary: dict
 
 @dataclass(frozen=True)
 class FeatureCounts:
-    """N-gram counts of a batch of documents: parallel arrays sorted by (row, col)."""
+    """N-gram counts of a batch of documents: parallel arrays, grouped by row, one entry per (row, col)."""
 
     row: np.ndarray
     col: np.ndarray
@@ -86,7 +86,7 @@ class TfidfModel:
     def __init__(
         self,
         word_ngram_range: tuple[int, int] = (1, 2),
-        char_ngram_range: tuple[int, int] = (2, 3),
+        char_ngram_range: tuple[int, int] = (2, 2),
         sublinear_tf: bool = True,
         min_df: int = 1,
     ) -> None:
@@ -173,26 +173,29 @@ class TfidfModel:
         return csr_matrix((data, indices, indptr), shape=(len(docs), self.n_features))
 
     def count(self, docs: Sequence[Doc]) -> FeatureCounts:
-        """Look every n-gram of ``docs`` up once; the counts feed :meth:`similarity_matrix`."""
+        """Look every distinct n-gram of ``docs`` up once; the counts feed :meth:`similarity_matrix`."""
         n_word = len(self.word_idf_)
         rows: list[int] = []
         cols: list[int] = []
+        counts: list[int] = []
         word_vocabulary, char_vocabulary = self.word_vocabulary_, self.char_vocabulary_
         for r, doc in enumerate(docs):
-            for feature in self._words(doc):
-                index = word_vocabulary.get(feature)
-                if index is not None:
-                    rows.append(r)
-                    cols.append(index)
-            for feature in self._chars(doc):
-                index = char_vocabulary.get(feature)
-                if index is not None:
-                    rows.append(r)
-                    cols.append(index + n_word)
-        width = self.n_features
-        keys = np.array(rows, dtype=np.int64) * width + np.array(cols, dtype=np.int64)
-        unique, counts = np.unique(keys, return_counts=True)
-        return FeatureCounts(unique // width, unique % width, counts.astype(np.float64), len(docs))
+            for vocabulary, offset, features in (
+                (word_vocabulary, 0, self._words(doc)),
+                (char_vocabulary, n_word, self._chars(doc)),
+            ):
+                for feature, count in Counter(features).items():
+                    index = vocabulary.get(feature)
+                    if index is not None:
+                        rows.append(r)
+                        cols.append(index + offset)
+                        counts.append(count)
+        return FeatureCounts(
+            np.array(rows, dtype=np.int64),
+            np.array(cols, dtype=np.int64),
+            np.array(counts, dtype=np.float64),
+            len(docs),
+        )
 
     def similarity_matrix(self, docs: Sequence[Doc] | FeatureCounts, against: np.ndarray) -> np.ndarray:
         """``transform(docs) @ against`` for a dense features x documents matrix, in one batch.

@@ -7,8 +7,10 @@ which words end a negation's scope (而是, 但是 …). A rubric can add to the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .segment import Token
 
@@ -171,6 +173,11 @@ EXCLUSIVE = frozenset(
 )
 
 
+@lru_cache(maxsize=8)
+def _alternation(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))))
+
+
 @dataclass(frozen=True, slots=True)
 class Negator:
     """Tunable word lists; the defaults suit ordinary written Chinese."""
@@ -198,13 +205,13 @@ class Negator:
             return nxt not in _ONLY_AFTER
         return False
 
-    def scope(self, tokens: Sequence[Token], absorbed: frozenset[int] = frozenset()) -> NegationScope:
+    def scope(self, tokens: Sequence[Token], phrases: Sequence[tuple[int, int]] = ()) -> NegationScope:
         """Compute the stretches of a sentence that a negator governs, before or after it.
 
         A negator also denies what comes before it in its clause ("各部门互不服务",
         "上级从不需要……"), unless the clause is a condition (如果……不……) or the negator
-        is part of a phrase the rubric looks for (its start is in ``absorbed``:
-        "不是单向的" states something, it does not deny its subject).
+        lies inside one of ``phrases`` the rubric looks for ("不是单向的" states something;
+        it does not deny its subject).
         """
         stretches: list[tuple[int, int, int]] = []
         post: list[tuple[int, int, int]] = []
@@ -221,7 +228,10 @@ class Negator:
             clause.append(token)
             if self.is_negator(tokens, i):
                 conditional = any(t.text in CONDITIONAL for t in clause)
-                if token.start not in absorbed and not conditional and len(clause) > 1:
+                absorbed = any(
+                    a <= token.start and token.end <= b and b - a > token.end - token.start for a, b in phrases
+                )
+                if not absorbed and not conditional and len(clause) > 1:
                     post.append((clause[0].start, token.start, token.end))
                 if opened is None:
                     opened = token
@@ -235,18 +245,19 @@ class Negator:
 
     def _post(self, clause: list[Token]) -> list[tuple[int, int, int]]:
         """Post-negators of one clause, unless an "only" word before them disarms them."""
-        if not clause:
+        if len(clause) < 2:
             return []
         start = clause[0].start
         text = "".join(t.text for t in clause)
         found = []
-        for word in self.post_negators:
-            at = text.find(word)
-            if at > 0:
-                before = [t.text for t in clause if t.end <= start + at]
-                if not any(w in EXCLUSIVE for w in before):
-                    found.append((start, start + at, start + at + len(word)))
-        return sorted(found)
+        for match in self._post_pattern().finditer(text, 1):
+            at = match.start()
+            if not any(t.text in EXCLUSIVE for t in clause if t.end <= start + at):
+                found.append((start, start + at, start + match.end()))
+        return found
+
+    def _post_pattern(self) -> re.Pattern[str]:
+        return _alternation(self.post_negators)
 
 
 @dataclass(frozen=True, slots=True)
