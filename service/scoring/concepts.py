@@ -28,6 +28,7 @@ class ConceptEvidence:
     level: Level | None = None
     support: list[int] = field(default_factory=list)  # sentence indices at the best level
     against: list[int] = field(default_factory=list)
+    denied: bool = False  # a `contradicts` rule matched: the opposite is stated outright
 
     @property
     def contradicted(self) -> bool:
@@ -118,7 +119,8 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             denies = any(match_rule(rule, view) == "match" for rule in compiled.contradicts[concept.id])
             if denies and view.sentence.index not in against:
                 against.append(view.sentence.index)
+            evidence[concept.id].denied |= denies
     for item in evidence.values():
-        if any(evidence[other].contradicted for other in item.concept.excluded_by):
+        if any(evidence[o].denied and evidence[o].contradicted for o in item.concept.excluded_by):
             item.level, item.support = None, []
     return evidence

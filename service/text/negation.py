@@ -217,6 +217,7 @@ class Negator:
         post: list[tuple[int, int, int]] = []
         opened: Token | None = None
         clause: list[Token] = []
+        negators_seen: set[int] = set()
         for i, token in enumerate(tokens):
             if token.text in self.scope_breaks or token.text.strip() == "":
                 if opened is not None:
@@ -231,8 +232,11 @@ class Negator:
                 absorbed = any(
                     a <= token.start and token.end <= b and b - a > token.end - token.start for a, b in phrases
                 )
-                if not absorbed and not conditional and len(clause) > 1:
-                    post.append((clause[0].start, token.start, token.end))
+                # The subject a negator denies starts after the previous negator of the clause.
+                subject = max([clause[0].start, *(t.end for t in clause[:-1] if t.start in negators_seen)])
+                if not absorbed and not conditional and subject < token.start:
+                    post.append((subject, token.start, token.end))
+                negators_seen.add(token.start)
                 if opened is None:
                     opened = token
                 else:  # a second negator in the same scope cancels the first
