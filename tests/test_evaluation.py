@@ -44,10 +44,10 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
     rules_only = dataclasses.replace(ic, calibration=None)
     report = evaluate(rules_only, read_labeled(CORPUS), folds=5)
     m = report.metrics
-    assert m["qwk"] >= 0.85, m
-    assert m["spearman"] >= 0.85, m
-    assert m["pearson"] >= 0.86, m
-    assert m["adjacent"] >= 0.62, m
+    assert m["qwk"] >= 0.87, m
+    assert m["spearman"] >= 0.88, m
+    assert m["pearson"] >= 0.88, m
+    assert m["adjacent"] >= 0.66, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["excess_by_group"]["keyword_list"] <= 2.0
     assert report.gaming["excess_by_group"]["copied_prompt"] <= 2.0

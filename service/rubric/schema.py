@@ -96,6 +96,8 @@ class RubricSettings(_Strict):
     max_concepts_per_sentence: Annotated[int, Field(ge=1)] = 3
     # Below this many characters per concept, a sentence touching more concepts than the cap is crammed.
     crammed_chars_per_concept: Annotated[int, Field(ge=1)] = 15
+    # An answer that denies this many concepts argues against the question: it earns nothing.
+    denied_concepts_limit: Annotated[int, Field(ge=1)] = 3
     on_topic_similarity: Annotated[float, Field(ge=0, le=1)] = 0.12
     copied_prompt_overlap: Annotated[float, Field(gt=0, le=1)] = 0.6
     keyword_density: Annotated[float, Field(gt=0, le=1)] = 0.75

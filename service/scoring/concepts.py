@@ -29,6 +29,7 @@ class ConceptEvidence:
     support: list[int] = field(default_factory=list)  # sentence indices at the best level
     against: list[int] = field(default_factory=list)
     denied: bool = False  # a `contradicts` rule matched: the opposite is stated outright
+    negated_in: list[int] = field(default_factory=list)  # sentences where a rule matched under negation
 
     @property
     def contradicted(self) -> bool:
@@ -110,6 +111,8 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
                 item.support.append(view.sentence.index)
         if view.reported:
             continue
+        for cid in negated:
+            evidence[cid].negated_in.append(view.sentence.index)
         for cid in negated - set(levels):
             evidence[cid].against.append(view.sentence.index)
         for concept in compiled.rubric.concepts:

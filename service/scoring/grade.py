@@ -62,12 +62,21 @@ def _flags(
         flags.append(Flag(code="repetitive", message=flag_message("repetitive")))
     if _off_topic(compiled, analysis, evidence, similarity):
         flags.append(Flag(code="off_topic", message=flag_message("off_topic")))
-    contradicted = [e.concept.title for e in evidence.values() if e.contradicted]
+    denies_many = _argues_against(compiled, evidence)
+    contradicted = [
+        e.concept.title for e in evidence.values() if e.contradicted or (denies_many and (e.against or e.negated_in))
+    ]
     if contradicted:
         flags.append(
             Flag(code="contradiction", message=flag_message("contradiction", concepts="、".join(contradicted)))
         )
     return flags
+
+
+def _argues_against(compiled: CompiledRubric, evidence: dict[str, ConceptEvidence]) -> bool:
+    """Whether the answer denies so many concepts that it argues against the question."""
+    denied = sum(1 for e in evidence.values() if e.against or e.negated_in)
+    return denied >= compiled.rubric.settings.denied_concepts_limit
 
 
 def _off_topic(
@@ -99,7 +108,7 @@ def _read(compiled: CompiledRubric, answer: str) -> _Reading:
     evidence = match_concepts(compiled, analysis)
     similarity = _similarity(compiled, analysis)
     flags = _flags(compiled, analysis, evidence, similarity)
-    withheld = bool({f.code for f in flags} & {"empty", "off_topic"})
+    withheld = bool({f.code for f in flags} & {"empty", "off_topic"}) or _argues_against(compiled, evidence)
     levels: dict[str, str | None] = {
         cid: None if withheld or item.contradicted else item.level for cid, item in evidence.items()
     }

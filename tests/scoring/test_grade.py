@@ -133,3 +133,10 @@ def test_similarity_is_high_for_a_good_answer_and_low_off_topic(ic: CompiledRubr
     good, off = _grade(ic, "complete"), _grade(ic, "crm")
     assert good.similarity > 0.3
     assert off.similarity < 0.2 < good.similarity
+
+
+def test_an_answer_denying_every_point_earns_nothing(ic: CompiledRubric) -> None:
+    result = _grade(ic, "opposite")
+    assert result.score <= 1
+    assert "contradiction" in _flags(result)
+    assert result.needs_review
