@@ -1,0 +1,75 @@
+"""API keys and roles, through the real server and real keys made with `yuejuan keys`."""
+
+from __future__ import annotations
+
+import httpx
+
+from conftest import LMS_ORIGIN, create_key, yuejuan
+
+GRADE = {"rubric_id": "internal-customer", "answer": "上级给下级安排任务,上级就是下级的客户。"}
+
+
+def _error(response: httpx.Response) -> str:
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["message"]
+    code: str = body["error"]["code"]
+    return code
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_missing_and_malformed_keys_are_401(server: str) -> None:
+    missing = httpx.post(f"{server}/v1/grade", json=GRADE)
+    assert missing.status_code == 401 and _error(missing) == "missing_key"
+    assert missing.headers["www-authenticate"] == "Bearer"
+    for header in ["Bearer yj_00000000_" + "A" * 43, "Bearer nonsense", "Basic dXNlcjpwYXNz"]:
+        bad = httpx.post(f"{server}/v1/grade", json=GRADE, headers={"Authorization": header})
+        assert bad.status_code == 401 and _error(bad) == "invalid_key"
+
+
+def test_roles_decide_who_may_grade(server: str, database_url: str) -> None:
+    student = create_key(database_url, "student")
+    refused = httpx.post(f"{server}/v1/grade", json=GRADE, headers=_bearer(student))
+    assert refused.status_code == 403 and _error(refused) == "forbidden"
+    for role in ("grader", "admin"):
+        response = httpx.post(f"{server}/v1/grade", json=GRADE, headers=_bearer(create_key(database_url, role)))
+        assert response.status_code == 200 and response.json()["score"] > 0
+    # A student key is good for the self-check.
+    assert httpx.post(f"{server}/v1/check", json=GRADE, headers=_bearer(student)).status_code == 200
+
+
+def test_a_revoked_key_stops_working_at_once(server: str, database_url: str) -> None:
+    key = create_key(database_url, "grader", name="LMS to retire")
+    assert httpx.post(f"{server}/v1/grade", json=GRADE, headers=_bearer(key)).status_code == 200
+    key_id = key.split("_")[1]
+    run = yuejuan("keys", "revoke", key_id, env={"YUEJUAN_DATABASE_URL": database_url})
+    assert run.returncode == 0, run.stderr
+    response = httpx.post(f"{server}/v1/grade", json=GRADE, headers=_bearer(key))
+    assert response.status_code == 401 and _error(response) == "invalid_key"
+
+
+def test_check_and_page_are_open_but_a_bad_key_is_still_refused(server: str) -> None:
+    assert httpx.post(f"{server}/v1/check", json=GRADE).status_code == 200
+    assert httpx.get(f"{server}/").status_code == 200
+    bad = httpx.post(f"{server}/v1/check", json=GRADE, headers={"Authorization": "Bearer wrong"})
+    assert bad.status_code == 401 and _error(bad) == "invalid_key"
+
+
+def test_rubric_listing_stays_open(server: str) -> None:
+    assert httpx.get(f"{server}/v1/rubrics").status_code == 200
+
+
+def test_cors_allows_the_configured_lms_origin_only(server: str) -> None:
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    allowed = httpx.options(f"{server}/v1/grade", headers={"Origin": LMS_ORIGIN, **preflight})
+    assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == LMS_ORIGIN
+    other = httpx.options(f"{server}/v1/grade", headers={"Origin": "https://evil.example.com", **preflight})
+    assert "access-control-allow-origin" not in other.headers
+    # Refusals carry the header too, so the LMS page can read why it was refused.
+    refused = httpx.post(f"{server}/v1/grade", json=GRADE, headers={"Origin": LMS_ORIGIN})
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == LMS_ORIGIN
