@@ -80,19 +80,24 @@
     showPrompt();
   }
 
-  // The draft with the evidence sentences marked; offsets count Unicode code points.
+  // The draft with the evidence sentences marked; offsets count Unicode code points. Each evidence
+  // sentence gets a number in reading order, so that the checklist can point at "第 N 处".
   function renderDraft(text, items) {
     const chars = Array.from(text);
     const spans = [];
     for (const item of items) {
       for (const ev of item.evidence) spans.push({ start: ev.start, end: ev.end, role: ev.role, number: item.number });
     }
+    const places = new Map();
+    [...spans].sort((x, y) => x.start - y.start || x.end - y.end).forEach((s) => {
+      const key = s.start + "-" + s.end;
+      if (!places.has(key)) places.set(key, { id: "ev-" + key, n: places.size + 1, placed: false });
+    });
     const cuts = new Set([0, chars.length]);
     for (const s of spans) { cuts.add(s.start); cuts.add(s.end); }
     const points = [...cuts].filter((c) => c >= 0 && c <= chars.length).sort((a, b) => a - b);
     const view = $("draft-view");
     view.replaceChildren();
-    const ids = new Map();
     for (let i = 0; i + 1 < points.length; i += 1) {
       const a = points[i];
       const b = points[i + 1];
@@ -104,20 +109,20 @@
       const mark = el("mark", {
         class: against ? "against" : "support",
         tabindex: "-1",
-        title: (against ? "与要点相反:" : "要点 ") + numbers.join("、"),
+        title: (against ? "与要点相反:要点 " : "要点 ") + numbers.join("、"),
         "data-items": numbers.join(" "),
       }, piece);
       for (const s of covering) {
-        const key = s.start + "-" + s.end;
-        if (s.start === a && !ids.has(key)) { ids.set(key, "ev-" + key); mark.id = "ev-" + key; }
+        const place = places.get(s.start + "-" + s.end);
+        if (s.start === a && !place.placed) { place.placed = true; mark.id = place.id; }
       }
       view.append(mark);
     }
-    return ids;
+    return places;
   }
 
   function render(result, text) {
-    const ids = renderDraft(text, result.items);
+    const places = renderDraft(text, result.items);
     const summary = result.met + " / " + result.total + " 个要点已答到";
     $("summary").textContent = result.score === null ? summary + "。" : summary + ",预估得分 " + result.score + " / " + result.max_score + "。";
     $("length").textContent = "篇幅:约 " + result.length + " 字(建议 " + result.expected_length + " 字左右,至少 " + result.min_length + " 字)。";
@@ -134,12 +139,12 @@
           el("span", { class: "label" }, item.label)));
       if (item.hint) li.append(el("p", { class: "hint" }, "提示:" + item.hint));
       if (item.evidence.length) {
-        const refs = el("p", { class: "refs" }, "依据:");
-        item.evidence.forEach((ev, k) => {
-          const id = ids.get(ev.start + "-" + ev.end);
-          const word = ev.role === "against" ? "相反的句子 " : "句子 ";
-          refs.append(id ? el("a", { href: "#" + id }, word + (k + 1)) : el("span", {}, word + (k + 1)));
-        });
+        const refs = el("p", { class: "refs" }, "依据(草稿中标亮的句子):");
+        for (const ev of item.evidence) {
+          const place = places.get(ev.start + "-" + ev.end);
+          const word = "第 " + place.n + " 处" + (ev.role === "against" ? "(相反)" : "");
+          refs.append(el("a", { href: "#" + place.id }, word));
+        }
         li.append(refs);
       }
       return li;
