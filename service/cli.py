@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .errors import RubricError, YuejuanError
 from .settings import Settings
 
@@ -155,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as error:
         print(f"error [io]: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        # The key commands reach a database; its errors are reported, not dumped as tracebacks.
+        print(f"error [database]: {error}", file=sys.stderr)
         return 2
     return code
 

@@ -13,7 +13,7 @@ from ..auth import RateLimiter, connect
 from ..registry import RubricRegistry
 from ..settings import Settings
 from .errors import error_response, install_error_handlers
-from .routers import check, grade, health, page, rubrics
+from .routers import check, grade, health, keys, page, rubrics
 
 __all__ = ["create_app"]
 
@@ -78,6 +78,7 @@ def create_app(
     app.include_router(rubrics.router)
     app.include_router(grade.router)
     app.include_router(check.router)
+    app.include_router(keys.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=page.WEB_DIR), name="static")
     return app

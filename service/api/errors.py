@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..auth.errors import AccessError
+from ..auth.errors import AccessError, UnknownKeyError
 from ..errors import AnswerTooLongError, RubricError, UnknownRubricError, YuejuanError
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
 
@@ -17,7 +17,7 @@ __all__ = ["AUTH_RESPONSES", "CHECK_RESPONSES", "ERROR_RESPONSES", "error_respon
 
 log = logging.getLogger("yuejuan.api")
 
-_STATUS = {UnknownRubricError: 404, AnswerTooLongError: 413, RubricError: 422}
+_STATUS = {UnknownRubricError: 404, UnknownKeyError: 404, AnswerTooLongError: 413, RubricError: 422}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -5,7 +5,7 @@ Kept apart from the grading core: nothing in :mod:`service.scoring` knows who is
 
 from __future__ import annotations
 
-from .errors import AccessError, ForbiddenError, InvalidKeyError, MissingKeyError, RateLimitedError
+from .errors import AccessError, ForbiddenError, InvalidKeyError, MissingKeyError, RateLimitedError, UnknownKeyError
 from .keys import generate_key, hash_key
 from .limits import RateLimiter
 from .roles import Role, allows
@@ -20,6 +20,7 @@ __all__ = [
     "RateLimitedError",
     "RateLimiter",
     "Role",
+    "UnknownKeyError",
     "allows",
     "authenticate",
     "connect",

@@ -6,6 +6,7 @@
         ├── InvalidKeyError    unknown, malformed or revoked key        401
         ├── ForbiddenError     the key's role may not do this           403
         └── RateLimitedError   too many requests; retry after N seconds 429
+    └── UnknownKeyError        no active key with that key id            404
 
 Messages are in Simplified Chinese: students read some of them on the self-check page.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from ..errors import YuejuanError
 
-__all__ = ["AccessError", "ForbiddenError", "InvalidKeyError", "MissingKeyError", "RateLimitedError"]
+__all__ = ["AccessError", "ForbiddenError", "InvalidKeyError", "MissingKeyError", "RateLimitedError", "UnknownKeyError"]
 
 
 class AccessError(YuejuanError):
@@ -70,3 +71,13 @@ class RateLimitedError(AccessError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class UnknownKeyError(YuejuanError):
+    """No active key with the given key id (when revoking)."""
+
+    code = "unknown_key"
+
+    def __init__(self, key_id: str) -> None:
+        self.key_id = key_id
+        super().__init__(f"没有编号为 {key_id!r} 的有效密钥。")

@@ -57,8 +57,32 @@ def test_check_and_page_are_open_but_a_bad_key_is_still_refused(server: str) -> 
     assert bad.status_code == 401 and _error(bad) == "invalid_key"
 
 
-def test_rubric_listing_stays_open(server: str) -> None:
+def test_rubric_listing_stays_open_but_details_need_a_grader(server: str, database_url: str) -> None:
     assert httpx.get(f"{server}/v1/rubrics").status_code == 200
+    # Concept titles can name the phrases students should find themselves.
+    assert httpx.get(f"{server}/v1/rubrics/internal-customer").status_code == 401
+    student = _bearer(create_key(database_url, "student"))
+    assert httpx.get(f"{server}/v1/rubrics/internal-customer", headers=student).status_code == 403
+
+
+def test_admins_manage_keys_over_http(server: str, database_url: str) -> None:
+    admin = _bearer(create_key(database_url, "admin", name="IT"))
+    created = httpx.post(f"{server}/v1/keys", json={"role": "grader", "name": "阅卷组"}, headers=admin)
+    assert created.status_code == 201
+    new = created.json()
+    assert new["role"] == "grader" and new["name"] == "阅卷组" and new["key"].startswith("yj_" + new["key_id"])
+    assert httpx.post(f"{server}/v1/grade", json=GRADE, headers=_bearer(new["key"])).status_code == 200
+    listing = httpx.get(f"{server}/v1/keys", headers=admin)
+    assert listing.status_code == 200 and new["key_id"] in listing.text and new["key"] not in listing.text
+    assert httpx.delete(f"{server}/v1/keys/{new['key_id']}", headers=admin).status_code == 204
+    assert httpx.post(f"{server}/v1/grade", json=GRADE, headers=_bearer(new["key"])).status_code == 401
+    again = httpx.delete(f"{server}/v1/keys/{new['key_id']}", headers=admin)
+    assert again.status_code == 404 and _error(again) == "unknown_key"
+    bad_role = httpx.post(f"{server}/v1/keys", json={"role": "root"}, headers=admin)
+    assert bad_role.status_code == 422
+    grader = _bearer(create_key(database_url, "grader"))
+    assert httpx.get(f"{server}/v1/keys", headers=grader).status_code == 403
+    assert httpx.get(f"{server}/v1/keys").status_code == 401
 
 
 def test_cors_allows_the_configured_lms_origin_only(server: str) -> None:

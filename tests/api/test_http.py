@@ -23,13 +23,13 @@ def test_health(server: str) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-def test_rubric_list_and_public_view(server: str) -> None:
+def test_rubric_list_and_public_view(server: str, grader: httpx.Client) -> None:
     listing = httpx.get(f"{server}/v1/rubrics").json()["rubrics"]
     assert {"id": "internal-customer", "title": "如何理解内部客户关系"}.items() <= listing[0].items()
-    view = httpx.get(f"{server}/v1/rubrics/internal-customer").json()
+    view = grader.get(f"{server}/v1/rubrics/internal-customer").json()
     assert view["prompt"].startswith("企业文化考试论述题")
     assert all(set(c) == {"id", "title", "points", "hint"} for c in view["concepts"])
-    text = httpx.get(f"{server}/v1/rubrics/internal-customer").text
+    text = grader.get(f"{server}/v1/rubrics/internal-customer").text
     assert "references" not in text and "lexicon" not in text and "我负责质量检验" not in text
 
 
@@ -57,7 +57,7 @@ def test_empty_answer_is_valid_and_scores_zero(server: str, grader: httpx.Client
 def test_unknown_rubric_is_404(server: str, grader: httpx.Client) -> None:
     response = grader.post(f"{server}/v1/grade", json={"rubric_id": "nope", "answer": "x"})
     assert response.status_code == 404 and _error(response)["code"] == "unknown_rubric"
-    assert httpx.get(f"{server}/v1/rubrics/nope").status_code == 404
+    assert grader.get(f"{server}/v1/rubrics/nope").status_code == 404
 
 
 def test_malformed_bodies_are_422(server: str, grader: httpx.Client) -> None:
