@@ -6,7 +6,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..auth import RateLimiter, connect
@@ -25,18 +28,38 @@ Grading needs an API key with role `grader` or `admin` (`Authorization: Bearer y
 requires a student key. Rate-limited endpoints answer 429 with `Retry-After`."""
 
 
-class BodySizeLimit(BaseHTTPMiddleware):
-    """Refuse request bodies over the configured size before reading them."""
+class BodySizeLimit:
+    """Refuse request bodies over the configured size: at once when Content-Length says so,
+    else (a chunked upload) as soon as the bytes received pass the limit, before they pile up."""
 
-    def __init__(self, app: object, limit: int) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
         self.limit = limit
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
+    def _message(self) -> str:
+        return f"请求体超过上限 {self.limit} 字节。"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            return error_response(413, "payload_too_large", f"请求体超过上限 {self.limit} 字节。")
-        return await call_next(request)
+            await error_response(413, "payload_too_large", self._message())(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # FastAPI lets an HTTPException from reading the body through; our handler words it.
+                    raise StarletteHTTPException(413, self._message())
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 class NoSniff(BaseHTTPMiddleware):

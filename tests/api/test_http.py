@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,18 @@ def test_oversized_answer_is_413(server: str, grader: httpx.Client) -> None:
 
 def test_oversized_body_is_413(server: str, grader: httpx.Client) -> None:
     response = grader.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "a" * 3_000_000})
+    assert response.status_code == 413 and _error(response)["code"] == "payload_too_large"
+
+
+def test_oversized_chunked_body_is_413(server: str, grader: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"rubric_id": "internal-customer", "answer": "'
+        for _ in range(40):
+            yield b"a" * 65536
+        yield b'"}'
+
+    response = grader.post(f"{server}/v1/grade", content=chunks(), headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers
     assert response.status_code == 413 and _error(response)["code"] == "payload_too_large"
 
 
