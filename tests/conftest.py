@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from service.registry import RubricRegistry
 from service.scoring import CompiledRubric
@@ -134,3 +135,22 @@ def grader(server: str, grader_key: str) -> Iterator[httpx.Client]:
     """A client of the shared server that sends a grader key, as an LMS would."""
     with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {grader_key}"}, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A server that requires student keys, grading a rubric that hides the score from students."""
+    workdir = tmp_path_factory.mktemp("school")
+    rubrics = workdir / "rubrics"
+    rubrics.mkdir()
+    rubric = yaml.safe_load((TEST_RUBRICS / "waste-sorting.yaml").read_text(encoding="utf-8"))
+    rubric.setdefault("settings", {})["show_score_to_students"] = False
+    (rubrics / "waste-sorting.yaml").write_text(yaml.safe_dump(rubric, allow_unicode=True), encoding="utf-8")
+    database_url = f"sqlite:///{workdir / 'keys.db'}"
+    env = {
+        "YUEJUAN_DATABASE_URL": database_url,
+        "YUEJUAN_RUBRICS_DIR": str(rubrics),
+        "YUEJUAN_CHECK_REQUIRES_KEY": "true",
+    }
+    with run_server(workdir, env) as url:
+        yield url, database_url

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from conftest import TEST_RUBRICS, create_key, run_server
+from conftest import create_key, run_server
 
 DRAFT = {"rubric_id": "internal-customer", "answer": "上级给下级安排任务,上级就是下级的客户。"}
 
@@ -56,25 +55,6 @@ def test_an_answer_over_the_limit_is_413_on_check(limited: tuple[str, str]) -> N
     student = {"Authorization": f"Bearer {create_key(database_url, 'student')}"}
     response = httpx.post(f"{url}/v1/check", json={**DRAFT, "answer": "字" * 20_001}, headers=student)
     assert response.status_code == 413 and response.json()["error"]["code"] == "answer_too_long"
-
-
-@pytest.fixture(scope="module")
-def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A server that requires student keys, grading a rubric that hides the score from students."""
-    workdir = tmp_path_factory.mktemp("school")
-    rubrics = workdir / "rubrics"
-    rubrics.mkdir()
-    rubric = yaml.safe_load((TEST_RUBRICS / "waste-sorting.yaml").read_text(encoding="utf-8"))
-    rubric.setdefault("settings", {})["show_score_to_students"] = False
-    (rubrics / "waste-sorting.yaml").write_text(yaml.safe_dump(rubric, allow_unicode=True), encoding="utf-8")
-    database_url = f"sqlite:///{workdir / 'keys.db'}"
-    env = {
-        "YUEJUAN_DATABASE_URL": database_url,
-        "YUEJUAN_RUBRICS_DIR": str(rubrics),
-        "YUEJUAN_CHECK_REQUIRES_KEY": "true",
-    }
-    with run_server(workdir, env) as url:
-        yield url, database_url
 
 
 def test_a_school_can_require_student_keys_and_hide_scores(school: tuple[str, str], tmp_path: Path) -> None:

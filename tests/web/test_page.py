@@ -10,6 +10,8 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from conftest import create_key
+
 EXAMPLES: dict[str, str] = yaml.safe_load((Path(__file__).parents[1] / "data/examples.yaml").read_text("utf-8"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -127,3 +129,23 @@ def test_the_page_tells_the_student_what_went_wrong(page: Page) -> None:
     page.get_by_role("button", name="检查草稿").click()
     expect(page.locator("#status")).to_contain_text("超过上限")
     expect(page.locator("#result")).to_be_hidden()
+
+
+def test_a_school_that_requires_keys_gets_a_key_field_and_no_score(browser: Browser, school: tuple[str, str]) -> None:
+    url, database_url = school
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/")
+        expect(page.locator("#key-field")).to_be_visible()
+        expect(page.locator("#status")).to_contain_text("需要访问密钥")
+        page.get_by_label("访问密钥").fill(create_key(database_url, "student"))
+        page.get_by_label("访问密钥").press("Tab")
+        expect(page.locator("#question option[value='waste-sorting']")).to_have_count(1)
+        page.get_by_label("你的作答草稿").fill("垃圾分为可回收物、厨余垃圾、有害垃圾和其他垃圾。")
+        page.get_by_role("button", name="检查草稿").click()
+        expect(page.locator("#checklist > li")).not_to_have_count(0)
+        expect(page.locator("#summary")).to_contain_text("个要点已答到")
+        expect(page.locator("#summary")).not_to_contain_text("得分")
+    finally:
+        context.close()
