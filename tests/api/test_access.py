@@ -52,7 +52,10 @@ def test_a_revoked_key_stops_working_at_once(server: str, database_url: str) -> 
 
 def test_check_and_page_are_open_but_a_bad_key_is_still_refused(server: str) -> None:
     assert httpx.post(f"{server}/v1/check", json=GRADE).status_code == 200
-    assert httpx.get(f"{server}/").status_code == 200
+    page = httpx.get(f"{server}/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
     bad = httpx.post(f"{server}/v1/check", json=GRADE, headers={"Authorization": "Bearer wrong"})
     assert bad.status_code == 401 and _error(bad) == "invalid_key"
 
