@@ -17,6 +17,29 @@ import sys
 from pathlib import Path
 
 HOLDOUT_WRITERS = {"d"}
+# The writers named some kinds differently; one name per kind in the merged file.
+KIND_NAMES = {
+    "adv_negated_terms": "adv_opposite_terms",
+    "adv_opposite": "adv_opposite_terms",
+    "adv_terms_negated": "adv_opposite_terms",
+    "bullet_outline": "bullet_list",
+    "empty_or_nonsense": "empty",
+    "no_idea": "empty",
+    "fullwidth_punct": "odd_punctuation",
+    "fullwidth_punctuation": "odd_punctuation",
+    "generic_external": "generic_service",
+    "generic_external_service": "generic_service",
+    "names_kinds_only": "names_only",
+    "one_sided_view": "one_sided_as_right",
+    "paragraph_repeated": "repeated_paragraph",
+    "sentence_repeated": "repeated_sentence",
+    "personal_essay": "personal_experience",
+    "prompt_copied": "copied_prompt",
+    "short_complete_summary": "short_complete",
+    "traditional_chars": "traditional",
+    "traditional_chinese": "traditional",
+    "typos_homophones": "typos",
+}
 
 
 def _read(path: Path) -> dict[str, dict[str, object]]:
@@ -58,7 +81,7 @@ def main(rubric_id: str) -> int:
             {
                 "id": answer_id,
                 "split": "holdout" if answer_id[0] in HOLDOUT_WRITERS else "dev",
-                "kind": a["kind"],
+                "kind": KIND_NAMES.get(str(a["kind"]), a["kind"]),
                 "answer": a["answer"],
                 "score": score,
                 "concepts": concepts,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from .corpus import CorpusError, LabeledAnswer
 from .errors import RubricError, YuejuanError
 from .settings import Settings
 
@@ -104,6 +105,68 @@ def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if missing else 0
 
 
+def _labeled_rows(args: argparse.Namespace, settings: Settings) -> list[LabeledAnswer]:
+    from .corpus import read_labeled
+
+    path = Path(args.labeled) if args.labeled else _default_corpus(settings, args.rubric)
+    rows = read_labeled(path)
+    if args.split:
+        rows = [r for r in rows if r.split == args.split]
+    if not rows:
+        raise CorpusError(f"{path}: no labeled answers" + (f" in split {args.split!r}" if args.split else ""))
+    return rows
+
+
+def _default_corpus(settings: Settings, rubric_id: str) -> Path:
+    return Path(settings.rubrics_dir).resolve().parent / "corpus" / rubric_id / "answers.jsonl"
+
+
+def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation import evaluate, write_report
+    from .registry import RubricRegistry
+
+    compiled = RubricRegistry.from_dir(settings.rubrics_dir).get(args.rubric)
+    report = evaluate(compiled, _labeled_rows(args, settings), folds=args.folds)
+    print(report.text(top=args.top))
+    if args.report:
+        for path in write_report(report, Path(args.report)):
+            print(f"wrote {path}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation import evaluate, fit_calibration
+    from .registry import RubricRegistry
+    from .rubric import load_rubric_dir
+    from .scoring import ENGINE_VERSION, calibration_path
+
+    paths = {rubric.id: path for path, rubric in load_rubric_dir(settings.rubrics_dir).items()}
+    if args.rubric not in paths:
+        from .errors import UnknownRubricError
+
+        raise UnknownRubricError(args.rubric)
+    registry = RubricRegistry.from_dir(settings.rubrics_dir)
+    # Fit on the rules' own evidence: a stored calibration plays no part in it.
+    import dataclasses
+
+    compiled = dataclasses.replace(registry.get(args.rubric), calibration=None)
+    rows = _labeled_rows(args, settings)
+    report = evaluate(compiled, rows, folds=args.folds)
+    print(report.text(top=0))
+    calibration = fit_calibration(compiled, rows)
+    target = calibration_path(paths[args.rubric])
+    metrics = {k: v for k, v in report.metrics.items() if k != "confusion"}
+    calibration.save(
+        target,
+        rubric_id=compiled.rubric.id,
+        rubric_version=compiled.rubric.version,
+        engine_version=ENGINE_VERSION,
+        report={"folds": args.folds, "n": len(rows), **metrics},
+    )
+    print(f"wrote {target}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yuejuan", description="阅卷 Yuejuan: grade Chinese exam answers.")
     parser.add_argument("--rubrics-dir", help="folder of rubric YAML files (default: YUEJUAN_RUBRICS_DIR or ./rubrics)")
@@ -141,6 +204,24 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke keys by key id")
     revoke.add_argument("key_ids", nargs="+", metavar="KEY_ID")
     revoke.set_defaults(func=_cmd_keys_revoke)
+
+    evaluate = sub.add_parser("evaluate", help="agreement with human scores on a labeled file")
+    evaluate.add_argument("--rubric", required=True)
+    evaluate.add_argument(
+        "--labeled", help="JSONL or CSV: id, answer, score[, concepts] (default: the rubric's corpus)"
+    )
+    evaluate.add_argument("--folds", type=int, help="cross-validate a calibration with this many folds")
+    evaluate.add_argument("--split", help="only rows of this split (e.g. dev, holdout)")
+    evaluate.add_argument("--report", help="also write evaluation.json and a PNG plot into this folder")
+    evaluate.add_argument("--top", type=int, default=15, help="how many of the largest disagreements to list")
+    evaluate.set_defaults(func=_cmd_evaluate)
+
+    calibrate = sub.add_parser("calibrate", help="fit the score calibration on human scores and store it")
+    calibrate.add_argument("--rubric", required=True)
+    calibrate.add_argument("--labeled", help="JSONL or CSV: id, answer, score (default: the rubric's corpus)")
+    calibrate.add_argument("--folds", type=int, default=5, help="folds of the cross-validation reported")
+    calibrate.add_argument("--split", help="only rows of this split")
+    calibrate.set_defaults(func=_cmd_calibrate)
     return parser
 
 

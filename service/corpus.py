@@ -32,6 +32,7 @@ class LabeledAnswer:
     score: float | None
     concepts: dict[str, float] = field(default_factory=dict)
     kind: str = ""
+    split: str = ""
 
 
 def _row(raw: dict[str, object], where: str) -> LabeledAnswer:
@@ -50,6 +51,7 @@ def _row(raw: dict[str, object], where: str) -> LabeledAnswer:
             score=None if score in (None, "") else float(score),  # type: ignore[arg-type]
             concepts={str(k): float(v) for k, v in concepts.items()},
             kind=str(raw.get("kind") or ""),
+            split=str(raw.get("split") or ""),
         )
     except (TypeError, ValueError) as error:
         raise CorpusError(f"{where}: {error}") from None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .errors import UnknownRubricError
 from .rubric import Rubric, load_rubric_dir
-from .scoring import CompiledRubric, GradeResult, compile_rubric, grade, tfidf_path
+from .scoring import CompiledRubric, GradeResult, calibration_path, compile_rubric, grade, tfidf_path
 
 __all__ = ["RubricRegistry"]
 
@@ -23,7 +23,9 @@ class RubricRegistry:
         directory = Path(directory)
         compiled = {}
         for path, rubric in load_rubric_dir(directory).items():
-            compiled[rubric.id] = compile_rubric(rubric, tfidf_file=tfidf_path(path))
+            compiled[rubric.id] = compile_rubric(
+                rubric, tfidf_file=tfidf_path(path), calibration_file=calibration_path(path)
+            )
         return cls(compiled)
 
     def ids(self) -> list[str]:

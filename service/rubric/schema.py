@@ -117,6 +117,8 @@ class Rubric(_Strict):
     lexicon: dict[str, list[Element]] = Field(default_factory=dict)
     off_topic: dict[str, list[Element]] = Field(default_factory=dict)
     reported_speech: list[Element] = Field(default_factory=list)
+    # Words whose homophone misspellings (客护 for 客户, 工续 for 工序) still match, inside any phrase.
+    typo_tolerant: list[Element] = Field(default_factory=list)
     negators: list[Element] = Field(default_factory=list)
     not_negating: list[Element] = Field(default_factory=list)
     settings: RubricSettings = Field(default_factory=RubricSettings)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from .calibration import Calibration, calibration_path
 from .engine import ENGINE_VERSION, CompiledRubric, compile_rubric, tfidf_path
-from .grade import grade
+from .grade import calibration_evidence, grade
 from .result import Adjustment, ConceptItem, Evidence, Flag, GradeResult
 from .similarity import Doc, TfidfModel
 
 __all__ = [
     "ENGINE_VERSION",
     "Adjustment",
+    "Calibration",
     "CompiledRubric",
     "ConceptItem",
     "Doc",
@@ -17,6 +19,8 @@ __all__ = [
     "Flag",
     "GradeResult",
     "TfidfModel",
+    "calibration_evidence",
+    "calibration_path",
     "compile_rubric",
     "grade",
     "tfidf_path",

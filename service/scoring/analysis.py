@@ -87,6 +87,16 @@ def copied_share(text: str, prompt_ngrams: frozenset[str]) -> float:
     return sum(covered) / len(chars)
 
 
+def _absorbed(tokens: list[Token], hits: list[Hit]) -> frozenset[int]:
+    """Starts of tokens lying inside a rubric phrase that is longer than the token (不是 in 不是单向)."""
+    return frozenset(
+        t.start
+        for t in tokens
+        for h in hits
+        if h.start <= t.start and t.end <= h.end and h.end - h.start > t.end - t.start
+    )
+
+
 def _keys(compiled: CompiledRubric, hits: list[Hit]) -> dict[str, list[tuple[int, int]]]:
     keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for hit in hits:
@@ -151,7 +161,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
             tokens=sent_tokens,
             hits=sent_hits,
             keys=_keys(compiled, sent_hits),
-            scope=compiled.negator.scope(sent_tokens),
+            scope=compiled.negator.scope(sent_tokens, _absorbed(sent_tokens, sent_hits)),
             content=content_length(sentence.text),
         )
         view.reported = REPORTED in view.keys

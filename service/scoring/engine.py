@@ -7,6 +7,7 @@ that grading one answer only segments it once and looks things up.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,9 +18,13 @@ import numpy as np
 
 from ..rubric.schema import Rubric, Rule
 from ..text import Negator, Segmenter, normalize, split_sentences
+from ..text.homophones import homophone_variants
+from .calibration import Calibration
 from .similarity import Doc, FeatureCounts, TfidfModel
 
 __all__ = ["ENGINE_VERSION", "CompiledRubric", "CompiledRule", "Hit", "TermIndex", "compile_rubric", "tfidf_path"]
+
+log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
 ENGINE_VERSION = "0.1.0"
@@ -115,6 +120,7 @@ class CompiledRubric:
     contradicts: dict[str, tuple[CompiledRule, ...]]
     triggers: dict[str, tuple[CompiledRule, ...]]
     all_rules: tuple[CompiledRule, ...]
+    calibration: Calibration | None = None
 
     def candidate_rules(self, keys: Iterable[str]) -> list[CompiledRule]:
         """The rules that can match a sentence containing ``keys``, in rubric order."""
@@ -128,6 +134,19 @@ class CompiledRubric:
 
 
 def _build_index(rubric: Rubric) -> TermIndex:
+    keys = _literal_keys(rubric)
+    for word in rubric.typo_tolerant:
+        word = word.lower()
+        holders = [lit for lit in keys if word in lit]
+        for variant in homophone_variants(word):
+            for literal in holders:
+                misspelt = literal.replace(word, variant)
+                if misspelt not in keys:
+                    keys[misspelt] = set(keys[literal])
+    return TermIndex(dict(keys))
+
+
+def _literal_keys(rubric: Rubric) -> dict[str, set[str]]:
     keys: dict[str, set[str]] = defaultdict(set)
     for name, members in rubric.lexicon.items():
         for literal in members:
@@ -144,7 +163,7 @@ def _build_index(rubric: Rubric) -> TermIndex:
                     keys[element.lower()].add(element.lower())
     for term in rubric.terms:
         keys[term.lower()].add(term.lower())
-    return TermIndex(dict(keys))
+    return keys
 
 
 def _term_literals(rubric: Rubric) -> frozenset[str]:
@@ -176,8 +195,28 @@ def reference_docs(rubric: Rubric, segmenter: Segmenter) -> list[Doc]:
     return [_doc(segmenter, ref) for ref in rubric.references]
 
 
-def compile_rubric(rubric: Rubric, *, tfidf_file: Path | None = None) -> CompiledRubric:
-    """Compile ``rubric``; use fitted TF-IDF statistics from ``tfidf_file`` when it exists."""
+def load_calibration(rubric: Rubric, path: Path | None) -> Calibration | None:
+    """The calibration stored at ``path``, if it exists and was fitted for this rubric version and engine."""
+    if path is None or not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("rubric_version") != rubric.version or data.get("engine_version") != ENGINE_VERSION:
+        log.warning(
+            "ignoring %s: fitted for rubric %s / engine %s, now %s / %s",
+            path,
+            data.get("rubric_version"),
+            data.get("engine_version"),
+            rubric.version,
+            ENGINE_VERSION,
+        )
+        return None
+    return Calibration.from_dict(data["model"])
+
+
+def compile_rubric(
+    rubric: Rubric, *, tfidf_file: Path | None = None, calibration_file: Path | None = None
+) -> CompiledRubric:
+    """Compile ``rubric``; use fitted TF-IDF statistics and a calibration from their files when present."""
     segmenter = Segmenter([*rubric.terms, *(p for c in rubric.concepts for p in c.key_phrases)])
     refs = reference_docs(rubric, segmenter)
     if tfidf_file is not None and tfidf_file.exists():
@@ -209,6 +248,7 @@ def compile_rubric(rubric: Rubric, *, tfidf_file: Path | None = None) -> Compile
         contradicts={c.id: tuple(CompiledRule.of(c.id, r) for r in c.contradicts) for c in rubric.concepts},
         triggers={k: tuple(v) for k, v in triggers.items()},
         all_rules=tuple(r for concept_rules in rules.values() for r in concept_rules),
+        calibration=load_calibration(rubric, calibration_file),
     )
 
 

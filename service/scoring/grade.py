@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from ..text import NormalizedText
 from .analysis import Analysis, analyse
+from .calibration import Evidence as CalibrationEvidence
 from .concepts import ConceptEvidence, match_concepts
 from .engine import ENGINE_VERSION, CompiledRubric, max_cosine
 from .feedback import REVIEW_FLAGS, comment, flag_message
 from .result import Adjustment, ConceptItem, Evidence, Flag, GradeResult, Status
 
-__all__ = ["grade"]
+__all__ = ["calibration_evidence", "grade"]
 
 _OFF_TOPIC_MIN_HITS = 3
 
@@ -81,16 +83,52 @@ def _off_topic(
     return explained == 0 and similarity < settings.on_topic_similarity
 
 
-def grade(compiled: CompiledRubric, answer: str) -> GradeResult:
-    """Grade ``answer``; the same answer and rubric version always give the same result."""
-    rubric = compiled.rubric
-    settings = rubric.settings
+@dataclass(frozen=True)
+class _Reading:
+    """Everything the rules found in one answer, before points are given."""
+
+    analysis: Analysis
+    evidence: dict[str, ConceptEvidence]
+    similarity: float
+    flags: list[Flag]
+    levels: dict[str, str | None]  # effective level per concept after guards
+
+
+def _read(compiled: CompiledRubric, answer: str) -> _Reading:
     analysis = analyse(compiled, answer)
     evidence = match_concepts(compiled, analysis)
     similarity = _similarity(compiled, analysis)
     flags = _flags(compiled, analysis, evidence, similarity)
+    withheld = bool({f.code for f in flags} & {"empty", "off_topic"})
+    levels: dict[str, str | None] = {
+        cid: None if withheld or item.contradicted else item.level for cid, item in evidence.items()
+    }
+    return _Reading(analysis, evidence, similarity, flags, levels)
+
+
+def calibration_evidence(compiled: CompiledRubric, answer: str) -> CalibrationEvidence:
+    """The evidence calibration learns from, for one answer."""
+    return _evidence_of(compiled, _read(compiled, answer))
+
+
+def _evidence_of(compiled: CompiledRubric, reading: _Reading) -> CalibrationEvidence:
+    target = compiled.rubric.expected_length.target
+    return CalibrationEvidence(
+        levels=reading.levels, similarity=reading.similarity, length_ratio=reading.analysis.content / target
+    )
+
+
+def grade(compiled: CompiledRubric, answer: str) -> GradeResult:
+    """Grade ``answer``; the same answer and rubric version always give the same result."""
+    rubric = compiled.rubric
+    settings = rubric.settings
+    reading = _read(compiled, answer)
+    analysis, evidence, similarity, flags = reading.analysis, reading.evidence, reading.similarity, reading.flags
     codes = {f.code for f in flags}
-    withheld = bool(codes & {"empty", "off_topic"})
+    calibration = compiled.calibration
+    calibrated_points, rest = (
+        calibration.predict_parts(_evidence_of(compiled, reading)) if calibration is not None else ({}, 0.0)
+    )
 
     items: list[ConceptItem] = []
     met: list[str] = []
@@ -98,13 +136,15 @@ def grade(compiled: CompiledRubric, answer: str) -> GradeResult:
     missing: list[str] = []
     for concept in rubric.concepts:
         item = evidence[concept.id]
+        level = reading.levels[concept.id]
         status: Status = "missing"
         points = 0.0
-        if not withheld and not item.contradicted:
-            if item.level == "explained":
-                status, points = "met", concept.points
-            elif item.level == "named":
-                status, points = "partial", concept.points * settings.partial_credit
+        if level == "explained":
+            status, points = "met", concept.points
+        elif level == "named":
+            status, points = "partial", concept.points * settings.partial_credit
+        if calibration is not None and status != "missing":
+            points = min(max(calibrated_points[concept.id], 0.0), concept.points)
         {"met": met, "partial": partial, "missing": missing}[status].append(concept.title)
         shown = _evidence(analysis.normalized, analysis, item.support, "support") if status != "missing" else []
         if item.contradicted:
@@ -124,12 +164,21 @@ def grade(compiled: CompiledRubric, answer: str) -> GradeResult:
 
     item_total = sum(i.points for i in items)
     raw = item_total
-    if settings.similarity_weight and not withheld:
+    if item_total == 0:
+        raw = 0.0  # no evidence, no points: nothing else can lift an answer that shows nothing
+    elif calibration is not None:
+        raw = item_total + rest
+    elif settings.similarity_weight:
         raw = (1 - settings.similarity_weight) * item_total + settings.similarity_weight * rubric.max_score * similarity
     score = min(max(_round_to_step(raw, settings.score_step), 0.0), rubric.max_score)
     adjustment = None
     if abs(score - item_total) > 1e-9:
-        reason = "按得分步长取整" if not settings.similarity_weight else "结合与参考答案的相似度调整并取整"
+        if calibration is not None:
+            reason = "按人工评分校准:结合与参考答案的相似度和作答长度的整体调整,并按得分步长取整"
+        elif settings.similarity_weight:
+            reason = "结合与参考答案的相似度调整并取整"
+        else:
+            reason = "按得分步长取整"
         adjustment = Adjustment(points=round(score - item_total, 4), reason=reason)
     return GradeResult(
         rubric_id=rubric.id,

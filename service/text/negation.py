@@ -114,8 +114,8 @@ NOT_NEGATING = frozenset(
         "不仅仅",
     }
 )
-# A negator followed by one of these reads "not only", which does not negate.
-_ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "单", "单单", "止"})
+# A negator followed by one of these reads "not only" or is rhetorical (不就是……吗), which does not negate.
+_ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "单", "单单", "止", "就", "就是", "正是"})
 # Words and marks that end the scope of a negation inside a sentence.
 SCOPE_BREAKS = frozenset(
     {
@@ -164,6 +164,8 @@ POST_NEGATORS = frozenset(
     }
 )
 # "Only X is wrong" denies the "only", not X: these words before a post-negator disarm it.
+# A clause that states a condition ("如果上级不给资源") does not deny its subject.
+CONDITIONAL = frozenset({"如果", "要是", "假如", "一旦", "若", "若是", "倘若", "否则", "不然", "万一", "只要", "除非"})
 EXCLUSIVE = frozenset(
     {"只", "只有", "仅", "仅仅", "光", "单方面", "一味", "只是", "只把", "只要", "只需", "只认", "只讲"}
 )
@@ -196,8 +198,14 @@ class Negator:
             return nxt not in _ONLY_AFTER
         return False
 
-    def scope(self, tokens: Sequence[Token]) -> NegationScope:
-        """Compute the stretches of a sentence that a negator governs, before or after it."""
+    def scope(self, tokens: Sequence[Token], absorbed: frozenset[int] = frozenset()) -> NegationScope:
+        """Compute the stretches of a sentence that a negator governs, before or after it.
+
+        A negator also denies what comes before it in its clause ("各部门互不服务",
+        "上级从不需要……"), unless the clause is a condition (如果……不……) or the negator
+        is part of a phrase the rubric looks for (its start is in ``absorbed``:
+        "不是单向的" states something, it does not deny its subject).
+        """
         stretches: list[tuple[int, int, int]] = []
         post: list[tuple[int, int, int]] = []
         opened: Token | None = None
@@ -212,6 +220,9 @@ class Negator:
                 continue
             clause.append(token)
             if self.is_negator(tokens, i):
+                conditional = any(t.text in CONDITIONAL for t in clause)
+                if token.start not in absorbed and not conditional and len(clause) > 1:
+                    post.append((clause[0].start, token.start, token.end))
                 if opened is None:
                     opened = token
                 else:  # a second negator in the same scope cancels the first
@@ -220,7 +231,7 @@ class Negator:
         if opened is not None:
             stretches.append((opened.start, opened.end, tokens[-1].end))
         post.extend(self._post(clause))
-        return NegationScope(stretches=tuple(stretches), post=tuple(post))
+        return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
 
     def _post(self, clause: list[Token]) -> list[tuple[int, int, int]]:
         """Post-negators of one clause, unless an "only" word before them disarms them."""

@@ -20,7 +20,7 @@ with warnings.catch_warnings():
     import jieba
     import jieba.finalseg
 
-__all__ = ["Segmenter", "Token"]
+__all__ = ["Segmenter", "Token", "base_frequencies"]
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -36,6 +36,12 @@ def _base_tokenizer() -> jieba.Tokenizer:
             tokenizer.initialize()
             _base = tokenizer
         return _base
+
+
+def base_frequencies() -> dict[str, int]:
+    """jieba's base dictionary: word -> frequency (read-only)."""
+    freq: dict[str, int] = _base_tokenizer().FREQ
+    return freq
 
 
 @dataclass(frozen=True, slots=True)
