@@ -7,12 +7,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .corpus import CorpusError, LabeledAnswer
 from .errors import RubricError, YuejuanError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    # Importing the corpus tools loads scikit-learn: a second or more that `keys` and `serve --help` need not wait.
+    from .corpus import LabeledAnswer
 
 __all__ = ["main"]
 
@@ -106,7 +110,7 @@ def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _labeled_rows(args: argparse.Namespace, settings: Settings) -> list[LabeledAnswer]:
-    from .corpus import read_labeled
+    from .corpus import CorpusError, read_labeled
 
     path = Path(args.labeled) if args.labeled else _default_corpus(settings, args.rubric)
     rows = read_labeled(path)
