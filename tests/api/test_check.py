@@ -78,6 +78,13 @@ def test_flags_speak_to_the_student(server: str) -> None:
             assert phrase not in flag["message"]
 
 
+def test_the_page_itself_holds_no_rubric_content(server: str) -> None:
+    for path in ("/", "/static/app.js", "/static/app.css"):
+        text = httpx.get(f"{server}{path}").text
+        for phrase in TARGET_PHRASES:
+            assert phrase not in text, (path, phrase)
+
+
 def test_questions_for_the_page(server: str) -> None:
     questions = httpx.get(f"{server}/v1/check/questions").json()["questions"]
     ic = next(q for q in questions if q["id"] == "internal-customer")
