@@ -1,11 +1,12 @@
 # Two commands do all the set-up: `make run` and `make test`.
+# `make test` also drives Debian's Chromium (/usr/bin/chromium: apt-get install chromium) for the page tests.
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev openapi bench clean
+.PHONY: run test lint install install-dev openapi bench screenshot clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
@@ -39,6 +40,10 @@ openapi: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+# Screenshots of the self-check page for the README (needs /usr/bin/chromium).
+screenshot: install-dev
+	$(BIN)/python scripts/screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

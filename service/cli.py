@@ -1,4 +1,4 @@
-"""The ``yuejuan`` command: serve the API, grade an answer, check rubric files, fit TF-IDF."""
+"""The ``yuejuan`` command: serve the API, grade an answer, check rubric files, fit TF-IDF, manage API keys."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .corpus import CorpusError, LabeledAnswer
+from sqlalchemy.exc import SQLAlchemyError
+
 from .errors import RubricError, YuejuanError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    # Importing the corpus tools loads scikit-learn: a second or more that `keys` and `serve --help` need not wait.
+    from .corpus import LabeledAnswer
 
 __all__ = ["main"]
 
@@ -69,8 +75,42 @@ def _cmd_rubric_fit(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from .auth import Role, connect, create_key
+
+    record, key = create_key(engine=connect(settings.database_url), role=Role(args.role), name=args.name)
+    # The key alone on standard output, so that scripts can capture it; it is not stored and never shown again.
+    print(key)
+    print(f"created {record.role} key {record.key_id}; store it now, it cannot be shown again", file=sys.stderr)
+    return 0
+
+
+def _cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    from .auth import connect, list_keys
+
+    keys = list_keys(engine=connect(settings.database_url))
+    print(f"{'KEY ID':<10} {'ROLE':<8} {'CREATED (UTC)':<20} {'STATUS':<8} NAME")
+    for key in keys:
+        created = key.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{key.key_id:<10} {key.role:<8} {created:<20} {'active' if key.active else 'revoked':<8} {key.name}")
+    return 0
+
+
+def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from .auth import connect, revoke_key
+
+    engine = connect(settings.database_url)
+    missing = [key_id for key_id in args.key_ids if not revoke_key(engine=engine, key_id=key_id)]
+    for key_id in missing:
+        print(f"error [unknown_key]: no active key with id {key_id!r}", file=sys.stderr)
+    for key_id in args.key_ids:
+        if key_id not in missing:
+            print(f"revoked {key_id}")
+    return 1 if missing else 0
+
+
 def _labeled_rows(args: argparse.Namespace, settings: Settings) -> list[LabeledAnswer]:
-    from .corpus import read_labeled
+    from .corpus import CorpusError, read_labeled
 
     path = Path(args.labeled) if args.labeled else _default_corpus(settings, args.rubric)
     rows = read_labeled(path)
@@ -157,6 +197,18 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("corpus", nargs="+", help="labeled corpus files (JSONL or CSV with an answer column)")
     fit.set_defaults(func=_cmd_rubric_fit)
 
+    keys = sub.add_parser("keys", help="API keys (stored hashed in YUEJUAN_DATABASE_URL)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it, once")
+    create.add_argument("--role", required=True, choices=["admin", "grader", "student"])
+    create.add_argument("--name", default="", help="who or what the key is for")
+    create.set_defaults(func=_cmd_keys_create)
+    listing = keys_sub.add_parser("list", help="list keys (ids, roles, names; never the keys themselves)")
+    listing.set_defaults(func=_cmd_keys_list)
+    revoke = keys_sub.add_parser("revoke", help="revoke keys by key id")
+    revoke.add_argument("key_ids", nargs="+", metavar="KEY_ID")
+    revoke.set_defaults(func=_cmd_keys_revoke)
+
     evaluate = sub.add_parser("evaluate", help="agreement with human scores on a labeled file")
     evaluate.add_argument("--rubric", required=True)
     evaluate.add_argument(
@@ -190,6 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as error:
         print(f"error [io]: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        # The key commands reach a database; its errors are reported, not dumped as tracebacks.
+        print(f"error [database]: {error}", file=sys.stderr)
         return 2
     return code
 

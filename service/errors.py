@@ -3,7 +3,9 @@
     YuejuanError
     ├── RubricError            a rubric file is broken (carries every problem found)
     ├── UnknownRubricError     no rubric with that id is loaded
-    └── AnswerTooLongError     an answer exceeds the configured limit
+    ├── AnswerTooLongError     an answer exceeds the configured limit
+    ├── AccessError            missing or bad key, wrong role, rate limit (service.auth.errors)
+    └── UnknownKeyError        no active API key with that id (service.auth.errors)
 
 Each class has a stable ``code`` that the HTTP API and the CLI show as they are.
 """

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["MAX_BATCH_SUBMISSIONS", "Settings", "default_rubrics_dir"]
 
@@ -30,3 +31,19 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(default=20_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     log_level: str = "info"
+    # Where API keys (and later other state) are kept; the SQLite file is created on first use.
+    database_url: str = "sqlite:///data/yuejuan.db"
+    # The self-check page and POST /v1/check are open to anonymous students unless this is set.
+    check_requires_key: bool = False
+    # Requests per minute per key, or per client address for anonymous callers; 0 turns a limit off.
+    rate_limit_check: int = Field(default=30, ge=0)
+    rate_limit_grade: int = Field(default=600, ge=0)
+    # Origins of LMS front ends allowed to call the API from a browser, comma-separated.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value

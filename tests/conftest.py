@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from service.registry import RubricRegistry
 from service.scoring import CompiledRubric
@@ -19,6 +21,7 @@ from service.scoring import CompiledRubric
 ROOT = Path(__file__).resolve().parent.parent
 RUBRICS = ROOT / "rubrics"
 TEST_RUBRICS = Path(__file__).resolve().parent / "data" / "rubrics"
+LMS_ORIGIN = "https://lms.example.edu"
 
 
 @pytest.fixture(scope="session")
@@ -45,16 +48,37 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `yuejuan serve` process on a free port; yields its base URL."""
+def yuejuan(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run the `yuejuan` command as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def create_key(database_url: str, role: str, name: str = "tests") -> str:
+    """A real API key made with `yuejuan keys create`."""
+    run = yuejuan("keys", "create", "--role", role, "--name", name, env={"YUEJUAN_DATABASE_URL": database_url})
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+@contextmanager
+def run_server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
+    """A real `yuejuan serve` process on a free port with these settings; yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "YUEJUAN_RUBRICS_DIR": str(RUBRICS), "YUEJUAN_MAX_BODY_BYTES": str(2 * 1024 * 1024)}
-    log = tmp_path_factory.mktemp("server") / "server.log"
+    full_env = {**os.environ, "YUEJUAN_RUBRICS_DIR": str(RUBRICS), **env}
+    log = workdir / "server.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
+            env=full_env,
+            cwd=workdir,
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -79,3 +103,54 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The key database of the shared test server: a fresh SQLite file."""
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'yuejuan.db'}"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[str]:
+    """The shared real server: limits high enough for the whole suite, one CORS origin allowed."""
+    env = {
+        "YUEJUAN_DATABASE_URL": database_url,
+        "YUEJUAN_MAX_BODY_BYTES": str(2 * 1024 * 1024),
+        "YUEJUAN_RATE_LIMIT_CHECK": "100000",
+        "YUEJUAN_RATE_LIMIT_GRADE": "100000",
+        "YUEJUAN_CORS_ORIGINS": LMS_ORIGIN,
+    }
+    with run_server(tmp_path_factory.mktemp("server"), env) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def grader_key(database_url: str) -> str:
+    return create_key(database_url, "grader")
+
+
+@pytest.fixture(scope="session")
+def grader(server: str, grader_key: str) -> Iterator[httpx.Client]:
+    """A client of the shared server that sends a grader key, as an LMS would."""
+    with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {grader_key}"}, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A server that requires student keys, grading a rubric that hides the score from students."""
+    workdir = tmp_path_factory.mktemp("school")
+    rubrics = workdir / "rubrics"
+    rubrics.mkdir()
+    rubric = yaml.safe_load((TEST_RUBRICS / "waste-sorting.yaml").read_text(encoding="utf-8"))
+    rubric.setdefault("settings", {})["show_score_to_students"] = False
+    (rubrics / "waste-sorting.yaml").write_text(yaml.safe_dump(rubric, allow_unicode=True), encoding="utf-8")
+    database_url = f"sqlite:///{workdir / 'keys.db'}"
+    env = {
+        "YUEJUAN_DATABASE_URL": database_url,
+        "YUEJUAN_RUBRICS_DIR": str(rubrics),
+        "YUEJUAN_CHECK_REQUIRES_KEY": "true",
+    }
+    with run_server(workdir, env) as url:
+        yield url, database_url

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import yuejuan
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,3 +46,21 @@ def test_rubric_check_reports_ok_and_problems(tmp_path: Path) -> None:
     bad = _yuejuan("rubric", "check", str(broken))
     assert bad.returncode == 1
     assert f"{broken}: id:" in bad.stderr and f"{broken}: title:" in bad.stderr and f"{broken}: concepts:" in bad.stderr
+
+
+def test_keys_create_list_revoke(tmp_path: Path) -> None:
+    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'keys.db'}"}
+    created = yuejuan("keys", "create", "--role", "grader", "--name", "阅卷组", env=env)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    key_id = key.split("_")[1]
+    assert key.startswith("yj_") and "\n" not in key and "cannot be shown again" in created.stderr
+    listing = yuejuan("keys", "list", env=env)
+    assert listing.returncode == 0 and key_id in listing.stdout and "阅卷组" in listing.stdout
+    assert key not in listing.stdout and "active" in listing.stdout
+    assert yuejuan("keys", "revoke", key_id, env=env).returncode == 0
+    assert "revoked" in yuejuan("keys", "list", env=env).stdout
+    again = yuejuan("keys", "revoke", key_id, env=env)
+    assert again.returncode == 1 and "unknown_key" in again.stderr
+    bad_role = yuejuan("keys", "create", "--role", "root", env=env)
+    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr

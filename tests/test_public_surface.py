@@ -6,7 +6,15 @@ import importlib
 
 import pytest
 
-PACKAGES = ["service", "service.text", "service.rubric", "service.scoring", "service.api", "service.errors"]
+PACKAGES = [
+    "service",
+    "service.text",
+    "service.rubric",
+    "service.scoring",
+    "service.api",
+    "service.errors",
+    "service.auth",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -9,14 +9,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..auth.errors import AccessError, UnknownKeyError
 from ..errors import AnswerTooLongError, RubricError, UnknownRubricError, YuejuanError
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
 
-__all__ = ["ERROR_RESPONSES", "error_response", "install_error_handlers"]
+__all__ = ["AUTH_RESPONSES", "CHECK_RESPONSES", "ERROR_RESPONSES", "error_response", "install_error_handlers"]
 
 log = logging.getLogger("yuejuan.api")
 
-_STATUS = {UnknownRubricError: 404, AnswerTooLongError: 413, RubricError: 422}
+_STATUS = {UnknownRubricError: 404, UnknownKeyError: 404, AnswerTooLongError: 413, RubricError: 422}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -24,14 +25,38 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"model": ErrorResponse, "description": "Answer or request body too large."},
     422: {"model": ErrorResponse, "description": "Malformed request body."},
 }
+_RATE_LIMITED: dict[str, object] = {
+    "model": ErrorResponse,
+    "description": "Too many requests; the `Retry-After` header says how many seconds to wait.",
+    "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
+}
+AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "Missing, unknown or revoked API key."},
+    403: {"model": ErrorResponse, "description": "The key's role may not do this."},
+    429: _RATE_LIMITED,
+}
+CHECK_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "Bad key, or no key where the deployment requires a student key."},
+    429: _RATE_LIMITED,
+}
 
 
-def error_response(status: int, code: str, message: str, details: list[ErrorDetail] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True))
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True), headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AccessError)
+    async def _access(request: Request, exc: AccessError) -> JSONResponse:
+        return error_response(exc.status, exc.code, str(exc), headers=exc.headers())
+
     @app.exception_handler(YuejuanError)
     async def _yuejuan(request: Request, exc: YuejuanError) -> JSONResponse:
         return error_response(_STATUS.get(type(exc), 400), exc.code, str(exc))

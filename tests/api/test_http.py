@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,18 +24,20 @@ def test_health(server: str) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-def test_rubric_list_and_public_view(server: str) -> None:
+def test_rubric_list_and_public_view(server: str, grader: httpx.Client) -> None:
     listing = httpx.get(f"{server}/v1/rubrics").json()["rubrics"]
     assert {"id": "internal-customer", "title": "如何理解内部客户关系"}.items() <= listing[0].items()
-    view = httpx.get(f"{server}/v1/rubrics/internal-customer").json()
+    view = grader.get(f"{server}/v1/rubrics/internal-customer").json()
     assert view["prompt"].startswith("企业文化考试论述题")
     assert all(set(c) == {"id", "title", "points", "hint"} for c in view["concepts"])
-    text = httpx.get(f"{server}/v1/rubrics/internal-customer").text
+    text = grader.get(f"{server}/v1/rubrics/internal-customer").text
     assert "references" not in text and "lexicon" not in text and "我负责质量检验" not in text
 
 
-def test_grade_returns_the_itemized_result(server: str) -> None:
-    response = httpx.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": EXAMPLES["complete"]})
+def test_grade_returns_the_itemized_result(server: str, grader: httpx.Client) -> None:
+    response = grader.post(
+        f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": EXAMPLES["complete"]}
+    )
     assert response.status_code == 200
     result = response.json()
     assert result["rubric_id"] == "internal-customer" and result["rubric_version"] and result["engine_version"]
@@ -47,43 +50,55 @@ def test_grade_returns_the_itemized_result(server: str) -> None:
     assert {"similarity", "flags", "needs_review", "comment"} <= set(result)
 
 
-def test_empty_answer_is_valid_and_scores_zero(server: str) -> None:
-    result = httpx.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": ""}).json()
+def test_empty_answer_is_valid_and_scores_zero(server: str, grader: httpx.Client) -> None:
+    result = grader.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": ""}).json()
     assert result["score"] == 0 and [f["code"] for f in result["flags"]] == ["empty"]
 
 
-def test_unknown_rubric_is_404(server: str) -> None:
-    response = httpx.post(f"{server}/v1/grade", json={"rubric_id": "nope", "answer": "x"})
+def test_unknown_rubric_is_404(server: str, grader: httpx.Client) -> None:
+    response = grader.post(f"{server}/v1/grade", json={"rubric_id": "nope", "answer": "x"})
     assert response.status_code == 404 and _error(response)["code"] == "unknown_rubric"
-    assert httpx.get(f"{server}/v1/rubrics/nope").status_code == 404
+    assert grader.get(f"{server}/v1/rubrics/nope").status_code == 404
 
 
-def test_malformed_bodies_are_422(server: str) -> None:
+def test_malformed_bodies_are_422(server: str, grader: httpx.Client) -> None:
     for body in [{"answer": "x"}, {"rubric_id": "internal-customer", "answer": 5}, {"rubric_id": "internal-customer"}]:
-        response = httpx.post(f"{server}/v1/grade", json=body)
+        response = grader.post(f"{server}/v1/grade", json=body)
         assert response.status_code == 422 and _error(response)["code"] == "invalid_request"
-    response = httpx.post(f"{server}/v1/grade", content=b"{not json", headers={"content-type": "application/json"})
+    response = grader.post(f"{server}/v1/grade", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422 and _error(response)["code"] == "invalid_request"
 
 
-def test_oversized_answer_is_413(server: str) -> None:
-    response = httpx.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "字" * 20_001})
+def test_oversized_answer_is_413(server: str, grader: httpx.Client) -> None:
+    response = grader.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "字" * 20_001})
     assert response.status_code == 413 and _error(response)["code"] == "answer_too_long"
 
 
-def test_oversized_body_is_413(server: str) -> None:
-    response = httpx.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "a" * 3_000_000})
+def test_oversized_body_is_413(server: str, grader: httpx.Client) -> None:
+    response = grader.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "a" * 3_000_000})
     assert response.status_code == 413 and _error(response)["code"] == "payload_too_large"
 
 
-def test_batch_keeps_order_and_ids_and_isolates_bad_submissions(server: str) -> None:
+def test_oversized_chunked_body_is_413(server: str, grader: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"rubric_id": "internal-customer", "answer": "'
+        for _ in range(40):
+            yield b"a" * 65536
+        yield b'"}'
+
+    response = grader.post(f"{server}/v1/grade", content=chunks(), headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413 and _error(response)["code"] == "payload_too_large"
+
+
+def test_batch_keeps_order_and_ids_and_isolates_bad_submissions(server: str, grader: httpx.Client) -> None:
     submissions = [
         {"id": "s3", "answer": EXAMPLES["complete"]},
         {"id": "s1", "answer": ""},
         {"id": "s2", "answer": "字" * 20_001},
         {"id": "s0", "answer": EXAMPLES["crm"]},
     ]
-    response = httpx.post(
+    response = grader.post(
         f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": submissions}, timeout=30
     )
     assert response.status_code == 200
@@ -95,13 +110,22 @@ def test_batch_keeps_order_and_ids_and_isolates_bad_submissions(server: str) -> 
     assert "off_topic" in [f["code"] for f in results[3]["result"]["flags"]]
 
 
-def test_batch_rejects_duplicate_ids_and_oversized_batches(server: str) -> None:
+def test_batch_rejects_duplicate_ids_and_oversized_batches(server: str, grader: httpx.Client) -> None:
     dup = [{"id": "a", "answer": "x"}, {"id": "a", "answer": "y"}]
-    response = httpx.post(f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": dup})
+    response = grader.post(f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": dup})
     assert response.status_code == 422 and "a" in response.text
     many = [{"id": str(i), "answer": ""} for i in range(1001)]
-    response = httpx.post(f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": many})
+    response = grader.post(f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": many})
     assert response.status_code == 422 and _error(response)["code"] == "invalid_request"
+
+
+def test_grading_needs_a_grader_key(server: str) -> None:
+    for path, body in [
+        ("/v1/grade", {"rubric_id": "internal-customer", "answer": "x"}),
+        ("/v1/grade/batch", {"rubric_id": "internal-customer", "submissions": [{"id": "a", "answer": "x"}]}),
+    ]:
+        response = httpx.post(f"{server}{path}", json=body)
+        assert response.status_code == 401 and _error(response)["code"] == "missing_key"
 
 
 def test_unknown_route_is_a_structured_404(server: str) -> None:

@@ -6,10 +6,11 @@ from collections import Counter
 
 from fastapi import APIRouter
 
+from ...auth.deps import GradeLimitDep
 from ...errors import AnswerTooLongError, YuejuanError
 from ...scoring import GradeResult
 from ..deps import RegistryDep, SettingsDep
-from ..errors import ERROR_RESPONSES
+from ..errors import AUTH_RESPONSES, ERROR_RESPONSES
 from ..schemas import BatchGradeRequest, BatchGradeResult, BatchItem, ErrorBody, GradeRequest
 
 router = APIRouter(prefix="/v1/grade", tags=["grade"])
@@ -20,17 +21,19 @@ def _check_length(answer: str, limit: int) -> None:
         raise AnswerTooLongError(len(answer), limit)
 
 
-@router.post("", response_model=GradeResult, responses=ERROR_RESPONSES)
-def grade_one(body: GradeRequest, registry: RegistryDep, settings: SettingsDep) -> GradeResult:
-    """Grade one answer and explain the score."""
+@router.post("", response_model=GradeResult, responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
+def grade_one(body: GradeRequest, caller: GradeLimitDep, registry: RegistryDep, settings: SettingsDep) -> GradeResult:
+    """Grade one answer and explain the score. Needs a grader or admin key."""
     compiled = registry.get(body.rubric_id)
     _check_length(body.answer, settings.max_answer_chars)
     return registry.grade(compiled.rubric.id, body.answer)
 
 
-@router.post("/batch", response_model=BatchGradeResult, responses=ERROR_RESPONSES)
-def grade_batch(body: BatchGradeRequest, registry: RegistryDep, settings: SettingsDep) -> BatchGradeResult:
-    """Grade up to 1000 submissions; results come back in the same order, each with its id.
+@router.post("/batch", response_model=BatchGradeResult, responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
+def grade_batch(
+    body: BatchGradeRequest, caller: GradeLimitDep, registry: RegistryDep, settings: SettingsDep
+) -> BatchGradeResult:
+    """Grade up to 1000 submissions; results come back in the same order, each with its id. Needs a grader key.
 
     A submission that cannot be graded (an answer over the length limit) gets an ``error``
     instead of a ``result``; the others are graded all the same.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ...auth.deps import GraderDep
 from ..deps import RegistryDep
-from ..errors import ERROR_RESPONSES
+from ..errors import AUTH_RESPONSES, ERROR_RESPONSES
 from ..schemas import ConceptPublic, RubricList, RubricPublic, RubricSummary
 
 router = APIRouter(prefix="/v1/rubrics", tags=["rubrics"])
@@ -21,9 +22,13 @@ def list_rubrics(registry: RegistryDep) -> RubricList:
     )
 
 
-@router.get("/{rubric_id}", response_model=RubricPublic, responses={404: ERROR_RESPONSES[404]})
-def get_rubric(rubric_id: str, registry: RegistryDep) -> RubricPublic:
-    """The public view of a rubric: prompt, concepts with points and hints."""
+@router.get("/{rubric_id}", response_model=RubricPublic, responses={404: ERROR_RESPONSES[404], **AUTH_RESPONSES})
+def get_rubric(rubric_id: str, caller: GraderDep, registry: RegistryDep) -> RubricPublic:
+    """The view of a rubric for graders: prompt, concepts with titles, points and hints.
+
+    It needs a grader key because concept titles may name the very phrases a student should
+    come up with; students see the self-check view instead.
+    """
     rubric = registry.get(rubric_id).rubric
     return RubricPublic(
         id=rubric.id,

@@ -1,0 +1,40 @@
+"""Self-check: a student's draft in, the student view of its grade out (no oracle for gaming)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...auth.deps import CheckAccessDep, CheckLimitDep
+from ...errors import AnswerTooLongError
+from ..deps import RegistryDep, SettingsDep
+from ..errors import CHECK_RESPONSES, ERROR_RESPONSES
+from ..student import CheckQuestion, CheckResult, question_view, student_view
+
+router = APIRouter(prefix="/v1/check", tags=["check"])
+
+
+class CheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rubric_id: str = Field(min_length=1, max_length=64, examples=["internal-customer"])
+    answer: str = Field(description="The draft as the student wrote it.")
+
+
+class CheckQuestionList(BaseModel):
+    questions: list[CheckQuestion]
+
+
+@router.post("", response_model=CheckResult, responses={**ERROR_RESPONSES, **CHECK_RESPONSES})
+def check_draft(body: CheckRequest, caller: CheckLimitDep, registry: RegistryDep, settings: SettingsDep) -> CheckResult:
+    """Check a draft: which points it meets, where, and hints for the rest; the score only if the rubric allows."""
+    compiled = registry.get(body.rubric_id)
+    if len(body.answer) > settings.max_answer_chars:
+        raise AnswerTooLongError(len(body.answer), settings.max_answer_chars)
+    return student_view(registry.grade(compiled.rubric.id, body.answer), compiled.rubric)
+
+
+@router.get("/questions", response_model=CheckQuestionList, responses=CHECK_RESPONSES)
+def list_questions(caller: CheckAccessDep, registry: RegistryDep) -> CheckQuestionList:
+    """The questions a draft can be checked against, with their prompts."""
+    return CheckQuestionList(questions=[question_view(r) for r in registry.rubrics()])

@@ -1,0 +1,151 @@
+"""The self-check page in a real Chromium (Debian's /usr/bin/chromium) against the real server."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from conftest import create_key
+
+EXAMPLES: dict[str, str] = yaml.safe_load((Path(__file__).parents[1] / "data/examples.yaml").read_text("utf-8"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+if not shutil.which(CHROMIUM):
+    pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
+    page.goto(f"{server}/")
+    expect(page.locator("#question option[value='internal-customer']")).to_have_count(1)
+    yield page
+    context.close()
+
+
+def test_type_a_draft_check_and_see_the_checklist_with_highlights(page: Page) -> None:
+    draft = EXAMPLES["plain"]
+    expect(page.locator("#prompt")).to_contain_text("企业文化考试论述题")
+    page.locator("#draft").fill(draft)
+    expect(page.locator("#count")).to_contain_text("建议 400 字左右")
+    page.get_by_role("button", name="检查草稿").click()
+
+    expect(page.locator("#result")).to_be_visible()
+    items = page.locator("#checklist > li")
+    expect(items).to_have_count(8)
+    assert page.locator("#checklist > li.met").count() >= 3
+    missing = page.locator("#checklist > li:not(.met)")
+    expect(missing.first.locator(".hint")).to_contain_text("提示:")
+    expect(page.locator("#summary")).to_contain_text("个要点已答到")
+    expect(page.locator("#length")).to_contain_text("建议 400 字左右")
+
+    # The draft is shown as typed, with the evidence sentences marked in place.
+    view = page.locator("#draft-view")
+    assert view.text_content() == draft
+    marks = view.locator("mark")
+    assert marks.count() >= 3
+    for text in marks.all_text_contents():
+        assert text and text in draft
+    # An evidence link in the checklist leads to its mark in the draft.
+    link = page.locator("#checklist > li.met .refs a").first
+    link.click()
+    target = page.locator(link.get_attribute("href") or "#none")
+    expect(target).to_be_visible()
+    assert target.evaluate("el => el.tagName") == "MARK"
+
+
+def test_markup_in_a_draft_stays_inert_text(page: Page) -> None:
+    draft = (
+        '<script>window.__pwned = "script"</script>'
+        '<img src="x" onerror="window.__pwned = \'img\'">'
+        "上级给下级安排任务,上级就是下级的客户。<b>粗体</b>"
+    )
+    page.locator("#draft").fill(draft)
+    page.get_by_role("button", name="检查草稿").click()
+    expect(page.locator("#result")).to_be_visible()
+    view = page.locator("#draft-view")
+    expect(view).to_contain_text('<img src="x" onerror=')
+    assert view.text_content() == draft
+    assert page.locator("#result img, #result script, #result b").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_keyboard_alone(page: Page) -> None:
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#question")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#draft")).to_be_focused()
+    page.keyboard.type("领导给我派活,这时候领导就是我的客户。")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#result-heading")).to_be_focused()
+    expect(page.locator("#checklist > li")).to_have_count(8)
+
+
+def test_fits_a_phone_screen(browser: Browser, server: str) -> None:
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/")
+        expect(page.locator("#question option[value='internal-customer']")).to_have_count(1)
+        page.locator("#draft").fill(EXAMPLES["plain"])
+        page.get_by_role("button", name="检查草稿").tap()
+        expect(page.locator("#checklist > li")).to_have_count(8)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        box = page.locator("#check").bounding_box()
+        assert box is not None and box["width"] > 300
+    finally:
+        context.close()
+
+
+def test_the_page_tells_the_student_what_went_wrong(page: Page) -> None:
+    page.locator("#draft").fill("字" * 20_001)
+    page.get_by_role("button", name="检查草稿").click()
+    expect(page.locator("#status")).to_contain_text("超过上限")
+    expect(page.locator("#result")).to_be_hidden()
+
+
+def test_a_school_that_requires_keys_gets_a_key_field_and_no_score(browser: Browser, school: tuple[str, str]) -> None:
+    url, database_url = school
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/")
+        expect(page.locator("#key-field")).to_be_visible()
+        expect(page.locator("#status")).to_contain_text("需要访问密钥")
+        page.get_by_label("访问密钥").fill(create_key(database_url, "student"))
+        page.get_by_label("访问密钥").press("Tab")
+        expect(page.locator("#question option[value='waste-sorting']")).to_have_count(1)
+        page.get_by_label("你的作答草稿").fill("垃圾分为可回收物、厨余垃圾、有害垃圾和其他垃圾。")
+        page.get_by_role("button", name="检查草稿").click()
+        expect(page.locator("#checklist > li")).not_to_have_count(0)
+        expect(page.locator("#summary")).to_contain_text("个要点已答到")
+        expect(page.locator("#summary")).not_to_contain_text("得分")
+    finally:
+        context.close()
