@@ -143,8 +143,14 @@ def test_an_answer_denying_every_point_earns_nothing(ic: CompiledRubric) -> None
 
 
 def test_homophone_typos_grade_like_the_correct_spelling(ic: CompiledRubric) -> None:
-    correct = "在公司里接手我工作的同事就是我的客户。下道工序是上道工序的客户。上下级之间是相互的,领导给我指导,我也是领导的客户。"
-    typed = "在公司里接手我工作的同事就是我的客护。下道工续是上道工续的客护。上下级之间是相乎的,领导给我只导,我也是领导的客护。"
+    correct = (
+        "在公司里接手我工作的同事就是我的客户。下道工序是上道工序的客户。"
+        "上下级之间是相互的,领导给我指导,我也是领导的客户。"
+    )
+    typed = (
+        "在公司里接手我工作的同事就是我的客护。下道工续是上道工续的客护。"
+        "上下级之间是相乎的,领导给我只导,我也是领导的客护。"
+    )
     good, typo = grade(ic, correct), grade(ic, typed)
     assert good.score > 0
     assert [i.status for i in typo.items] == [i.status for i in good.items]
