@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from ..text import NegationScope, NormalizedText, Sentence, Token, normalize, split_sentences
+from ..text import NegationScope, Negator, NormalizedText, Sentence, Token, normalize, split_sentences
 from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, bigrams, max_cosine
 from .similarity import Doc, FeatureCounts
 
@@ -49,7 +50,7 @@ class SentenceView:
     tokens: list[Token]
     hits: list[Hit]
     keys: dict[str, list[tuple[int, int]]]
-    scope: NegationScope
+    negator: Negator
     content: int
     topicality: float = 0.0
     copied: bool = False
@@ -60,6 +61,11 @@ class SentenceView:
     term_share: float = 0.0
     answer_copied: bool = False
     distracted: bool = False  # about one of the rubric's wrong topics
+
+    @cached_property
+    def scope(self) -> NegationScope:
+        """Where negation reaches in this sentence; computed only for sentences a rule looks at."""
+        return self.negator.scope(self.tokens, [(h.start, h.end) for h in self.hits])
 
     @property
     def eligible(self) -> bool:
@@ -149,14 +155,19 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         while token_i < len(tokens) and tokens[token_i].end <= sentence.end:
             sent_tokens.append(tokens[token_i])
             token_i += 1
-        sent_hits = [h for h in hits if sentence.start <= h.start and h.end <= sentence.end]
-        hit_i += len(sent_hits)
+        while hit_i < len(hits) and hits[hit_i].start < sentence.start:
+            hit_i += 1
+        sent_hits = []
+        while hit_i < len(hits) and hits[hit_i].start < sentence.end:
+            if hits[hit_i].end <= sentence.end:
+                sent_hits.append(hits[hit_i])
+            hit_i += 1
         view = SentenceView(
             sentence=sentence,
             tokens=sent_tokens,
             hits=sent_hits,
             keys=_keys(compiled, sent_hits),
-            scope=compiled.negator.scope(sent_tokens, [(h.start, h.end) for h in sent_hits]),
+            negator=compiled.negator,
             content=content_length(sentence.text),
         )
         view.reported = REPORTED in view.keys
