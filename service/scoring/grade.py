@@ -163,7 +163,7 @@ def grade(compiled: CompiledRubric, answer: str) -> GradeResult:
                 concept_id=concept.id,
                 title=concept.title,
                 status=status,
-                points=round(points, 4),
+                points=round(points, 2),
                 max_points=concept.points,
                 evidence=shown,
                 hint=None if status == "met" else concept.hint,
