@@ -55,18 +55,25 @@ class TermIndex:
         self.keys_by_literal = {lit: frozenset(keys) for lit, keys in keys_by_literal.items()}
         lengths: dict[str, set[int]] = defaultdict(set)
         for literal in self.keys_by_literal:
-            lengths[literal[0]].add(len(literal))
-        self._lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
+            if len(literal) > 1:
+                lengths[literal[:2]].add(len(literal))
+        # Literals by their first two characters: most positions of a text start none.
+        self._lengths = {pair: tuple(sorted(ls, reverse=True)) for pair, ls in lengths.items()}
+        self._single = frozenset(lit for lit in self.keys_by_literal if len(lit) == 1)
 
     def find(self, text: str) -> list[Hit]:
         hits: list[Hit] = []
         lookup = self.keys_by_literal
+        lengths = self._lengths
+        single = self._single
         folded = text.lower()
-        for i, ch in enumerate(folded):
-            for n in self._lengths.get(ch, ()):
+        for i in range(len(folded)):
+            for n in lengths.get(folded[i : i + 2], ()):
                 piece = folded[i : i + n]
-                if piece in lookup:
+                if len(piece) == n and piece in lookup:
                     hits.append(Hit(piece, i, i + n))
+            if folded[i] in single:
+                hits.append(Hit(folded[i], i, i + 1))
         return hits
 
 
