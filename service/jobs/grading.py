@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import AnswerTooLongError, YuejuanError
 from ..registry import RubricRegistry
 
-__all__ = ["ChunkFailed", "Outcome", "grade_chunk", "init_worker"]
+__all__ = ["ChunkFailed", "Outcome", "grade_chunk", "init_worker", "warm_up"]
 
 _registry: RubricRegistry | None = None
 _max_chars = 20_000
@@ -42,11 +42,16 @@ class ChunkFailed(Exception):
         return (ChunkFailed, (self.code, self.message))
 
 
-def init_worker(rubrics_dir: str, max_answer_chars: int) -> None:
-    """Load and compile the rubrics once per worker process."""
+def init_worker(rubrics_dir: str, max_answer_chars: int, registry: RubricRegistry | None = None) -> None:
+    """Load and compile the rubrics once per worker process (or use ``registry``, already compiled)."""
     global _registry, _max_chars
-    _registry = RubricRegistry.from_dir(Path(rubrics_dir))
+    _registry = registry or RubricRegistry.from_dir(Path(rubrics_dir))
     _max_chars = max_answer_chars
+
+
+def warm_up() -> int:
+    """A no-op task: submitting one per worker starts the pool (and loads rubrics) ahead of work."""
+    return 0 if _registry is None else len(_registry.ids())
 
 
 def grade_chunk(rubric_id: str, rubric_version: str | None, items: list[tuple[int, str]]) -> list[Outcome]:

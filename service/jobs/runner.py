@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from ..settings import Settings
 from ..storage import Database
 from . import store
-from .grading import ChunkFailed, Outcome, grade_chunk, init_worker
+from .grading import ChunkFailed, Outcome, grade_chunk, init_worker, warm_up
 from .webhook import deliver
 
 __all__ = ["JobRunner"]
@@ -66,6 +66,9 @@ class JobRunner:
         released = store.release_leases(self.db, is_dead=self._is_dead)
         if released:
             log.warning("resuming %d chunk(s) left by a stopped runner", released)
+        self._pool = self._new_pool()
+        for _ in range(self.settings.workers()):
+            self._pool.submit(warm_up)  # workers load the rubrics now, not when the first job comes
         for target, name in ((self._loop, "yuejuan-jobs"), (self._webhooks, "yuejuan-webhooks")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
