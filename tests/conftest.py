@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,8 +52,14 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `yuejuan serve` process on a free port; yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "YUEJUAN_RUBRICS_DIR": str(RUBRICS), "YUEJUAN_MAX_BODY_BYTES": str(2 * 1024 * 1024)}
     log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {
+        **os.environ,
+        "YUEJUAN_RUBRICS_DIR": str(RUBRICS),
+        "YUEJUAN_MAX_BODY_BYTES": str(2 * 1024 * 1024),
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{log.parent / 'jobs.db'}",
+        "YUEJUAN_RUN_JOBS": "false",
+    }
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -79,3 +88,104 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+class ServerProcess:
+    """A `yuejuan serve` process with its own environment; start, kill and start again."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = {**os.environ, "YUEJUAN_RUBRICS_DIR": str(RUBRICS), **env}
+        self.log = log
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServerProcess:
+        command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log.open("ab") as sink:
+            # Own process group: the grading workers can be cleaned up with the server.
+            self.proc = subprocess.Popen(
+                command, env=self.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 90
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start in 90 s")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL the server process only, as a crash would."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # leftover grading workers
+
+
+def wait_for_job(url: str, job_id: str, timeout: float = 240) -> dict[str, object]:
+    """Poll a job until it leaves queued/running (bounded: fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, object] = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+PG_URL = os.environ.get("YUEJUAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    """The test PostgreSQL server's URL; skips when unreachable, fails instead under CI."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        message = (
+            f"PostgreSQL unreachable at {PG_URL} ({type(error).__name__}); start it or set YUEJUAN_TEST_POSTGRES_URL"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def pg_schema(postgres: str) -> Iterator[str]:
+    """A fresh, empty schema on the test PostgreSQL server; yields a URL that uses it."""
+    from sqlalchemy import create_engine, text
+
+    name = f"yj_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {name}"))
+    try:
+        yield f"{postgres}?options=-csearch_path%3D{name}"
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+        engine.dispose()
