@@ -20,3 +20,12 @@ def test_spec_documents_the_versioned_routes_and_error_schema() -> None:
     assert "ErrorResponse" in spec["components"]["schemas"]
     batch = spec["components"]["schemas"]["BatchGradeRequest"]["properties"]["submissions"]
     assert batch["maxItems"] == 1000
+
+
+def test_spec_documents_the_jobs_api() -> None:
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    jobs = {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/results", "/v1/jobs/{job_id}/report"}
+    assert jobs <= set(spec["paths"])
+    create = spec["paths"]["/v1/jobs"]["post"]
+    assert {"application/json", "multipart/form-data"} <= set(create["requestBody"]["content"])
+    assert "202" in create["responses"] and "delete" in spec["paths"]["/v1/jobs/{job_id}"]

@@ -49,7 +49,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     database = Database(settings.database_url)
     database.upgrade()
     app.state.database = database
-    runner = JobRunner(database, settings) if settings.run_jobs else None
+    runner = JobRunner(database, settings, app.state.registry) if settings.run_jobs else None
     app.state.runner = runner
     if runner is not None:
         runner.start()

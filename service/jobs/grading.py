@@ -7,6 +7,9 @@ remote worker can take the same chunks later.
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from typing import Any
 from ..errors import AnswerTooLongError, YuejuanError
 from ..registry import RubricRegistry
 
-__all__ = ["ChunkFailed", "Outcome", "grade_chunk", "init_worker", "warm_up"]
+__all__ = ["ChunkFailed", "Outcome", "exit_with_parent", "grade_chunk", "init_worker", "warm_up"]
 
 _registry: RubricRegistry | None = None
 _max_chars = 20_000
@@ -42,9 +45,22 @@ class ChunkFailed(Exception):
         return (ChunkFailed, (self.code, self.message))
 
 
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def exit_with_parent() -> None:
+    """Make this worker end when its parent dies (a SIGKILLed server cannot stop its pool)."""
+    threading.Thread(target=_watch, args=(os.getppid(),), daemon=True).start()
+
+
 def init_worker(rubrics_dir: str, max_answer_chars: int, registry: RubricRegistry | None = None) -> None:
     """Load and compile the rubrics once per worker process (or use ``registry``, already compiled)."""
     global _registry, _max_chars
+    if registry is None:
+        exit_with_parent()
     _registry = registry or RubricRegistry.from_dir(Path(rubrics_dir))
     _max_chars = max_answer_chars
 

@@ -19,10 +19,11 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from ..registry import RubricRegistry
 from ..settings import Settings
 from ..storage import Database
 from . import store
-from .grading import ChunkFailed, Outcome, grade_chunk, init_worker, warm_up
+from .grading import ChunkFailed, Outcome, exit_with_parent, grade_chunk, init_worker, warm_up
 from .webhook import deliver
 
 __all__ = ["JobRunner"]
@@ -45,9 +46,10 @@ def _pid_alive(pid: int) -> bool:
 class JobRunner:
     """Grades queued jobs in the background; ``start()`` once, ``stop()`` on shutdown."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, registry: RubricRegistry | None = None) -> None:
         self.db = db
         self.settings = settings
+        self.registry = registry
         self.owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._work = threading.Event()
@@ -88,12 +90,22 @@ class JobRunner:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn: the server process has threads, and fork with threads is unsafe.
+        rubrics, limit = str(self.settings.rubrics_dir), self.settings.max_answer_chars
+        if self.registry is not None and "fork" in multiprocessing.get_all_start_methods():
+            # fork shares the rubrics already compiled here: workers are ready at once instead of
+            # each importing and compiling for seconds. The first pool is forked from start(),
+            # before this runner's threads exist.
+            init_worker(rubrics, limit, self.registry)
+            return ProcessPoolExecutor(
+                max_workers=self.settings.workers(),
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=exit_with_parent,
+            )
         return ProcessPoolExecutor(
             max_workers=self.settings.workers(),
             mp_context=multiprocessing.get_context("spawn"),
             initializer=init_worker,
-            initargs=(str(self.settings.rubrics_dir), self.settings.max_answer_chars),
+            initargs=(rubrics, limit),
         )
 
     def _loop(self) -> None:
