@@ -62,5 +62,7 @@ def test_grade_file_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> No
     assert run.returncode == 2 and "invalid_file" in run.stderr and "Traceback" not in run.stderr
     missing = _yuejuan("grade-file", str(tmp_path / "nope.csv"), "--rubric", "internal-customer")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
-    unknown = _yuejuan("grade-file", str(source), "--rubric", "nope")
+    good = tmp_path / "good.csv"
+    good.write_text("id,answer\n1,上级是下级的客户。\n", encoding="utf-8")
+    unknown = _yuejuan("grade-file", str(good), "--rubric", "nope")
     assert unknown.returncode == 2 and "unknown_rubric" in unknown.stderr
