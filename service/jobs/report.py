@@ -61,35 +61,50 @@ def _shingles(text: str) -> np.ndarray[Any, np.dtype[np.uint64]] | None:
 def near_duplicates(
     texts: Sequence[tuple[str, str]], *, threshold: float = THRESHOLD
 ) -> tuple[list[DuplicatePair], int]:
-    """Pairs of (id, text) whose 5-gram Jaccard similarity is at least ``threshold``: (pairs, total)."""
-    ids, sets, signatures = [], [], []
+    """Pairs of (id, text) whose 5-gram Jaccard similarity is at least ``threshold``: (pairs, total).
+
+    Identical texts are grouped first, so a thousand copies of one text cost one comparison;
+    at most MAX_PAIRS pairs are listed (the most similar first), ``total`` counts them all.
+    """
+    groups: dict[bytes, list[str]] = defaultdict(list)
+    sets: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
     for submission_id, text in texts:
         shingles = _shingles(text)
         if shingles is None:
             continue
-        ids.append(submission_id)
-        sets.append(shingles)
-        signatures.append(((np.outer(shingles, _A) + _B) % _PRIME).min(axis=0))
-    if len(ids) < 2:
-        return [], 0
-    matrix = np.vstack(signatures)
-    candidates: set[tuple[int, int]] = set()
-    for band in range(_BANDS):
-        buckets: dict[bytes, list[int]] = defaultdict(list)
-        for i, key in enumerate(matrix[:, band * _ROWS : (band + 1) * _ROWS]):
-            buckets[key.tobytes()].append(i)
-        for members in buckets.values():
-            for x, i in enumerate(members):
-                candidates.update((i, j) for j in members[x + 1 :])
-    pairs = []
-    for i, j in candidates:
-        common = len(np.intersect1d(sets[i], sets[j], assume_unique=True))
-        similarity = common / (len(sets[i]) + len(sets[j]) - common)
-        if similarity >= threshold:
-            a, b = sorted((ids[i], ids[j]))
-            pairs.append(DuplicatePair(a, b, round(similarity, 3)))
+        key = shingles.tobytes()
+        if key not in groups:
+            sets.append(shingles)
+        groups[key].append(submission_id)
+    members = [sorted(ids) for ids in groups.values()]  # members[k] share the text of sets[k]
+    pairs: list[DuplicatePair] = []
+    total = 0
+    for ids in members:
+        total += len(ids) * (len(ids) - 1) // 2
+        for x, a in enumerate(ids):
+            if len(pairs) >= MAX_PAIRS:
+                break
+            pairs.extend(DuplicatePair(a, b, 1.0) for b in ids[x + 1 : x + 1 + MAX_PAIRS - len(pairs)])
+    if len(sets) >= 2:
+        signatures = np.vstack([((np.outer(s, _A) + _B) % _PRIME).min(axis=0) for s in sets])
+        candidates: set[tuple[int, int]] = set()
+        for band in range(_BANDS):
+            buckets: dict[bytes, list[int]] = defaultdict(list)
+            for i, key in enumerate(signatures[:, band * _ROWS : (band + 1) * _ROWS]):
+                buckets[key.tobytes()].append(i)
+            for bucket in buckets.values():
+                for x, i in enumerate(bucket):
+                    candidates.update((i, j) for j in bucket[x + 1 :])
+        for i, j in candidates:
+            common = len(np.intersect1d(sets[i], sets[j], assume_unique=True))
+            similarity = round(common / (len(sets[i]) + len(sets[j]) - common), 3)
+            if similarity < threshold:
+                continue
+            total += len(members[i]) * len(members[j])
+            if len(pairs) < 4 * MAX_PAIRS:
+                pairs.extend(DuplicatePair(min(a, b), max(a, b), similarity) for a in members[i] for b in members[j])
     pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
-    return pairs[:MAX_PAIRS], len(pairs)
+    return pairs[:MAX_PAIRS], total
 
 
 def _histogram(scores: Sequence[float], max_score: float) -> list[dict[str, float]]:

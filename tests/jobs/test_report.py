@@ -29,6 +29,14 @@ def test_a_lightly_edited_copy_is_found_and_distinct_answers_are_not() -> None:
     pairs, total = near_duplicates(texts)
     assert total == 1
     assert (pairs[0].a, pairs[0].b) == ("copy", "s07") and 0.8 <= pairs[0].similarity < 1
+    texts += [("twin1", answers[10]), ("twin2", answers[10] + " ")]  # identical texts are grouped
+    pairs, total = near_duplicates(texts)
+    assert total == 4
+    assert [(p.a, p.b, p.similarity) for p in pairs[:3]] == [
+        ("s10", "twin1", 1.0),
+        ("s10", "twin2", 1.0),
+        ("twin1", "twin2", 1.0),
+    ]
 
 
 def test_report_statistics() -> None:
