@@ -125,7 +125,12 @@ class JobRunner:
                 if inflight:
                     finished, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        self._settle(future, inflight.pop(future))
+                        chunk = inflight.pop(future)
+                        try:
+                            self._settle(future, chunk)
+                        except BrokenProcessPool:
+                            store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
+                            raise
                 else:
                     self._work.wait(timeout=1.0)
                     self._work.clear()

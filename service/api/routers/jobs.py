@@ -29,7 +29,7 @@ from ...jobs.report import build_report, histogram_png
 from ...registry import RubricRegistry
 from ...storage import Database, Job, utcnow
 from ..deps import DatabaseDep, RegistryDep, SettingsDep
-from ..errors import ERROR_RESPONSES
+from ..errors import ERROR_RESPONSES, error_response
 from ..job_schemas import JobCreateRequest, JobList, JobReport, JobResultItem, JobResults, JobStatus, WebhookState
 from ..schemas import ErrorBody, ErrorResponse
 
@@ -154,7 +154,8 @@ async def create_job(
         rubric_id, callback_url, rows, columns = await _parse_json(request)
         source, filename = "json", None
     else:
-        return _error(415, "unsupported_media_type", "请求须为 JSON,或以 multipart/form-data 上传 CSV/XLSX 文件。")
+        message = "请求须为 JSON,或以 multipart/form-data 上传 CSV/XLSX 文件。"
+        return error_response(415, "unsupported_media_type", message)
     compiled = registry.get(rubric_id)
     if callback_url:
         check_callback_url(callback_url, settings)
@@ -179,12 +180,6 @@ async def create_job(
     if not created:
         headers["idempotent-replayed"] = "true"
     return JSONResponse(_job_status(job).model_dump(mode="json"), status_code=202, headers=headers)
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    from ..errors import error_response
-
-    return error_response(status, code, message)
 
 
 @router.get("", response_model=JobList)
