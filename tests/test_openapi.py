@@ -29,3 +29,4 @@ def test_spec_documents_the_jobs_api() -> None:
     create = spec["paths"]["/v1/jobs"]["post"]
     assert {"application/json", "multipart/form-data"} <= set(create["requestBody"]["content"])
     assert "202" in create["responses"] and "delete" in spec["paths"]["/v1/jobs/{job_id}"]
+    assert spec["components"]["schemas"]["JobCreateRequest"]["properties"]["submissions"]["maxItems"] == 100_000
