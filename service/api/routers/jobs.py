@@ -51,6 +51,16 @@ _UPLOAD_FORM = {
 }
 
 
+def add_request_schemas(spec: dict[str, Any]) -> dict[str, Any]:
+    """Put JobCreateRequest in the spec's components: POST /v1/jobs reads its body by hand (JSON or
+    multipart), so FastAPI does not add the schema its ``openapi_extra`` refers to."""
+    schema = JobCreateRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(schema.pop("$defs", {}))
+    schemas["JobCreateRequest"] = schema
+    return spec
+
+
 def _job_status(job: Job) -> JobStatus:
     end = job.finished_at or (utcnow() if job.started_at else None)
     elapsed = (end - job.started_at).total_seconds() if job.started_at and end else None
