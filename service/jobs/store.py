@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import IdempotencyConflictError, JobStateError, UnknownJobError
@@ -44,6 +44,24 @@ __all__ = [
 ]
 
 ACTIVE = ("queued", "running")
+_SUBMISSIONS = cast(Table, SubmissionRow.__table__)
+_STORE_RESULT = (
+    _SUBMISSIONS.update()
+    .where(
+        _SUBMISSIONS.c.job_id == bindparam("b_job"),
+        _SUBMISSIONS.c.seq == bindparam("b_seq"),
+        _SUBMISSIONS.c.status == "pending",
+    )
+    .values(
+        {
+            name: bindparam(f"b_{name}", type_=_SUBMISSIONS.c[name].type)
+            for name in (
+                "status", "score", "max_score", "needs_review", "flags", "points", "result",
+                "rubric_version", "engine_version", "error_code", "error_message", "graded_at",
+            )
+        }
+    )
+)  # fmt: skip
 MAX_CHUNK_ATTEMPTS = 5
 
 
@@ -298,32 +316,30 @@ def commit_chunk(db: Database, *, chunk: ClaimedChunk, owner: str, outcomes: Seq
         if not held:
             return False
         errors = 0
+        params = []
         for o in outcomes:
-            values: dict[str, Any] = {"status": "done", "graded_at": now}
-            if o.result is None:
-                errors += 1
-                values.update(status="error", error_code=o.error_code, error_message=o.error_message)
-            else:
-                r = o.result
-                values.update(
-                    score=r["score"],
-                    max_score=r["max_score"],
-                    needs_review=r["needs_review"],
-                    flags=[f["code"] for f in r["flags"]],
-                    points={i["concept_id"]: i["status"] for i in r["items"]},
-                    result=r,
-                    rubric_version=r["rubric_version"],
-                    engine_version=r["engine_version"],
-                )
-            s.execute(
-                update(SubmissionRow)
-                .where(
-                    SubmissionRow.job_id == chunk.job_id,
-                    SubmissionRow.seq == o.seq,
-                    SubmissionRow.status == "pending",
-                )
-                .values(**values)
+            r = o.result or {}
+            errors += o.result is None
+            params.append(
+                {
+                    "b_job": chunk.job_id,
+                    "b_seq": o.seq,
+                    "b_status": "done" if o.result is not None else "error",
+                    "b_score": r.get("score"),
+                    "b_max_score": r.get("max_score"),
+                    "b_needs_review": r.get("needs_review"),
+                    "b_flags": [f["code"] for f in r["flags"]] if o.result is not None else None,
+                    "b_points": {i["concept_id"]: i["status"] for i in r["items"]} if o.result is not None else None,
+                    "b_result": o.result,
+                    "b_rubric_version": r.get("rubric_version"),
+                    "b_engine_version": r.get("engine_version"),
+                    "b_error_code": o.error_code,
+                    "b_error_message": o.error_message,
+                    "b_graded_at": now,
+                }
             )
+        if params:  # one statement, executed for many rows: far cheaper than one ORM update each
+            s.connection().execute(_STORE_RESULT, params)
         job.done += len(outcomes)
         job.errors += errors
         remaining = s.scalar(

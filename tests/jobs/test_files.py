@@ -80,5 +80,7 @@ def test_export_rows_are_excel_safe_and_carry_errors() -> None:
     assert lines[2] == "B,,,,,,,,,answer_too_long: 过长"
     buffer = io.BytesIO()
     write_xlsx([header, good], buffer)
-    sheet = load_workbook(buffer, read_only=True).worksheets[0]
-    assert [c for c in next(sheet.iter_rows(min_row=2, values_only=True))][:4] == ["'=1+1", "一班", 6.5, 10]
+    workbook = load_workbook(buffer, read_only=True)
+    row = next(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
+    workbook.close()
+    assert list(row)[:4] == ["'=1+1", "一班", 6.5, 10]

@@ -51,8 +51,10 @@ def test_grade_file_writes_the_export_columns_in_input_order(tmp_path: Path, reg
     xlsx = tmp_path / "graded.xlsx"
     again = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(xlsx), "--quiet")
     assert again.returncode == 0, again.stderr
-    sheet = load_workbook(xlsx, read_only=True).worksheets[0]
-    assert len(list(sheet.iter_rows(values_only=True))) == 32
+    workbook = load_workbook(xlsx, read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()  # read-only workbooks keep the file open until closed
+    assert len(rows) == 32
 
 
 def test_grade_file_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
