@@ -1,17 +1,27 @@
-"""Throughput figures: grading vs jieba segmentation alone, on one core.
+"""Throughput figures.
 
-    python scripts/bench.py [--rubric internal-customer] [--repeat 3]
+    python scripts/bench.py [--rubric internal-customer] [--repeat 3] [--jobs 10000 | --jobs 0]
 
-Prints answers per second for full grading and for segmenting the same texts with the
-rubric's jieba tokenizer, and their ratio (target: grading >= 50% of segmentation).
+1. One core: answers per second for full grading and for segmenting the same texts with the
+   rubric's jieba tokenizer, and their ratio (target: grading >= 50% of segmentation).
+2. Batch jobs (skipped with --jobs 0): N submissions of about 400 characters through
+   `yuejuan grade-file` and through the jobs API of a real server (SQLite job store), each
+   with submissions/second, the ratio to cores x single-core grading throughput (target
+   >= 0.8), and peak memory of the process tree (RSS summed; pages shared after fork are
+   counted once per process, so this over-states real use).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import resource
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +29,7 @@ from service.registry import RubricRegistry
 from service.scoring import grade
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
 
 
 def _texts(rubric_id: str) -> list[str]:
@@ -37,13 +48,164 @@ def _rate(fn: object, texts: list[str], repeat: int) -> float:
     return best
 
 
+def _long_texts(texts: list[str], n: int, size: int = 400) -> list[str]:
+    """N answers of about ``size`` characters, made of corpus answers run together (deterministic)."""
+    out = []
+    for i in range(n):
+        text, k = texts[i % len(texts)], 1
+        while len(text) < size - 40:
+            text += texts[(i * 7 + k * 13) % len(texts)]
+            k += 1
+        out.append(text[: size + 20])
+    return out
+
+
+class TreeMemory:
+    """Samples a process and its descendants: summed RSS (``peak``, MiB) and CPU seconds used."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak = pid, 0.0
+        self._cpu: dict[int, float] = {}
+        self._base: dict[int, float] | None = None  # CPU already used when sampling began
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree_rss(self) -> float:
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        tree, frontier = {self.pid}, [self.pid]
+        while frontier:
+            parent = frontier.pop()
+            for pid, ppid in parents.items():
+                if ppid == parent and pid not in tree:
+                    tree.add(pid)
+                    frontier.append(pid)
+        total = 0
+        for pid in tree:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                self._cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
+            except (OSError, IndexError, ValueError):
+                pass
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total / 1024
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._tree_rss())
+            if self._base is None:
+                self._base = dict(self._cpu)
+            self._stop.wait(0.25)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+    @property
+    def cpu_seconds(self) -> float:
+        base = self._base or {}
+        return sum(cpu - base.get(pid, 0.0) for pid, cpu in self._cpu.items())
+
+
+def _yuejuan() -> list[str]:
+    exe = Path(sys.executable).parent / "yuejuan"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "service.cli"]
+
+
+def _efficiency(n: int, cpu_seconds: float, single_cpu: float) -> str:
+    """CPU time one core needs per submission over what the whole process tree spent: independent
+    of other load on the machine, it shows what the batch machinery costs on top of grading."""
+    return f"CPU efficiency {single_cpu * n / cpu_seconds:.2f} ({cpu_seconds:.0f} CPU s for {n})"
+
+
+def _bench_grade_file(texts: list[str], rubric: str, folder: Path, ideal: float, single_cpu: float) -> None:
+    source, output = folder / "sitting.csv", folder / "graded.csv"
+    with source.open("w", encoding="utf-8-sig", newline="") as sink:
+        writer = csv.writer(sink)
+        writer.writerow(["id", "answer"])
+        writer.writerows([f"B{i:06d}", t] for i, t in enumerate(texts))
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [*_yuejuan(), "grade-file", str(source), "--rubric", rubric, "-o", str(output), "--quiet"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    memory = TreeMemory(proc.pid)
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    peak = memory.stop()
+    if proc.returncode:
+        raise SystemExit(f"grade-file failed: {err}")
+    # The CLI prints its own time, from the first grading task to the file written (rubrics compiled).
+    seconds = float(err.split("用时 ")[1].split(" 秒")[0])
+    rate, rate_wall = len(texts) / seconds, len(texts) / wall
+    print(f"grade-file: {rate:8.1f} submissions/s grading ({seconds:.1f} s); ratio to ideal {rate / ideal:.2f}")
+    print(f"            {rate_wall:8.1f} submissions/s end to end, start-up included ({wall:.1f} s)")
+    print(f"            peak memory {peak:.0f} MiB; {_efficiency(len(texts), memory.cpu_seconds, single_cpu)}")
+
+
+def _bench_jobs_api(texts: list[str], rubric: str, folder: Path, ideal: float, single_cpu: float) -> None:
+    import httpx
+    from support import ServerProcess
+
+    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}", "YUEJUAN_LOG_LEVEL": "warning"}
+    server = ServerProcess(env, folder / "server.log").start()
+    assert server.proc is not None
+    memory = TreeMemory(server.proc.pid)
+    try:
+        body = {"rubric_id": rubric, "submissions": [{"id": f"J{i:06d}", "answer": t} for i, t in enumerate(texts)]}
+        start = time.perf_counter()
+        job = httpx.post(f"{server.url}/v1/jobs", json=body, timeout=300).json()
+        accepted = time.perf_counter() - start
+        while (status := httpx.get(f"{server.url}/v1/jobs/{job['id']}", timeout=30).json())["status"] in (
+            "queued",
+            "running",
+        ):
+            time.sleep(0.5)
+        wall = time.perf_counter() - start
+        cpu = memory.cpu_seconds
+        export_start = time.perf_counter()
+        size = len(httpx.get(f"{server.url}/v1/jobs/{job['id']}/results?format=csv", timeout=300).content)
+        export = time.perf_counter() - export_start
+        report_start = time.perf_counter()
+        httpx.get(f"{server.url}/v1/jobs/{job['id']}/report", timeout=300).raise_for_status()
+        report = time.perf_counter() - report_start
+    finally:
+        peak = memory.stop()
+        server.stop()
+    if status["status"] != "done":
+        raise SystemExit(f"job ended {status['status']}: {status['error']}")
+    seconds = status["elapsed_seconds"]
+    rate = len(texts) / seconds
+    print(f"jobs API:   {rate:8.1f} submissions/s grading ({seconds:.1f} s); ratio to ideal {rate / ideal:.2f}")
+    print(f"            {len(texts) / wall:8.1f} submissions/s from POST to done ({wall:.1f} s)")
+    print(f"            POST answered in {accepted:.1f} s; CSV export {size / 1e6:.1f} MB in {export:.1f} s")
+    print(f"            report in {report:.1f} s; peak memory {peak:.0f} MiB")
+    print(f"            {_efficiency(len(texts), cpu, single_cpu)}, POST to done")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rubric", default="internal-customer")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=10_000, help="submissions for the batch figures; 0 skips them")
     args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+        os.sched_setaffinity(0, {cores[0]})  # one core
     compiled = RubricRegistry.from_dir(ROOT / "rubrics").get(args.rubric)
     texts = _texts(args.rubric)
     chars = sum(len(t) for t in texts) / len(texts)
@@ -57,6 +219,25 @@ def main() -> None:
     print(f"full grading:              {graded:8.1f} answers/s")
     print(f"ratio grading/segmentation: {graded / segment:.2f}  (target >= 0.50)")
     print(f"peak memory: {peak:.0f} MiB")
+    if args.jobs <= 0:
+        return
+
+    long_texts = _long_texts(texts, args.jobs)
+    cpu_start = time.process_time()
+    single = _rate(lambda t: grade(compiled, t), long_texts[:300], 1)
+    single_cpu = (time.process_time() - cpu_start) / 300
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, set(cores))
+    ideal = single * len(cores)
+    mean = sum(len(t) for t in long_texts) / len(long_texts)
+    print()
+    print(f"batch: {len(long_texts)} submissions, mean {mean:.0f} characters, {len(cores)} cores")
+    print(f"single-core grading: {single:8.1f} submissions/s; ideal {len(cores)} x {single:.1f} = {ideal:.1f}/s")
+    print("target: ratio to ideal >= 0.80 (meaningful on an otherwise idle machine: check the load average)")
+    print(f"load average now: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        _bench_grade_file(long_texts, args.rubric, Path(tmp), ideal, single_cpu)
+        _bench_jobs_api(long_texts, args.rubric, Path(tmp), ideal, single_cpu)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,28 @@ def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_grade_file(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.offline import grade_file
+
+    output = Path(args.output) if args.output else Path(args.input).with_suffix(".graded.csv")
+    summary = grade_file(
+        Path(args.input),
+        output,
+        rubric_id=args.rubric,
+        rubrics_dir=settings.rubrics_dir,
+        max_answer_chars=settings.max_answer_chars,
+        workers=args.workers or settings.workers(),
+        progress=not args.quiet,
+    )
+    rate = summary.total / summary.seconds if summary.seconds else 0.0
+    print(
+        f"已评 {summary.total} 份,其中 {summary.errors} 份无法评分(见 error 列);"
+        f"用时 {summary.seconds:.1f} 秒({rate:.1f} 份/秒)→ {summary.output}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _cmd_rubric_check(args: argparse.Namespace, settings: Settings) -> int:
     from .rubric import load_rubric
 
@@ -186,6 +208,14 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("file", nargs="?", default="-", help="answer file (UTF-8), or - for standard input")
     grade.add_argument("--pretty", action="store_true", help="indent the JSON")
     grade.set_defaults(func=_cmd_grade)
+
+    grade_file = sub.add_parser("grade-file", help="grade a CSV/XLSX file (columns id, answer) on every core")
+    grade_file.add_argument("input", help="CSV (UTF-8 or GB18030) or XLSX with columns id and answer")
+    grade_file.add_argument("--rubric", required=True, help="rubric id")
+    grade_file.add_argument("-o", "--output", help="output .csv or .xlsx (default: INPUT.graded.csv)")
+    grade_file.add_argument("--workers", type=int, help="grading processes (default: one per core)")
+    grade_file.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade_file.set_defaults(func=_cmd_grade_file)
 
     rubric = sub.add_parser("rubric", help="rubric files")
     rubric_sub = rubric.add_subparsers(dest="rubric_command", required=True)

@@ -5,7 +5,14 @@
     ├── UnknownRubricError     no rubric with that id is loaded
     ├── AnswerTooLongError     an answer exceeds the configured limit
     ├── AccessError            missing or bad key, wrong role, rate limit (service.auth.errors)
-    └── UnknownKeyError        no active API key with that id (service.auth.errors)
+    ├── UnknownKeyError        no active API key with that id (service.auth.errors)
+    └── JobError               batch jobs
+        ├── InvalidJobInputError       an uploaded file or submission list cannot be used (every problem)
+        ├── TooManySubmissionsError    more submissions than one job accepts
+        ├── UnknownJobError            no job with that id
+        ├── JobStateError              the job is not in a state that allows this
+        ├── IdempotencyConflictError   an Idempotency-Key reused for a different request
+        └── CallbackNotAllowedError    a callback URL outside the allow-list
 
 Each class has a stable ``code`` that the HTTP API and the CLI show as they are.
 """
@@ -16,8 +23,15 @@ from dataclasses import dataclass
 
 __all__ = [
     "AnswerTooLongError",
+    "CallbackNotAllowedError",
+    "IdempotencyConflictError",
+    "InvalidJobInputError",
+    "JobError",
+    "JobStateError",
     "RubricError",
     "RubricProblem",
+    "TooManySubmissionsError",
+    "UnknownJobError",
     "UnknownRubricError",
     "YuejuanError",
 ]
@@ -72,3 +86,64 @@ class AnswerTooLongError(YuejuanError):
         self.length = length
         self.limit = limit
         super().__init__(f"作答长度 {length} 字符,超过上限 {limit} 字符。")
+
+
+class JobError(YuejuanError):
+    """Root of the batch-job errors."""
+
+    code = "job_error"
+
+
+class InvalidJobInputError(JobError):
+    """The submissions of a job cannot be used; ``problems`` lists every one found (capped)."""
+
+    code = "invalid_job_input"
+
+    def __init__(self, problems: list[str], code: str | None = None) -> None:
+        self.problems = problems
+        if code:
+            self.code = code
+        shown = problems[:20]
+        more = f"(另有 {len(problems) - len(shown)} 处问题未列出)" if len(problems) > len(shown) else ""
+        super().__init__(";".join(shown) + more)
+
+
+class TooManySubmissionsError(JobError):
+    """More submissions than one job accepts."""
+
+    code = "too_many_submissions"
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"共 {count} 份作答,超过单个作业上限 {limit} 份,请拆分为多个作业。")
+
+
+class UnknownJobError(JobError):
+    """No job with the requested id."""
+
+    code = "unknown_job"
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"没有编号为 {job_id!r} 的阅卷作业。")
+
+
+class JobStateError(JobError):
+    """The job's status does not allow the request (cancel a finished job, export an unfinished one)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class IdempotencyConflictError(JobError):
+    """The Idempotency-Key was already used for a request with other content."""
+
+    code = "idempotency_conflict"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"幂等键 {key!r} 已用于内容不同的另一个请求。")
+
+
+class CallbackNotAllowedError(JobError):
+    """The callback URL is not on the configured allow-list, or no signing secret is set."""
+
+    code = "callback_not_allowed"

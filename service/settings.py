@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["MAX_BATCH_SUBMISSIONS", "Settings", "default_rubrics_dir"]
+__all__ = ["MAX_BATCH_SUBMISSIONS", "MAX_JOB_SUBMISSIONS", "Settings", "default_rubrics_dir"]
 
 # Upper bound on one synchronous batch request; larger sittings go through batch jobs.
 MAX_BATCH_SUBMISSIONS = 1000
+# Upper bound on one batch job (a whole exam sitting).
+MAX_JOB_SUBMISSIONS = 100_000
 
 
 def default_rubrics_dir() -> Path:
@@ -47,3 +50,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    # Batch jobs.
+    max_job_body_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    job_workers: int = Field(default=0, ge=0, description="Grading processes; 0 means one per core.")
+    job_chunk_size: int = Field(default=200, ge=1, le=10_000)
+    job_lease_seconds: float = Field(default=600.0, gt=0)
+    run_jobs: bool = Field(default=True, description="Run the job runner inside `yuejuan serve`.")
+    # Webhooks.
+    webhook_secret: str = ""
+    webhook_allowed_hosts: str = Field(default="", description="Comma-separated host names; `*.example.com` allowed.")
+    webhook_attempts: int = Field(default=6, ge=1)
+    webhook_backoff_seconds: float = Field(default=2.0, ge=0)
+
+    def workers(self) -> int:
+        """How many grading processes a runner starts."""
+        if self.job_workers:
+            return self.job_workers
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return max(1, cores)
+
+    def allowed_webhook_hosts(self) -> list[str]:
+        return [h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip()]

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,6 +121,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Itera
         "YUEJUAN_RATE_LIMIT_CHECK": "100000",
         "YUEJUAN_RATE_LIMIT_GRADE": "100000",
         "YUEJUAN_CORS_ORIGINS": LMS_ORIGIN,
+        "YUEJUAN_RUN_JOBS": "false",
     }
     with run_server(tmp_path_factory.mktemp("server"), env) as url:
         yield url
@@ -154,3 +156,44 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     }
     with run_server(workdir, env) as url:
         yield url, database_url
+
+
+PG_URL = os.environ.get("YUEJUAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    """The test PostgreSQL server's URL; skips when unreachable, fails instead under CI."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        message = (
+            f"PostgreSQL unreachable at {PG_URL} ({type(error).__name__}); start it or set YUEJUAN_TEST_POSTGRES_URL"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def pg_schema(postgres: str) -> Iterator[str]:
+    """A fresh, empty schema on the test PostgreSQL server; yields a URL that uses it."""
+    from sqlalchemy import create_engine, text
+
+    name = f"yj_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {name}"))
+    try:
+        yield f"{postgres}?options=-csearch_path%3D{name}"
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+        engine.dispose()

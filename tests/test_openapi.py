@@ -25,3 +25,32 @@ def test_spec_documents_the_versioned_routes_and_error_schema() -> None:
     assert "Retry-After" in spec["paths"]["/v1/check"]["post"]["responses"]["429"]["headers"]
     batch = spec["components"]["schemas"]["BatchGradeRequest"]["properties"]["submissions"]
     assert batch["maxItems"] == 1000
+
+
+def test_spec_documents_the_jobs_api() -> None:
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    jobs = {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/results", "/v1/jobs/{job_id}/report"}
+    assert jobs <= set(spec["paths"])
+    create = spec["paths"]["/v1/jobs"]["post"]
+    assert {"application/json", "multipart/form-data"} <= set(create["requestBody"]["content"])
+    assert "202" in create["responses"] and "delete" in spec["paths"]["/v1/jobs/{job_id}"]
+    assert spec["components"]["schemas"]["JobCreateRequest"]["properties"]["submissions"]["maxItems"] == 100_000
+
+
+def test_every_reference_in_the_spec_resolves() -> None:
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    refs: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            refs.extend(v for k, v in node.items() if k == "$ref")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    schemas = spec["components"]["schemas"]
+    assert refs and all(r.startswith("#/components/schemas/") for r in refs)
+    assert sorted({r.rsplit("/", 1)[1] for r in refs} - set(schemas)) == []

@@ -14,6 +14,8 @@ PACKAGES = [
     "service.api",
     "service.errors",
     "service.auth",
+    "service.jobs",
+    "service.storage",
 ]
 
 
@@ -31,7 +33,10 @@ def test_pure_layers_do_not_import_http_or_storage() -> None:
     for layer in ("service.text", "service.rubric", "service.scoring"):
         importlib.import_module(layer)
     # Importing the pure layers must not pull in the web framework.
-    code = "import sys, service.scoring, service.rubric, service.text; print('fastapi' in sys.modules)"
+    code = (
+        "import sys, service.scoring, service.rubric, service.text;"
+        "print('fastapi' in sys.modules or 'sqlalchemy' in sys.modules)"
+    )
     import subprocess
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, Response
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -13,10 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..auth import RateLimiter, connect
+from ..auth.deps import GraderDep
 from ..registry import RubricRegistry
 from ..settings import Settings
+from ..storage import Database
 from .errors import error_response, install_error_handlers
-from .routers import check, grade, health, keys, page, rubrics
+from .routers import check, grade, health, jobs, keys, page, rubrics
 
 __all__ = ["create_app"]
 
@@ -32,20 +38,24 @@ class BodySizeLimit:
     """Refuse request bodies over the configured size: at once when Content-Length says so,
     else (a chunked upload) as soon as the bytes received pass the limit, before they pile up."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, job_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        # Batch jobs carry a whole sitting, so /v1/jobs has its own, larger limit.
+        self.job_limit = job_limit or limit
 
-    def _message(self) -> str:
-        return f"请求体超过上限 {self.limit} 字节。"
+    @staticmethod
+    def _message(limit: int) -> str:
+        return f"请求体超过上限 {limit} 字节。"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.job_limit if str(scope.get("path", "")).rstrip("/") == "/v1/jobs" else self.limit
         length = Headers(scope=scope).get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            await error_response(413, "payload_too_large", self._message())(scope, receive, send)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await error_response(413, "payload_too_large", self._message(limit))(scope, receive, send)
             return
         received = 0
 
@@ -54,9 +64,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     # FastAPI lets an HTTPException from reading the body through; our handler words it.
-                    raise StarletteHTTPException(413, self._message())
+                    raise StarletteHTTPException(413, self._message(limit))
             return message
 
         await self.app(scope, limited_receive, send)
@@ -71,12 +81,37 @@ class NoSniff(BaseHTTPMiddleware):
         return response
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the job store (applying migrations) and start the job runner."""
+    from ..jobs import JobRunner
+
+    settings: Settings = app.state.settings
+    database = Database(settings.database_url)
+    database.upgrade()
+    app.state.database = database
+    runner = JobRunner(database, settings, app.state.registry) if settings.run_jobs else None
+    app.state.runner = runner
+    if runner is not None:
+        runner.start()
+    try:
+        yield
+    finally:
+        if runner is not None:
+            runner.stop()
+        database.dispose()
+
+
+def _needs_grader(caller: GraderDep) -> None:
+    """Batch jobs are for graders and admins, like grading itself."""
+
+
 def create_app(
     settings: Settings | None = None, registry: RubricRegistry | None = None, key_engine: Engine | None = None
 ) -> FastAPI:
     """Build the app; rubrics are loaded and compiled here, once, and the key database is opened."""
     settings = settings or Settings()
-    app = FastAPI(title="Yuejuan 阅卷", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="Yuejuan 阅卷", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.registry = registry or RubricRegistry.from_dir(settings.rubrics_dir)
     app.state.key_engine = key_engine or connect(settings.database_url)
@@ -84,7 +119,7 @@ def create_app(
         "check": RateLimiter(settings.rate_limit_check),
         "grade": RateLimiter(settings.rate_limit_grade),
     }
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, job_limit=settings.max_job_body_bytes)
     app.add_middleware(NoSniff)
     if settings.cors_origins:
         # Outermost, so that even refusals (401, 413, 429) carry the CORS headers the LMS page needs to read them.
@@ -102,6 +137,15 @@ def create_app(
     app.include_router(grade.router)
     app.include_router(check.router)
     app.include_router(keys.router)
+    app.include_router(jobs.router, dependencies=[Depends(_needs_grader)])
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=page.WEB_DIR), name="static")
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = jobs.add_request_schemas(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -8,8 +8,9 @@ from fastapi import Depends, Request
 
 from ..registry import RubricRegistry
 from ..settings import Settings
+from ..storage import Database
 
-__all__ = ["RegistryDep", "SettingsDep"]
+__all__ = ["DatabaseDep", "RegistryDep", "SettingsDep"]
 
 
 def _settings(request: Request) -> Settings:
@@ -22,5 +23,11 @@ def _registry(request: Request) -> RubricRegistry:
     return registry
 
 
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RegistryDep = Annotated[RubricRegistry, Depends(_registry)]
+DatabaseDep = Annotated[Database, Depends(_database)]

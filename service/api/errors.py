@@ -10,14 +10,36 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..auth.errors import AccessError, UnknownKeyError
-from ..errors import AnswerTooLongError, RubricError, UnknownRubricError, YuejuanError
+from ..errors import (
+    AnswerTooLongError,
+    CallbackNotAllowedError,
+    IdempotencyConflictError,
+    InvalidJobInputError,
+    JobStateError,
+    RubricError,
+    TooManySubmissionsError,
+    UnknownJobError,
+    UnknownRubricError,
+    YuejuanError,
+)
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
 
 __all__ = ["AUTH_RESPONSES", "CHECK_RESPONSES", "ERROR_RESPONSES", "error_response", "install_error_handlers"]
 
 log = logging.getLogger("yuejuan.api")
 
-_STATUS = {UnknownRubricError: 404, UnknownKeyError: 404, AnswerTooLongError: 413, RubricError: 422}
+_STATUS: dict[type[YuejuanError], int] = {
+    UnknownRubricError: 404,
+    UnknownKeyError: 404,
+    AnswerTooLongError: 413,
+    RubricError: 422,
+    UnknownJobError: 404,
+    InvalidJobInputError: 422,
+    CallbackNotAllowedError: 422,
+    TooManySubmissionsError: 413,
+    JobStateError: 409,
+    IdempotencyConflictError: 409,
+}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -1,0 +1,168 @@
+"""Request and response bodies of the batch-job API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..scoring import GradeResult
+from ..settings import MAX_JOB_SUBMISSIONS
+from .schemas import ErrorBody
+
+__all__ = [
+    "ConceptCoverage",
+    "DuplicatePairOut",
+    "JobCreateRequest",
+    "JobList",
+    "JobReport",
+    "JobResultItem",
+    "JobResults",
+    "JobStatus",
+    "JobSubmission",
+    "NearDuplicates",
+    "ReviewItem",
+    "ScoreBin",
+    "ScoreDistribution",
+    "WebhookState",
+]
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class JobSubmission(BaseModel):
+    """One submission; fields other than ``id`` and ``answer`` are kept and returned with the result."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1, max_length=200)
+    answer: str
+
+
+class JobCreateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rubric_id: str = Field(min_length=1, max_length=64, examples=["internal-customer"])
+    submissions: list[JobSubmission] = Field(min_length=1, max_length=MAX_JOB_SUBMISSIONS)
+    callback_url: str | None = Field(
+        default=None, max_length=2000, description="POSTed a signed summary when the job ends (allow-listed hosts)."
+    )
+
+
+class WebhookState(BaseModel):
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    error: str | None
+
+
+class JobStatus(BaseModel):
+    id: str
+    rubric_id: str
+    rubric_version: str
+    status: JobState
+    total: int
+    done: int = Field(description="Submissions graded so far, including those that got an error.")
+    errors: int = Field(description="Submissions that could not be graded (see their `error` in the results).")
+    progress: float = Field(ge=0, le=1)
+    source: Literal["json", "csv", "xlsx"]
+    filename: str | None
+    columns: list[str] = Field(description="Input columns other than id and answer, returned with the results.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    elapsed_seconds: float | None = Field(description="From start to finish (or to now while running).")
+    rate_per_second: float | None
+    error: ErrorBody | None = Field(description="Why the job failed, when it did.")
+    callback_url: str | None
+    webhook: WebhookState | None
+
+
+class JobList(BaseModel):
+    jobs: list[JobStatus]
+    total: int
+    offset: int
+    limit: int
+
+
+class JobResultItem(BaseModel):
+    id: str
+    status: Literal["pending", "done", "error"]
+    extra: dict[str, object]
+    result: GradeResult | None = None
+    error: ErrorBody | None = None
+
+
+class JobResults(BaseModel):
+    job_id: str
+    status: JobState
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="Pass as `offset` for the next page; null on the last page.")
+    items: list[JobResultItem]
+
+
+class ScoreBin(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: float = Field(alias="from")
+    to: float
+    count: int
+
+
+class ScoreDistribution(BaseModel):
+    count: int
+    mean: float | None
+    median: float | None
+    std: float | None
+    min: float | None
+    max: float | None
+    histogram: list[ScoreBin]
+
+
+class ConceptCoverage(BaseModel):
+    concept_id: str
+    title: str
+    met: int
+    partial: int
+    missing: int
+    met_rate: float | None
+    coverage_rate: float | None = Field(description="Met or partly met, over the graded submissions.")
+
+
+class ReviewItem(BaseModel):
+    id: str
+    score: float
+    flags: list[str]
+
+
+class DuplicatePairOut(BaseModel):
+    a: str
+    b: str
+    similarity: float = Field(description="Jaccard similarity of the two answers' character 5-grams.")
+
+
+class NearDuplicates(BaseModel):
+    threshold: float
+    min_chars: int = Field(description="Answers shorter than this (letters and characters) are not compared.")
+    total: int
+    truncated: bool
+    pairs: list[DuplicatePairOut]
+
+
+class JobReport(BaseModel):
+    job_id: str
+    rubric_id: str
+    rubric_version: str
+    status: JobState
+    complete: bool = Field(description="False while the job is still running: the figures cover graded answers.")
+    total: int
+    graded: int
+    errors: int
+    pending: int
+    scores: ScoreDistribution
+    concepts: list[ConceptCoverage]
+    flags: dict[str, int]
+    needs_review: list[ReviewItem]
+    near_duplicates: NearDuplicates

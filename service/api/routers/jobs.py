@@ -1,0 +1,332 @@
+"""Batch jobs: submit a sitting (JSON or a CSV/XLSX upload), follow it, fetch results and the report."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+
+from ...errors import InvalidJobInputError, JobStateError
+from ...jobs import (
+    InputRow,
+    check_callback_url,
+    csv_bytes,
+    export_header,
+    export_row,
+    read_submissions,
+    store,
+    write_xlsx,
+)
+from ...jobs.files import check_unique_ids
+from ...jobs.report import build_report, histogram_png
+from ...registry import RubricRegistry
+from ...storage import Database, Job, utcnow
+from ..deps import DatabaseDep, RegistryDep, SettingsDep
+from ..errors import ERROR_RESPONSES, error_response
+from ..job_schemas import JobCreateRequest, JobList, JobReport, JobResultItem, JobResults, JobStatus, WebhookState
+from ..schemas import ErrorBody, ErrorResponse
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    404: {"model": ErrorResponse, "description": "Unknown job or rubric."},
+    409: {"model": ErrorResponse, "description": "The job's status does not allow this."},
+}
+_UPLOAD_FORM = {
+    "type": "object",
+    "required": ["rubric_id", "file"],
+    "properties": {
+        "rubric_id": {"type": "string"},
+        "file": {"type": "string", "format": "binary", "description": "CSV (UTF-8 or GB18030) or XLSX"},
+        "callback_url": {"type": "string"},
+    },
+}
+
+
+def add_request_schemas(spec: dict[str, Any]) -> dict[str, Any]:
+    """Put JobCreateRequest in the spec's components: POST /v1/jobs reads its body by hand (JSON or
+    multipart), so FastAPI does not add the schema its ``openapi_extra`` refers to."""
+    schema = JobCreateRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(schema.pop("$defs", {}))
+    schemas["JobCreateRequest"] = schema
+    return spec
+
+
+def _job_status(job: Job) -> JobStatus:
+    end = job.finished_at or (utcnow() if job.started_at else None)
+    elapsed = (end - job.started_at).total_seconds() if job.started_at and end else None
+    webhook = None
+    if job.webhook_status:
+        webhook = WebhookState.model_validate(
+            {"status": job.webhook_status, "attempts": job.webhook_attempts, "error": job.webhook_error}
+        )
+    return JobStatus.model_validate(
+        {
+            "id": job.id,
+            "rubric_id": job.rubric_id,
+            "rubric_version": job.rubric_version,
+            "status": job.status,
+            "total": job.total,
+            "done": job.done,
+            "errors": job.errors,
+            "progress": round(job.done / job.total, 4) if job.total else 1.0,
+            "source": job.source,
+            "filename": job.filename,
+            "columns": job.columns,
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "finished_at": job.finished_at,
+            "elapsed_seconds": round(elapsed, 3) if elapsed is not None else None,
+            "rate_per_second": round(job.done / elapsed, 1) if elapsed else None,
+            "error": ErrorBody(code=job.error_code, message=job.error_message or "") if job.error_code else None,
+            "callback_url": job.callback_url,
+            "webhook": webhook,
+        }
+    )
+
+
+async def _parse_upload(request: Request) -> tuple[str, str | None, list[InputRow], list[str], str, str]:
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("file")
+    rubric_id = form.get("rubric_id")
+    callback = form.get("callback_url")
+    problems = []
+    if upload is None or isinstance(upload, str):
+        problems.append("缺少上传文件(表单字段 file)")
+    if not isinstance(rubric_id, str) or not rubric_id.strip():
+        problems.append("缺少评分标准编号(表单字段 rubric_id)")
+    if problems:
+        raise InvalidJobInputError(problems, code="invalid_request")
+    assert upload is not None and not isinstance(upload, str) and isinstance(rubric_id, str)
+    filename = upload.filename or "upload.csv"
+    data = await upload.read()
+    parsed = await run_in_threadpool(read_submissions, data, filename)
+    source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK" else "csv"
+    callback_url = callback.strip() if isinstance(callback, str) and callback.strip() else None
+    return rubric_id.strip(), callback_url, parsed.rows, parsed.columns, source, filename
+
+
+async def _parse_json(request: Request) -> tuple[str, str | None, list[InputRow], list[str]]:
+    try:
+        body = JobCreateRequest.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
+    check_unique_ids(s.id for s in body.submissions)
+    columns: dict[str, None] = {}
+    rows = []
+    for s in body.submissions:
+        extra = dict(s.model_extra or {})
+        columns.update(dict.fromkeys(extra))
+        rows.append(InputRow(s.id, s.answer, extra))
+    return body.rubric_id, body.callback_url, rows, list(columns)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobStatus,
+    responses={**_RESPONSES, 415: {"model": ErrorResponse, "description": "Neither JSON nor a multipart upload."}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/JobCreateRequest"}},
+                "multipart/form-data": {"schema": _UPLOAD_FORM},
+            },
+        }
+    },
+)
+async def create_job(
+    request: Request,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    db: DatabaseDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    """Queue a batch job: JSON submissions, or a CSV/XLSX upload with columns id and answer.
+
+    Answers 202 with the job; grading runs in the background. With an ``Idempotency-Key``
+    header, a retried request returns the job the first one created.
+    """
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data"):
+        rubric_id, callback_url, rows, columns, source, filename = await _parse_upload(request)
+    elif content_type.startswith("application/json"):
+        rubric_id, callback_url, rows, columns = await _parse_json(request)
+        source, filename = "json", None
+    else:
+        message = "请求须为 JSON,或以 multipart/form-data 上传 CSV/XLSX 文件。"
+        return error_response(415, "unsupported_media_type", message)
+    compiled = registry.get(rubric_id)
+    if callback_url:
+        check_callback_url(callback_url, settings)
+    job, created = await run_in_threadpool(
+        lambda: store.create_job(
+            db,
+            rubric_id=rubric_id,
+            rubric_version=compiled.rubric.version,
+            rows=rows,
+            columns=columns,
+            source=source,
+            filename=filename,
+            callback_url=callback_url,
+            idempotency_key=idempotency_key,
+            chunk_size=settings.job_chunk_size,
+        )
+    )
+    runner = getattr(request.app.state, "runner", None)
+    if runner is not None:
+        runner.wake()
+    headers = {"location": f"/v1/jobs/{job.id}"}
+    if not created:
+        headers["idempotent-replayed"] = "true"
+    return JSONResponse(_job_status(job).model_dump(mode="json"), status_code=202, headers=headers)
+
+
+@router.get("", response_model=JobList)
+def list_jobs(
+    db: DatabaseDep,
+    status: Literal["queued", "running", "done", "failed", "cancelled"] | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> JobList:
+    """The jobs, newest first."""
+    jobs, total = store.list_jobs(db, limit=limit, offset=offset, status=status)
+    return JobList(jobs=[_job_status(j) for j in jobs], total=total, offset=offset, limit=limit)
+
+
+@router.get("/{job_id}", response_model=JobStatus, responses=_RESPONSES)
+def get_job(job_id: str, db: DatabaseDep) -> JobStatus:
+    """Status, progress, timings and errors of one job."""
+    return _job_status(store.get_job(db, job_id=job_id))
+
+
+@router.delete("/{job_id}", response_model=JobStatus, responses=_RESPONSES)
+def cancel_job(job_id: str, db: DatabaseDep) -> JobStatus:
+    """Cancel a queued or running job; what was graded stays available."""
+    return _job_status(store.cancel_job(db, job_id=job_id))
+
+
+def _concepts(db: Database, registry: RubricRegistry, job: Job) -> list[tuple[str, str]]:
+    """The job's concepts (id, title) in rubric order, from a stored result, else from the rubric."""
+    for row in store.iter_submissions(db, job_id=job.id, batch=200):
+        if row.result is not None:
+            return [(i["concept_id"], i["title"]) for i in row.result["items"]]
+    if job.rubric_id in registry.ids():
+        return [(c.id, c.title) for c in registry.get(job.rubric_id).rubric.concepts]
+    return []
+
+
+def _not_graded(status: str, job_status: str) -> str:
+    if status == "pending":
+        return {"cancelled": "未评分:作业已取消", "failed": "未评分:作业失败"}.get(job_status, "未评分")
+    return ""
+
+
+def _export_rows(db: Database, job: Job, concept_ids: list[str]) -> Iterator[Sequence[object]]:
+    yield export_header(job.columns, concept_ids)
+    for row in store.iter_submissions(db, job_id=job.id):
+        error = f"{row.error_code}: {row.error_message}" if row.error_code else _not_graded(row.status, job.status)
+        yield export_row(row.submission_id, row.extra, job.columns, concept_ids, row.result, error)
+
+
+@router.get(
+    "/{job_id}/results",
+    response_model=JobResults,
+    responses={
+        **_RESPONSES,
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+            "description": "JSON page, or the whole job as CSV (UTF-8 with BOM) or XLSX.",
+        },
+    },
+)
+def job_results(
+    job_id: str,
+    db: DatabaseDep,
+    registry: RegistryDep,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Results in submission order: a JSON page, or ``?format=csv|xlsx`` for the whole job."""
+    job = store.get_job(db, job_id=job_id)
+    if format == "json":
+        rows = store.page_submissions(db, job_id=job_id, offset=offset, limit=limit)
+        items = [
+            JobResultItem.model_validate(
+                {
+                    "id": r.submission_id,
+                    "status": r.status,
+                    "extra": r.extra,
+                    "result": r.result,
+                    "error": {"code": r.error_code, "message": r.error_message or ""} if r.error_code else None,
+                }
+            )
+            for r in rows
+        ]
+        next_offset = offset + limit if offset + limit < job.total else None
+        page = {"job_id": job.id, "status": job.status, "total": job.total, "offset": offset, "limit": limit}
+        return JobResults.model_validate({**page, "next_offset": next_offset, "items": items})
+    if job.status in ("queued", "running"):
+        raise JobStateError("job_not_finished", f"作业尚未完成({job.done}/{job.total}),完成后才能导出。")
+    concept_ids = [c for c, _ in _concepts(db, registry, job)]
+    name = f"yuejuan-{job.rubric_id}-{job.id[:8]}"
+    if format == "csv":
+        return StreamingResponse(
+            csv_bytes(_export_rows(db, job, concept_ids)),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+        )
+    buffer = io.BytesIO()
+    write_xlsx(_export_rows(db, job, concept_ids), buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"content-disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@router.get(
+    "/{job_id}/report",
+    response_model=JobReport,
+    responses={**_RESPONSES, 200: {"content": {"image/png": {}}, "description": "The report, or its histogram."}},
+)
+def job_report(job_id: str, db: DatabaseDep, registry: RegistryDep, format: Literal["json", "png"] = "json") -> Any:
+    """Score distribution, concept coverage, flags, answers to review and near-duplicate answers."""
+    job = store.get_job(db, job_id=job_id)
+    concepts = _concepts(db, registry, job)
+    max_score = registry.get(job.rubric_id).rubric.max_score if job.rubric_id in registry.ids() else 0.0
+    for row in store.iter_submissions(db, job_id=job.id, batch=200):
+        if row.max_score is not None:
+            max_score = row.max_score
+            break
+    body = build_report(rows=store.report_rows(db, job_id=job.id), max_score=max_score, concepts=concepts)
+    if format == "png":
+        stamp = job.finished_at or datetime.now()
+        title = f"{job.rubric_id} {job.rubric_version}: {body['graded']} graded, {stamp:%Y-%m-%d}"
+        return Response(histogram_png(body["scores"]["histogram"], title=title), media_type="image/png")
+    report = {
+        "job_id": job.id,
+        "rubric_id": job.rubric_id,
+        "rubric_version": job.rubric_version,
+        "status": job.status,
+        "complete": job.status == "done",
+        "total": job.total,
+        **body,
+    }
+    return JobReport.model_validate(report)

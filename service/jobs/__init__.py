@@ -1,0 +1,30 @@
+"""Batch grading jobs: storage access, the runner, CSV/XLSX in and out, the report, webhooks."""
+
+from __future__ import annotations
+
+from .files import InputRow, ParsedInput, csv_bytes, export_header, export_row, read_submissions, write_xlsx
+from .grading import ChunkFailed, Outcome, grade_chunk, init_worker
+from .report import build_report, histogram_png, near_duplicates
+from .runner import JobRunner
+from .webhook import SIGNATURE_HEADER, check_callback_url, sign
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "ChunkFailed",
+    "InputRow",
+    "JobRunner",
+    "Outcome",
+    "ParsedInput",
+    "build_report",
+    "check_callback_url",
+    "csv_bytes",
+    "export_header",
+    "export_row",
+    "grade_chunk",
+    "histogram_png",
+    "init_worker",
+    "near_duplicates",
+    "read_submissions",
+    "sign",
+    "write_xlsx",
+]

@@ -1,0 +1,225 @@
+"""Submissions in and results out as CSV (UTF-8 with BOM) or XLSX.
+
+An input file has a header row with an ``id`` and an ``answer`` column (Chinese headers such
+as 考号/作答 are accepted too); every other column is kept and written back beside the results.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidJobInputError, TooManySubmissionsError
+from ..settings import MAX_JOB_SUBMISSIONS
+
+__all__ = [
+    "InputRow",
+    "ParsedInput",
+    "check_unique_ids",
+    "csv_bytes",
+    "export_header",
+    "export_row",
+    "read_submissions",
+    "write_xlsx",
+]
+
+ID_HEADERS = ("id", "submission_id", "编号", "考号", "准考证号", "学号")
+ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
+# Cells starting with these are run as formulas by spreadsheet programs; quote them.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class InputRow:
+    id: str
+    answer: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedInput:
+    rows: list[InputRow]
+    columns: list[str]  # the extra columns, in file order
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidJobInputError(["文件编码无法识别,请另存为 UTF-8 编码的 CSV。"], code="invalid_file")
+
+
+def _table_rows(data: bytes, filename: str) -> Iterator[list[str]]:
+    name = filename.lower()
+    if name.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a broken file
+            raise InvalidJobInputError([f"无法读取 XLSX 文件:{error}"], code="invalid_file") from None
+        try:
+            sheet = workbook.worksheets[0]
+            for values in sheet.iter_rows(values_only=True):
+                yield [_cell(v) for v in values]
+        finally:
+            workbook.close()
+        return
+    text = _decode(data)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""))
+    except csv.Error as error:
+        raise InvalidJobInputError([f"CSV 格式错误:{error}"], code="invalid_file") from None
+
+
+def _find(header: list[str], names: Sequence[str]) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISSIONS) -> ParsedInput:
+    """Parse an uploaded CSV or XLSX; raise InvalidJobInputError listing every problem found."""
+    rows = _table_rows(data, filename)
+    header = next(rows, None)
+    while header is not None and not any(c.strip() for c in header):
+        header = next(rows, None)
+    if header is None:
+        raise InvalidJobInputError(["文件为空:需要表头行,包含 id 与 answer 两列。"], code="invalid_file")
+    while header and not header[-1].strip():
+        header = header[:-1]
+    id_col, answer_col = _find(header, ID_HEADERS), _find(header, ANSWER_HEADERS)
+    problems = []
+    if id_col is None:
+        problems.append("缺少 id 列(表头须含 id 或 考号)")
+    if answer_col is None:
+        problems.append("缺少 answer 列(表头须含 answer 或 作答)")
+    names = [h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]
+    repeated = sorted(n for n, c in Counter(names).items() if c > 1)
+    if repeated:
+        problems.append(f"表头重复:{', '.join(repeated)}")
+    if problems:
+        raise InvalidJobInputError(problems, code="invalid_file")
+    assert id_col is not None and answer_col is not None
+    extra_cols = [i for i in range(len(names)) if i not in (id_col, answer_col)]
+    parsed: list[InputRow] = []
+    for line, values in enumerate(rows, start=2):
+        if not any(v.strip() for v in values):
+            continue  # blank lines are layout, not submissions
+        if len(parsed) >= limit:
+            raise TooManySubmissionsError(len(parsed) + 1 + sum(1 for v in rows if any(c.strip() for c in v)), limit)
+        if len(values) > len(names) and any(v.strip() for v in values[len(names) :]):
+            problems.append(f"第 {line} 行的列数多于表头")
+        values = values + [""] * (len(names) - len(values))
+        submission_id = values[id_col].strip()
+        if not submission_id:
+            problems.append(f"第 {line} 行缺少 id")
+        elif len(submission_id) > 200:
+            problems.append(f"第 {line} 行的 id 超过 200 字符")
+        parsed.append(InputRow(submission_id, values[answer_col], {names[i]: values[i] for i in extra_cols}))
+    if not parsed:
+        problems.append("文件中没有作答。")
+    if problems:
+        raise InvalidJobInputError(problems, code="invalid_file")
+    check_unique_ids([r.id for r in parsed])
+    return ParsedInput(parsed, [names[i] for i in extra_cols])
+
+
+def check_unique_ids(ids: Iterable[str]) -> None:
+    """Submission ids must be unique within a job."""
+    repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if repeated:
+        raise InvalidJobInputError(
+            [f"作答编号必须唯一,以下编号重复:{', '.join(repeated[:20])}" + ("……" if len(repeated) > 20 else "")],
+            code="duplicate_submission_ids",
+        )
+
+
+def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[str]:
+    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, flags, …"""
+    return ["id", *columns, "score", "max_score", *concept_ids, "flags", "needs_review", "comment", "error"]
+
+
+def _safe(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def export_row(
+    submission_id: str,
+    extra: dict[str, Any],
+    columns: Sequence[str],
+    concept_ids: Sequence[str],
+    result: dict[str, Any] | None,
+    error: str | None,
+) -> list[object]:
+    """One submission as an export row; ``result`` is a GradeResult as JSON, or None with ``error``."""
+    own = [_safe(submission_id), *(_safe(str(extra.get(c, ""))) for c in columns)]
+    if result is None:
+        return [*own, None, None, *([None] * len(concept_ids)), None, None, None, error or ""]
+    points = {item["concept_id"]: item["points"] for item in result["items"]}
+    return [
+        *own,
+        result["score"],
+        result["max_score"],
+        *(points.get(c) for c in concept_ids),
+        ";".join(f["code"] for f in result["flags"]),
+        "TRUE" if result["needs_review"] else "FALSE",
+        result["comment"],
+        "",
+    ]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def csv_bytes(rows: Iterable[Sequence[object]], *, bom: bool = True) -> Iterator[bytes]:
+    """Encode rows as CSV, UTF-8 with a BOM first so Excel reads the Chinese right; yields pieces."""
+    if bom:
+        yield "\ufeff".encode()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([_text(v) for v in row])
+        if n % 500 == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def write_xlsx(rows: Iterable[Sequence[object]], target: Path | io.BytesIO, *, title: str = "results") -> None:
+    """Write rows to an XLSX workbook (write-only mode: memory stays flat for large jobs)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    for row in rows:
+        sheet.append(list(row))
+    workbook.save(target)

@@ -1,0 +1,181 @@
+"""The job runner: leases chunks from the store, grades them in a pool of worker processes,
+commits each chunk's results in one transaction, and sends the job-end webhooks.
+
+Any number of runners (in several server processes or machines) can share one database:
+chunks are leased, and only the lease holder can commit a chunk. A runner that dies holding
+leases loses nothing: its chunks are graded again by the next runner (at once when that runner
+is on the same host and sees the dead process id, otherwise when the lease expires), and the
+lost work was never committed, so every submission is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from ..registry import RubricRegistry
+from ..settings import Settings
+from ..storage import Database
+from . import store
+from .grading import ChunkFailed, Outcome, exit_with_parent, grade_chunk, init_worker, warm_up
+from .webhook import deliver
+
+__all__ = ["JobRunner"]
+
+log = logging.getLogger("yuejuan.jobs")
+_HOST = socket.gethostname()
+_RELEASE_EVERY = 30.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class JobRunner:
+    """Grades queued jobs in the background; ``start()`` once, ``stop()`` on shutdown."""
+
+    def __init__(self, db: Database, settings: Settings, registry: RubricRegistry | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.registry = registry
+        self.owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._work = threading.Event()
+        self._hooks = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _is_dead(self, owner: str) -> bool:
+        host, _, rest = owner.partition(":")
+        pid = rest.partition(":")[0]
+        if owner == self.owner or host != _HOST or not pid.isdigit():
+            return False
+        return int(pid) != os.getpid() and not _pid_alive(int(pid))
+
+    def start(self) -> None:
+        released = store.release_leases(self.db, is_dead=self._is_dead)
+        if released:
+            log.warning("resuming %d chunk(s) left by a stopped runner", released)
+        self._pool = self._new_pool()
+        for _ in range(self.settings.workers()):
+            self._pool.submit(warm_up)  # workers load the rubrics now, not when the first job comes
+        for target, name in ((self._loop, "yuejuan-jobs"), (self._webhooks, "yuejuan-webhooks")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """A job was queued: look for work now rather than at the next poll."""
+        self._work.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._work.set()
+        self._hooks.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        rubrics, limit = str(self.settings.rubrics_dir), self.settings.max_answer_chars
+        if self.registry is not None and "fork" in multiprocessing.get_all_start_methods():
+            # fork shares the rubrics already compiled here: workers are ready at once instead of
+            # each importing and compiling for seconds. The first pool is forked from start(),
+            # before this runner's threads exist.
+            init_worker(rubrics, limit, self.registry)
+            return ProcessPoolExecutor(
+                max_workers=self.settings.workers(),
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=exit_with_parent,
+            )
+        return ProcessPoolExecutor(
+            max_workers=self.settings.workers(),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(rubrics, limit),
+        )
+
+    def _loop(self) -> None:
+        inflight: dict[Future[list[Outcome]], store.ClaimedChunk] = {}
+        since_release = 0.0
+        while not self._stop.is_set():
+            try:
+                capacity = 2 * self.settings.workers() - len(inflight)
+                if capacity > 0:
+                    for chunk in store.claim_chunks(
+                        self.db, owner=self.owner, limit=capacity, lease_seconds=self.settings.job_lease_seconds
+                    ):
+                        if self._pool is None:
+                            self._pool = self._new_pool()
+                        future = self._pool.submit(grade_chunk, chunk.rubric_id, chunk.rubric_version, chunk.items)
+                        inflight[future] = chunk
+                if inflight:
+                    finished, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        chunk = inflight.pop(future)
+                        try:
+                            self._settle(future, chunk)
+                        except BrokenProcessPool:
+                            store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
+                            raise
+                else:
+                    self._work.wait(timeout=1.0)
+                    self._work.clear()
+                    since_release += 1.0
+                    if since_release >= _RELEASE_EVERY:
+                        since_release = 0.0
+                        store.release_leases(self.db, is_dead=self._is_dead)
+            except BrokenProcessPool:
+                log.error("a grading process died; restarting the pool and grading its chunks again")
+                for chunk in inflight.values():
+                    store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
+                inflight.clear()
+                self._pool = None
+            except Exception:
+                log.exception("job runner error; retrying")
+                self._stop.wait(1.0)
+
+    def _settle(self, future: Future[list[Outcome]], chunk: store.ClaimedChunk) -> None:
+        try:
+            outcomes = future.result()
+        except ChunkFailed as failure:
+            store.fail_job(self.db, job_id=chunk.job_id, code=failure.code, message=failure.message)
+            self._hooks.set()
+            return
+        except BrokenProcessPool:
+            raise
+        except Exception:
+            log.exception("grading chunk %s of job %s failed", chunk.id, chunk.job_id)
+            store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
+            return
+        if not store.commit_chunk(self.db, chunk=chunk, owner=self.owner, outcomes=outcomes):
+            log.info("chunk %s of job %s was no longer ours (cancelled or lease lost)", chunk.id, chunk.job_id)
+        self._hooks.set()
+
+    def _webhooks(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for job in store.webhooks_due(self.db):
+                    if self._stop.is_set():
+                        return
+                    status, attempts, error = deliver(job, self.settings, should_stop=self._stop.is_set)
+                    store.set_webhook_state(self.db, job_id=job.id, status=status, attempts=attempts, error=error)
+                    if status == "failed":
+                        log.warning("webhook of job %s failed after %d attempt(s): %s", job.id, attempts, error)
+            except Exception:
+                log.exception("webhook delivery error; retrying")
+            self._hooks.wait(timeout=5.0)
+            self._hooks.clear()

@@ -1,0 +1,390 @@
+"""Database access for batch jobs. Every function takes the Database and keyword-only arguments.
+
+Chunks are leased compare-and-set style (an UPDATE that only succeeds on a free or expired
+chunk), and a chunk's results are committed in the same transaction that marks it done, by
+the lease holder only: a chunk's results are stored exactly once, whoever grades it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import IdempotencyConflictError, JobStateError, UnknownJobError
+from ..storage import Chunk, Database, Job, SubmissionRow, utcnow
+from .files import InputRow
+from .grading import Outcome
+from .report import ReportInput
+
+__all__ = [
+    "ACTIVE",
+    "ClaimedChunk",
+    "cancel_job",
+    "claim_chunks",
+    "commit_chunk",
+    "create_job",
+    "fail_job",
+    "get_job",
+    "iter_submissions",
+    "list_jobs",
+    "page_submissions",
+    "release_chunk",
+    "release_leases",
+    "report_rows",
+    "set_webhook_state",
+    "webhooks_due",
+]
+
+ACTIVE = ("queued", "running")
+_SUBMISSIONS = cast(Table, SubmissionRow.__table__)
+_STORE_RESULT = (
+    _SUBMISSIONS.update()
+    .where(
+        _SUBMISSIONS.c.job_id == bindparam("b_job"),
+        _SUBMISSIONS.c.seq == bindparam("b_seq"),
+        _SUBMISSIONS.c.status == "pending",
+    )
+    .values(
+        {
+            name: bindparam(f"b_{name}", type_=_SUBMISSIONS.c[name].type)
+            for name in (
+                "status", "score", "max_score", "needs_review", "flags", "points", "result",
+                "rubric_version", "engine_version", "error_code", "error_message", "graded_at",
+            )
+        }
+    )
+)  # fmt: skip
+MAX_CHUNK_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedChunk:
+    id: int
+    job_id: str
+    rubric_id: str
+    rubric_version: str
+    items: list[tuple[int, str]]
+
+
+def _rowcount(result: Result[Any]) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _digest(rubric_id: str, callback_url: str | None, rows: Sequence[InputRow]) -> str:
+    h = hashlib.sha256(json.dumps([rubric_id, callback_url], ensure_ascii=False).encode())
+    for row in rows:
+        h.update(json.dumps([row.id, row.answer, row.extra], ensure_ascii=False, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _existing(db: Database, key: str, digest: str) -> Job | None:
+    with db.session() as s:
+        job = s.scalars(select(Job).where(Job.idempotency_key == key)).first()
+    if job is not None and job.request_digest != digest:
+        raise IdempotencyConflictError(key)
+    return job
+
+
+def create_job(
+    db: Database,
+    *,
+    rubric_id: str,
+    rubric_version: str,
+    rows: Sequence[InputRow],
+    columns: Sequence[str],
+    source: str,
+    filename: str | None = None,
+    callback_url: str | None = None,
+    idempotency_key: str | None = None,
+    chunk_size: int = 200,
+) -> tuple[Job, bool]:
+    """Store a job with its submissions and chunks; returns (job, created). Idempotent by key."""
+    digest = _digest(rubric_id, callback_url, rows)
+    if idempotency_key and (job := _existing(db, idempotency_key, digest)) is not None:
+        return job, False
+    job = Job(
+        id=uuid.uuid4().hex,
+        rubric_id=rubric_id,
+        rubric_version=rubric_version,
+        status="queued",
+        total=len(rows),
+        done=0,
+        errors=0,
+        columns=list(columns),
+        source=source,
+        filename=filename,
+        callback_url=callback_url,
+        idempotency_key=idempotency_key,
+        request_digest=digest,
+        created_at=utcnow(),
+        webhook_attempts=0,
+    )
+    try:
+        with db.session() as s:
+            s.add(job)
+            s.flush()
+            for start in range(0, len(rows), 2000):
+                batch = [
+                    {"job_id": job.id, "seq": start + i, "submission_id": r.id, "answer": r.answer, "extra": r.extra}
+                    for i, r in enumerate(rows[start : start + 2000])
+                ]
+                s.execute(insert(SubmissionRow), [{**b, "status": "pending"} for b in batch])
+            chunks = [
+                {
+                    "job_id": job.id,
+                    "number": n,
+                    "first_seq": first,
+                    "last_seq": min(first + chunk_size, len(rows)) - 1,
+                    "status": "pending",
+                    "attempts": 0,
+                }
+                for n, first in enumerate(range(0, len(rows), chunk_size))
+            ]
+            s.execute(insert(Chunk), chunks)
+    except IntegrityError:
+        # Two requests raced with the same Idempotency-Key: the other one won.
+        if idempotency_key and (other := _existing(db, idempotency_key, digest)) is not None:
+            return other, False
+        raise
+    return job, True
+
+
+def get_job(db: Database, *, job_id: str) -> Job:
+    with db.session() as s:
+        job = s.get(Job, job_id)
+    if job is None:
+        raise UnknownJobError(job_id)
+    return job
+
+
+def list_jobs(db: Database, *, limit: int, offset: int, status: str | None = None) -> tuple[list[Job], int]:
+    with db.session() as s:
+        query = select(Job)
+        counted = select(func.count()).select_from(Job)
+        if status:
+            query, counted = query.where(Job.status == status), counted.where(Job.status == status)
+        jobs = list(s.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)))
+        return jobs, int(s.scalar(counted) or 0)
+
+
+def page_submissions(db: Database, *, job_id: str, offset: int, limit: int) -> list[SubmissionRow]:
+    with db.session() as s:
+        query = select(SubmissionRow).where(SubmissionRow.job_id == job_id, SubmissionRow.seq >= offset)
+        return list(s.scalars(query.order_by(SubmissionRow.seq).limit(limit)))
+
+
+def iter_submissions(db: Database, *, job_id: str, batch: int = 1000) -> Iterator[SubmissionRow]:
+    """Every submission of the job in order, read in batches (memory stays flat)."""
+    offset = 0
+    while rows := page_submissions(db, job_id=job_id, offset=offset, limit=batch):
+        yield from rows
+        offset = rows[-1].seq + 1
+
+
+def report_rows(db: Database, *, job_id: str, batch: int = 5000) -> Iterator[ReportInput]:
+    """What the report needs of each submission, without the stored result documents."""
+    t = SubmissionRow
+    offset = 0
+    while True:
+        with db.session() as s:
+            rows = s.execute(
+                select(t.seq, t.submission_id, t.answer, t.status, t.score, t.flags, t.points, t.needs_review)
+                .where(t.job_id == job_id, t.seq >= offset)
+                .order_by(t.seq)
+                .limit(batch)
+            ).all()
+        if not rows:
+            return
+        for _seq, sid, answer, status, score, flags, points, review in rows:
+            yield ReportInput(sid, answer, status, score, flags or [], points or {}, bool(review))
+        offset = rows[-1][0] + 1
+
+
+def _finish(job: Job, status: str) -> None:
+    job.status = status
+    job.finished_at = utcnow()
+    if job.callback_url:
+        job.webhook_status = "pending"
+
+
+def _close_chunks(s: Any, job_id: str, status: str) -> None:
+    s.execute(
+        update(Chunk).where(Chunk.job_id == job_id, Chunk.status.in_(("pending", "leased"))).values(status=status)
+    )
+
+
+def cancel_job(db: Database, *, job_id: str) -> Job:
+    with db.session() as s:
+        job = s.get(Job, job_id, with_for_update=True)
+        if job is None:
+            raise UnknownJobError(job_id)
+        if job.status not in ACTIVE:
+            raise JobStateError("job_finished", f"作业已结束(状态 {job.status}),无法取消。")
+        _close_chunks(s, job_id, "cancelled")
+        _finish(job, "cancelled")
+    return job
+
+
+def fail_job(db: Database, *, job_id: str, code: str, message: str) -> None:
+    with db.session() as s:
+        job = s.get(Job, job_id, with_for_update=True)
+        if job is None or job.status not in ACTIVE:
+            return
+        _close_chunks(s, job_id, "failed")
+        job.error_code, job.error_message = code, message
+        _finish(job, "failed")
+
+
+def claim_chunks(db: Database, *, owner: str, limit: int, lease_seconds: float) -> list[ClaimedChunk]:
+    """Lease up to ``limit`` free chunks, oldest job first, and load their ungraded answers."""
+    now = utcnow()
+    claimed: list[ClaimedChunk] = []
+    free = or_(Chunk.status == "pending", and_(Chunk.status == "leased", Chunk.lease_expires < now))
+    with db.session() as s:
+        candidates = s.execute(
+            select(Chunk.id, Chunk.job_id, Chunk.attempts, Chunk.first_seq, Chunk.last_seq)
+            .join(Job, Job.id == Chunk.job_id)
+            .where(Job.status.in_(ACTIVE), free)
+            .order_by(Job.created_at, Chunk.job_id, Chunk.number)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Chunk)
+        ).all()
+        for chunk_id, job_id, attempts, first, last in candidates:
+            if attempts >= MAX_CHUNK_ATTEMPTS:
+                job = s.get(Job, job_id, with_for_update=True)
+                if job is not None and job.status in ACTIVE:
+                    _close_chunks(s, job_id, "failed")
+                    job.error_code = "grading_crashed"
+                    job.error_message = f"同一批作答已尝试评分 {attempts} 次仍未完成,作业已停止。"
+                    _finish(job, "failed")
+                continue
+            won = _rowcount(
+                s.execute(
+                    update(Chunk)
+                    .where(Chunk.id == chunk_id, free)
+                    .values(
+                        status="leased",
+                        lease_owner=owner,
+                        lease_expires=now + timedelta(seconds=lease_seconds),
+                        attempts=Chunk.attempts + 1,
+                    )
+                )
+            )
+            if not won:
+                continue
+            job = s.get(Job, job_id)
+            assert job is not None
+            if job.status == "queued":
+                job.status, job.started_at = "running", now
+            items = s.execute(
+                select(SubmissionRow.seq, SubmissionRow.answer)
+                .where(
+                    SubmissionRow.job_id == job_id,
+                    SubmissionRow.seq.between(first, last),
+                    SubmissionRow.status == "pending",
+                )
+                .order_by(SubmissionRow.seq)
+            ).all()
+            pairs = [(int(seq), str(answer)) for seq, answer in items]
+            claimed.append(ClaimedChunk(chunk_id, job_id, job.rubric_id, job.rubric_version, pairs))
+    return claimed
+
+
+def commit_chunk(db: Database, *, chunk: ClaimedChunk, owner: str, outcomes: Sequence[Outcome]) -> bool:
+    """Store a chunk's results and mark it done, if ``owner`` still holds its lease; True when stored."""
+    now = utcnow()
+    with db.session() as s:
+        job = s.get(Job, chunk.job_id, with_for_update=True)  # one commit per job at a time
+        if job is None:
+            return False
+        held = _rowcount(
+            s.execute(
+                update(Chunk)
+                .where(Chunk.id == chunk.id, Chunk.lease_owner == owner, Chunk.status == "leased")
+                .values(status="done", lease_owner=None, lease_expires=None)
+            )
+        )
+        if not held:
+            return False
+        errors = 0
+        params = []
+        for o in outcomes:
+            r = o.result or {}
+            errors += o.result is None
+            params.append(
+                {
+                    "b_job": chunk.job_id,
+                    "b_seq": o.seq,
+                    "b_status": "done" if o.result is not None else "error",
+                    "b_score": r.get("score"),
+                    "b_max_score": r.get("max_score"),
+                    "b_needs_review": r.get("needs_review"),
+                    "b_flags": [f["code"] for f in r["flags"]] if o.result is not None else None,
+                    "b_points": {i["concept_id"]: i["status"] for i in r["items"]} if o.result is not None else None,
+                    "b_result": o.result,
+                    "b_rubric_version": r.get("rubric_version"),
+                    "b_engine_version": r.get("engine_version"),
+                    "b_error_code": o.error_code,
+                    "b_error_message": o.error_message,
+                    "b_graded_at": now,
+                }
+            )
+        if params:  # one statement, executed for many rows: far cheaper than one ORM update each
+            s.connection().execute(_STORE_RESULT, params)
+        job.done += len(outcomes)
+        job.errors += errors
+        remaining = s.scalar(
+            select(func.count()).select_from(Chunk).where(Chunk.job_id == chunk.job_id, Chunk.status != "done")
+        )
+        if not remaining and job.status == "running":
+            _finish(job, "done")
+    return True
+
+
+def release_chunk(db: Database, *, chunk_id: int, owner: str) -> None:
+    """Give a leased chunk back (its worker crashed); another worker may take it."""
+    with db.session() as s:
+        s.execute(
+            update(Chunk)
+            .where(Chunk.id == chunk_id, Chunk.lease_owner == owner, Chunk.status == "leased")
+            .values(status="pending", lease_owner=None, lease_expires=None)
+        )
+
+
+def release_leases(db: Database, *, is_dead: Any) -> int:
+    """Free the leases whose owner ``is_dead(owner)`` says is gone; returns how many."""
+    with db.session() as s:
+        owners = s.scalars(select(Chunk.lease_owner).where(Chunk.status == "leased").distinct()).all()
+        dead = [o for o in owners if o is not None and is_dead(o)]
+        if not dead:
+            return 0
+        return _rowcount(
+            s.execute(
+                update(Chunk)
+                .where(Chunk.status == "leased", Chunk.lease_owner.in_(dead))
+                .values(status="pending", lease_owner=None, lease_expires=None)
+            )
+        )
+
+
+def webhooks_due(db: Database) -> list[Job]:
+    with db.session() as s:
+        return list(s.scalars(select(Job).where(Job.webhook_status == "pending").order_by(Job.finished_at)))
+
+
+def set_webhook_state(db: Database, *, job_id: str, status: str, attempts: int, error: str | None) -> None:
+    with db.session() as s:
+        s.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(webhook_status=status, webhook_attempts=attempts, webhook_error=error)
+        )

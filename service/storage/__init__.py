@@ -1,0 +1,8 @@
+"""The job store: SQLAlchemy models, engine and Alembic migrations shipped in the package."""
+
+from __future__ import annotations
+
+from .database import MIGRATIONS_DIR, Database
+from .models import Base, Chunk, Job, SubmissionRow, utcnow
+
+__all__ = ["MIGRATIONS_DIR", "Base", "Chunk", "Database", "Job", "SubmissionRow", "utcnow"]

@@ -1,0 +1,230 @@
+"""Batch jobs through a real server process with a real SQLite job store and worker pool."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from openpyxl import Workbook, load_workbook
+from support import Receiver, ServerProcess, api, wait_for_job
+
+from service.registry import RubricRegistry
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
+IC = "internal-customer"
+
+
+def _answers(n: int) -> list[str]:
+    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    distinct = list(dict.fromkeys(r["answer"] for r in rows if len(r["answer"]) > 60))
+    return distinct[:n]
+
+
+def _error(response: httpx.Response) -> dict[str, str]:
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["message"]
+    error: dict[str, str] = body["error"]
+    return error
+
+
+@pytest.fixture(scope="module")
+def hook() -> Iterator[Receiver]:
+    receiver = Receiver(failures=1)
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("jobs")
+    env = {
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}",
+        "YUEJUAN_JOB_CHUNK_SIZE": "7",
+        "YUEJUAN_WEBHOOK_SECRET": "exam-board-secret",
+        "YUEJUAN_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        "YUEJUAN_WEBHOOK_BACKOFF_SECONDS": "0.05",
+    }
+    server = ServerProcess(env, folder / "server.log").start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def paused_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server that queues jobs but runs none: jobs stay queued until cancelled."""
+    folder = tmp_path_factory.mktemp("paused")
+    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}", "YUEJUAN_RUN_JOBS": "false"}
+    server = ServerProcess(env, folder / "server.log").start()
+    yield server.url
+    server.stop()
+
+
+def test_a_json_job_is_graded_exported_reported_and_announced(
+    jobs_server: str, hook: Receiver, registry: RubricRegistry
+) -> None:
+    answers = _answers(30)
+    submissions = [{"id": f"2026{i:03d}", "answer": a, "班级": f"{i % 3 + 1}班"} for i, a in enumerate(answers)]
+    copied = answers[4].replace("。", ",", 1) + "这就是我的理解。"
+    submissions += [
+        {"id": "copy", "answer": copied, "班级": "1班"},
+        {"id": "blank", "answer": "", "班级": "2班"},
+        {"id": "huge", "answer": "字" * 20_001, "班级": "3班"},
+    ]
+    body = {"rubric_id": IC, "submissions": submissions, "callback_url": hook.url}
+    response = api.post(f"{jobs_server}/v1/jobs", json=body, timeout=30)
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["status"] in ("queued", "running") and job["total"] == 33 and job["columns"] == ["班级"]
+    assert response.headers["location"] == f"/v1/jobs/{job['id']}"
+
+    final = wait_for_job(jobs_server, job["id"])
+    assert (final["status"], final["done"], final["errors"], final["progress"]) == ("done", 33, 1, 1.0)
+    assert final["started_at"] and final["finished_at"] and final["elapsed_seconds"] is not None
+
+    # JSON pages, in submission order, each result the one grade() gives.
+    items: list[dict[str, object]] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = api.get(f"{jobs_server}/v1/jobs/{job['id']}/results", params={"offset": offset, "limit": 10}).json()
+        items += page["items"]
+        offset = page["next_offset"]
+    assert [i["id"] for i in items] == [s["id"] for s in submissions]
+    for item, submission in zip(items[:-1], submissions[:-1], strict=True):
+        expected = registry.grade(IC, str(submission["answer"])).model_dump(mode="json")
+        assert item["result"] == expected and item["status"] == "done"
+    assert items[0]["extra"] == {"班级": "1班"}
+    assert items[-1]["result"] is None and items[-1]["error"]["code"] == "answer_too_long"  # type: ignore[index]
+
+    # CSV: UTF-8 with BOM, one row per submission, one column per concept.
+    export = api.get(f"{jobs_server}/v1/jobs/{job['id']}/results", params={"format": "csv"})
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    assert export.content.startswith(b"\xef\xbb\xbf")
+    lines = export.content.decode("utf-8-sig").splitlines()
+    concepts = [c.id for c in registry.get(IC).rubric.concepts]
+    header = ["id", "班级", "score", "max_score", *concepts, "flags", "needs_review", "comment", "error"]
+    assert lines[0].split(",") == header
+    assert len(lines) == 34 and lines[-1].startswith("huge,3班,,") and "answer_too_long" in lines[-1]
+
+    workbook = load_workbook(io.BytesIO(api.get(f"{jobs_server}/v1/jobs/{job['id']}/results?format=xlsx").content))
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert len(rows) == 34 and rows[1][0] == "2026000" and rows[1][2] == items[0]["result"]["score"]  # type: ignore[index]
+
+    report = api.get(f"{jobs_server}/v1/jobs/{job['id']}/report").json()
+    assert report["complete"] and (report["graded"], report["errors"]) == (32, 1)
+    assert sum(b["count"] for b in report["scores"]["histogram"]) == 32
+    assert [c["concept_id"] for c in report["concepts"]] == concepts
+    assert {"a": "2026004", "b": "copy"}.items() <= report["near_duplicates"]["pairs"][0].items()
+    flagged = [i["id"] for i in items if i["result"] and i["result"]["needs_review"]]  # type: ignore[index]
+    assert [r["id"] for r in report["needs_review"]] == flagged and report["flags"]["empty"] == 1
+    png = api.get(f"{jobs_server}/v1/jobs/{job['id']}/report?format=png")
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+
+    # The webhook: refused once by the receiver, retried, signed over the body.
+    deadline = time.monotonic() + 30
+    while not any(status == 204 for _, _, status in hook.received) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [status for _, _, status in hook.received] == [500, 204]
+    headers, raw, _ = hook.received[-1]
+    assert headers["x-yuejuan-signature"] == "sha256=" + hmac.new(b"exam-board-secret", raw, hashlib.sha256).hexdigest()
+    assert json.loads(raw)["job_id"] == job["id"] and json.loads(raw)["status"] == "done"
+    webhook = api.get(f"{jobs_server}/v1/jobs/{job['id']}").json()["webhook"]
+    assert webhook == {"status": "delivered", "attempts": 2, "error": None}
+
+
+def test_csv_and_xlsx_uploads(jobs_server: str) -> None:
+    answers = _answers(4)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["考号", "姓名", "作答"])
+    writer.writerows([f"S{i}", f"考生{i}", a] for i, a in enumerate(answers))
+    files = {"file": ("一班.csv", text.getvalue().encode("gb18030"), "text/csv")}
+    response = api.post(f"{jobs_server}/v1/jobs", data={"rubric_id": IC}, files=files)
+    assert response.status_code == 202, response.text
+    assert (response.json()["source"], response.json()["columns"]) == ("csv", ["姓名"])
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["id", "answer"])
+    for i, answer in enumerate(answers):
+        sheet.append([1000 + i, answer])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    files = {"file": ("二班.xlsx", buffer.getvalue(), "application/octet-stream")}
+    xlsx = api.post(f"{jobs_server}/v1/jobs", data={"rubric_id": IC}, files=files)
+    assert xlsx.status_code == 202 and xlsx.json()["source"] == "xlsx"
+
+    for created in (response.json(), xlsx.json()):
+        assert wait_for_job(jobs_server, created["id"])["status"] == "done"
+    first = api.get(f"{jobs_server}/v1/jobs/{response.json()['id']}/results").json()["items"][0]
+    assert (first["id"], first["extra"]) == ("S0", {"姓名": "考生0"}) and first["result"]["score"] >= 0
+    ids = [i["id"] for i in api.get(f"{jobs_server}/v1/jobs/{xlsx.json()['id']}/results").json()["items"]]
+    assert ids == ["1000", "1001", "1002", "1003"]
+
+
+def test_idempotency_key_returns_the_first_job(jobs_server: str) -> None:
+    body = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "上级是下级的客户。"}]}
+    headers = {"Idempotency-Key": "board-upload-42"}
+    first = api.post(f"{jobs_server}/v1/jobs", json=body, headers=headers)
+    again = api.post(f"{jobs_server}/v1/jobs", json=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
+    other = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "另一份作答。"}]}
+    conflict = api.post(f"{jobs_server}/v1/jobs", json=other, headers=headers)
+    assert conflict.status_code == 409 and _error(conflict)["code"] == "idempotency_conflict"
+    listed = api.get(f"{jobs_server}/v1/jobs").json()
+    assert [j["id"] for j in listed["jobs"]].count(first.json()["id"]) == 1
+
+
+def test_bad_requests_get_structured_errors(jobs_server: str) -> None:
+    url = f"{jobs_server}/v1/jobs"
+    dup = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "x"}, {"id": "a", "answer": "y"}]}
+    unknown = {"rubric_id": "nope", "submissions": [{"id": "a", "answer": "x"}]}
+    cases = [
+        (api.post(url, json=dup), 422, "duplicate_submission_ids"),
+        (api.post(url, json={"rubric_id": IC, "submissions": []}), 422, "invalid_request"),
+        (api.post(url, json=unknown), 404, "unknown_rubric"),
+        (api.post(url, content=b"{oops", headers={"content-type": "application/json"}), 422, "invalid_request"),
+        (api.post(url, content=b"id,answer", headers={"content-type": "text/csv"}), 415, "unsupported_media_type"),
+        (api.post(url, data={"rubric_id": IC}, files={"file": ("x.csv", b"name,text\n1,2\n")}), 422, "invalid_file"),
+        (api.post(url, data={"rubric_id": IC}, files={"file": ("x.xlsx", b"PK\x03\x04broken")}), 422, "invalid_file"),
+        (api.post(url, files={"file": ("x.csv", b"id,answer\n1,2\n")}), 422, "invalid_request"),
+        (api.get(f"{url}/0123456789abcdef"), 404, "unknown_job"),
+        (api.get(f"{url}/0123456789abcdef/report"), 404, "unknown_job"),
+        (api.get(f"{url}?limit=0"), 422, "invalid_request"),
+    ]
+    for response, status, code in cases:
+        assert (response.status_code, _error(response)["code"]) == (status, code), response.text
+    to_internal = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "x"}], "callback_url": "http://10.1.2.3/x"}
+    refused = api.post(url, json=to_internal)
+    assert refused.status_code == 422 and _error(refused)["code"] == "callback_not_allowed"
+    assert "10.1.2.3" in _error(refused)["message"]
+
+
+def test_cancel_and_export_rules_on_a_queued_job(paused_server: str) -> None:
+    body = {"rubric_id": IC, "submissions": [{"id": f"q{i}", "answer": "上级是下级的客户。"} for i in range(5)]}
+    job = api.post(f"{paused_server}/v1/jobs", json=body).json()
+    early = api.get(f"{paused_server}/v1/jobs/{job['id']}/results?format=csv")
+    assert early.status_code == 409 and _error(early)["code"] == "job_not_finished"
+    assert api.get(f"{paused_server}/v1/jobs", params={"status": "queued"}).json()["total"] >= 1
+    cancelled = api.delete(f"{paused_server}/v1/jobs/{job['id']}")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    again = api.delete(f"{paused_server}/v1/jobs/{job['id']}")
+    assert again.status_code == 409 and _error(again)["code"] == "job_finished"
+    lines = api.get(f"{paused_server}/v1/jobs/{job['id']}/results?format=csv").text.splitlines()
+    assert len(lines) == 6 and all(line.endswith("未评分:作业已取消") for line in lines[1:])
+    report = api.get(f"{paused_server}/v1/jobs/{job['id']}/report").json()
+    assert (report["complete"], report["pending"], report["scores"]["mean"]) == (False, 5, None)
+
+
+def test_jobs_need_a_grader_key(jobs_server: str) -> None:
+    response = httpx.get(f"{jobs_server}/v1/jobs")
+    assert response.status_code == 401 and _error(response)["code"] == "missing_key"

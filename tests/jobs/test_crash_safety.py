@@ -1,0 +1,93 @@
+"""Crash safety: SIGKILL a real server in the middle of a job, start it again, and every
+submission is graded exactly once."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from support import ServerProcess, api, wait_for_job
+
+from service.registry import RubricRegistry
+from service.storage import Chunk, Database, Job, SubmissionRow
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
+TOTAL = 800
+
+
+def test_a_job_survives_sigkill_and_grades_every_submission_once(tmp_path: Path, registry: RubricRegistry) -> None:
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    submissions = [{"id": f"K{i:05d}", "answer": answers[i % len(answers)]} for i in range(TOTAL)]
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    env = {"YUEJUAN_DATABASE_URL": url, "YUEJUAN_JOB_CHUNK_SIZE": "10"}
+    server = ServerProcess(env, tmp_path / "server.log").start()
+    try:
+        job_id = api.post(
+            f"{server.url}/v1/jobs", json={"rubric_id": "internal-customer", "submissions": submissions}, timeout=60
+        ).json()["id"]
+        deadline = time.monotonic() + 120
+        while api.get(f"{server.url}/v1/jobs/{job_id}").json()["done"] < 100:  # well under way
+            assert time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.05)
+        server.kill()
+
+        db = Database(url)
+        with db.session() as s:
+            job = s.get(Job, job_id)
+            assert job is not None and job.status == "running" and 100 <= job.done < TOTAL
+            in_flight = set(s.scalars(select(Chunk.id).where(Chunk.job_id == job_id, Chunk.status == "leased")))
+        assert in_flight, "chunks were being graded when the server died"
+
+        server.start()  # the same database, a new process
+        final = wait_for_job(server.url, job_id)
+        assert (final["status"], final["done"], final["total"], final["errors"]) == ("done", TOTAL, TOTAL, 0)
+
+        with db.session() as s:
+            rows = s.execute(
+                select(SubmissionRow.submission_id, SubmissionRow.status, SubmissionRow.seq, SubmissionRow.result)
+                .where(SubmissionRow.job_id == job_id)
+                .order_by(SubmissionRow.seq)
+            ).all()
+            regraded = s.scalars(select(Chunk.attempts).where(Chunk.id.in_(in_flight))).all()
+            max_attempts = s.scalar(select(func.max(Chunk.attempts)).where(Chunk.job_id == job_id))
+        db.dispose()
+        assert [r.submission_id for r in rows] == [s["id"] for s in submissions]
+        assert all(r.status == "done" and r.result is not None for r in rows)
+        assert regraded and all(a == 2 for a in regraded) and max_attempts == 2
+        for r in random.Random(4).sample(rows, 25):  # stored results are the ones grade() gives
+            expected = registry.grade("internal-customer", answers[r.seq % len(answers)])
+            assert r.result == expected.model_dump(mode="json")
+
+        export = api.get(f"{server.url}/v1/jobs/{job_id}/results?format=csv").content.decode("utf-8-sig")
+        ids = [line.split(",", 1)[0] for line in export.splitlines()[1:]]
+        assert ids == [s["id"] for s in submissions]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_job_runs_on_postgresql(backend: str, pg_schema: str, tmp_path: Path, registry: RubricRegistry) -> None:
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    submissions = [{"id": f"P{i}", "answer": a} for i, a in enumerate(answers[:40])]
+    server = ServerProcess({"YUEJUAN_DATABASE_URL": pg_schema, "YUEJUAN_JOB_CHUNK_SIZE": "8"}, tmp_path / "pg.log")
+    server.start()
+    try:
+        job_id = api.post(
+            f"{server.url}/v1/jobs", json={"rubric_id": "internal-customer", "submissions": submissions}
+        ).json()["id"]
+        assert wait_for_job(server.url, job_id)["status"] == "done"
+        items = api.get(f"{server.url}/v1/jobs/{job_id}/results?limit=100").json()["items"]
+        assert [i["id"] for i in items] == [s["id"] for s in submissions]
+        assert items[3]["result"] == registry.grade("internal-customer", answers[3]).model_dump(mode="json")
+    finally:
+        server.stop()
+    db = Database(pg_schema)
+    with db.session() as s:
+        versions = set(s.execute(select(SubmissionRow.rubric_version, SubmissionRow.engine_version)).all())
+    db.dispose()
+    compiled = registry.get("internal-customer")
+    assert versions == {(compiled.rubric.version, items[0]["result"]["engine_version"])}

@@ -1,0 +1,86 @@
+"""Reading submissions from CSV/XLSX as administrators export them, and writing the results."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from service.errors import InvalidJobInputError, TooManySubmissionsError
+from service.jobs import csv_bytes, export_header, export_row, read_submissions, write_xlsx
+
+
+def test_csv_with_bom_keeps_other_columns_and_skips_blank_lines() -> None:
+    data = '\ufeffid,班级,answer\r\nA01,一班,上级是下级的客户。\r\n,,\r\nA02,二班,"部门之间,互为客户。"\r\n'.encode()
+    parsed = read_submissions(data, "sitting.csv")
+    assert parsed.columns == ["班级"]
+    assert [(r.id, r.answer, r.extra) for r in parsed.rows] == [
+        ("A01", "上级是下级的客户。", {"班级": "一班"}),
+        ("A02", "部门之间,互为客户。", {"班级": "二班"}),
+    ]
+
+
+def test_gb18030_csv_with_chinese_headers_from_excel() -> None:
+    data = "考号,姓名,作答\n2026001,张三,下一道工序就是客户。\n".encode("gb18030")
+    parsed = read_submissions(data, "成绩.csv")
+    assert parsed.rows[0].id == "2026001" and parsed.rows[0].answer == "下一道工序就是客户。"
+    assert parsed.rows[0].extra == {"姓名": "张三"}
+
+
+def test_xlsx_numeric_ids_read_as_written() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["id", "answer", "score_by_hand"])
+    sheet.append([1001, "上级给下级安排任务。", 7.5])
+    sheet.append([1002, None, 0])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parsed = read_submissions(buffer.getvalue(), "sitting.xlsx")
+    assert [(r.id, r.answer, r.extra) for r in parsed.rows] == [
+        ("1001", "上级给下级安排任务。", {"score_by_hand": "7.5"}),
+        ("1002", "", {"score_by_hand": "0"}),
+    ]
+
+
+def test_every_problem_of_a_file_is_reported_at_once() -> None:
+    with pytest.raises(InvalidJobInputError) as caught:
+        read_submissions(b"name,text\nx,y\n", "bad.csv")
+    assert caught.value.code == "invalid_file" and len(caught.value.problems) == 2
+    with pytest.raises(InvalidJobInputError) as caught:
+        read_submissions("id,answer\n,答\nA,答\n,答\n".encode(), "x.csv")
+    assert caught.value.problems == ["第 2 行缺少 id", "第 4 行缺少 id"]
+    with pytest.raises(InvalidJobInputError) as caught:
+        read_submissions("id,answer\nA,一\nB,二\nA,三\n".encode(), "x.csv")
+    assert caught.value.code == "duplicate_submission_ids" and "A" in str(caught.value)
+    with pytest.raises(InvalidJobInputError, match="XLSX"):
+        read_submissions(b"PK\x03\x04 not really a workbook", "x.xlsx")
+    with pytest.raises(TooManySubmissionsError, match="4 份"):
+        read_submissions(b"id,answer\n1,a\n2,b\n3,c\n4,d\n", "x.csv", limit=3)
+
+
+def test_export_rows_are_excel_safe_and_carry_errors() -> None:
+    result = {
+        "score": 6.5,
+        "max_score": 10.0,
+        "items": [{"concept_id": "rank", "points": 1.0}, {"concept_id": "process", "points": 0.0}],
+        "flags": [{"code": "too_short"}, {"code": "repetitive"}],
+        "needs_review": True,
+        "comment": "得分 6.5/10。",
+    }
+    header = export_header(["班级"], ["rank", "process"])
+    good = export_row("=1+1", {"班级": "一班"}, ["班级"], ["rank", "process"], result, None)
+    bad = export_row("B", {}, ["班级"], ["rank", "process"], None, "answer_too_long: 过长")
+    body = b"".join(csv_bytes([header, good, bad]))
+    assert body.startswith(b"\xef\xbb\xbf")
+    lines = body.decode("utf-8-sig").splitlines()
+    assert lines[0] == "id,班级,score,max_score,rank,process,flags,needs_review,comment,error"
+    assert lines[1] == "'=1+1,一班,6.5,10,1,0,too_short;repetitive,TRUE,得分 6.5/10。,"
+    assert lines[2] == "B,,,,,,,,,answer_too_long: 过长"
+    buffer = io.BytesIO()
+    write_xlsx([header, good], buffer)
+    workbook = load_workbook(buffer, read_only=True)
+    row = next(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
+    workbook.close()
+    assert list(row)[:4] == ["'=1+1", "一班", 6.5, 10]

@@ -1,0 +1,70 @@
+"""`yuejuan grade-file`, run as an administrator runs it, on a real CSV and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from service.jobs import export_header
+from service.registry import RubricRegistry
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "corpus" / "internal-customer" / "answers.jsonl"
+
+
+def _yuejuan(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("yuejuan", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else [sys.executable, "-m", "service.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_grade_file_writes_the_export_columns_in_input_order(tmp_path: Path, registry: RubricRegistry) -> None:
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines()][:30]
+    source = tmp_path / "一班.csv"
+    with source.open("w", encoding="utf-8-sig", newline="") as sink:
+        writer = csv.writer(sink)
+        writer.writerow(["考号", "姓名", "作答"])
+        writer.writerows([f"S{i:02d}", f"考生{i}", a] for i, a in enumerate(answers))
+        writer.writerow(["S99", "考生99", "字" * 20_001])
+    out = tmp_path / "out" / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--workers", "2")
+    assert run.returncode == 0, run.stderr
+    assert "已评 31 份,其中 1 份无法评分" in run.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    concepts = [c.id for c in registry.get("internal-customer").rubric.concepts]
+    assert rows[0] == export_header(["姓名"], concepts)
+    assert [r[0] for r in rows[1:]] == [f"S{i:02d}" for i in range(30)] + ["S99"]
+    for row, answer in zip(rows[1:6], answers, strict=False):
+        result = registry.grade("internal-customer", answer)
+        assert (float(row[2]), row[-2], row[-1]) == (result.score, result.comment, "")
+    assert rows[-1][-1].startswith("answer_too_long")
+
+    xlsx = tmp_path / "graded.xlsx"
+    again = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(xlsx), "--quiet")
+    assert again.returncode == 0, again.stderr
+    workbook = load_workbook(xlsx, read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()  # read-only workbooks keep the file open until closed
+    assert len(rows) == 32
+
+
+def test_grade_file_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text("name,text\nx,y\n", encoding="utf-8")
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(tmp_path / "o.csv"))
+    assert run.returncode == 2 and "invalid_file" in run.stderr and "Traceback" not in run.stderr
+    missing = _yuejuan("grade-file", str(tmp_path / "nope.csv"), "--rubric", "internal-customer")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("id,answer\n1,上级是下级的客户。\n", encoding="utf-8")
+    unknown = _yuejuan("grade-file", str(good), "--rubric", "nope")
+    assert unknown.returncode == 2 and "unknown_rubric" in unknown.stderr

@@ -1,0 +1,150 @@
+"""Helpers for tests that run real processes: a server to start, kill and restart, a webhook receiver."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
+# Grader keys of the servers started here, by base URL: jobs need a grader key like grading.
+KEYS: dict[str, str] = {}
+
+
+class _Api:
+    """httpx's request functions, sending the grader key of the server a URL belongs to."""
+
+    def _headers(self, url: str, headers: dict[str, str] | None) -> dict[str, str]:
+        for base, key in KEYS.items():
+            if url.startswith(base):
+                return {"Authorization": f"Bearer {key}", **(headers or {})}
+        return dict(headers or {})
+
+    def get(self, url: str, **kwargs: object) -> httpx.Response:
+        return httpx.get(url, headers=self._headers(url, kwargs.pop("headers", None)), **kwargs)  # type: ignore[arg-type]
+
+    def post(self, url: str, **kwargs: object) -> httpx.Response:
+        return httpx.post(url, headers=self._headers(url, kwargs.pop("headers", None)), **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, url: str, **kwargs: object) -> httpx.Response:
+        return httpx.delete(url, headers=self._headers(url, kwargs.pop("headers", None)), **kwargs)  # type: ignore[arg-type]
+
+
+api = _Api()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """A `yuejuan serve` process with its own environment; start, kill and start again."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = {**os.environ, "YUEJUAN_RUBRICS_DIR": str(RUBRICS), **env}
+        self.log = log
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServerProcess:
+        command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log.open("ab") as sink:
+            # Own process group: the grading workers can be cleaned up with the server.
+            self.proc = subprocess.Popen(
+                command, env=self.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 90
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    if self.url not in KEYS:
+                        KEYS[self.url] = self._grader_key()
+                    return self
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start in 90 s")
+            time.sleep(0.2)
+
+    def _grader_key(self) -> str:
+        run = subprocess.run(
+            [sys.executable, "-m", "service.cli", "keys", "create", "--role", "grader", "--name", "tests"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    def kill(self) -> None:
+        """SIGKILL the server process only, as a crash would."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # leftover grading workers
+
+
+def wait_for_job(url: str, job_id: str, timeout: float = 240) -> dict[str, object]:
+    """Poll a job until it leaves queued/running (bounded: fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, object] = api.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+class Receiver:
+    """A real HTTP endpoint on 127.0.0.1 that answers 500 to the first ``failures`` POSTs."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.received: list[tuple[dict[str, str], bytes, int]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                status = 500 if len(receiver.received) < receiver.failures else 204
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
