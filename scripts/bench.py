@@ -158,8 +158,7 @@ def _bench_grade_file(texts: list[str], rubric: str, folder: Path, ideal: float,
 
 
 def _bench_jobs_api(texts: list[str], rubric: str, folder: Path, ideal: float, single_cpu: float) -> None:
-    import httpx
-    from support import ServerProcess
+    from support import ServerProcess, api
 
     env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}", "YUEJUAN_LOG_LEVEL": "warning"}
     server = ServerProcess(env, folder / "server.log").start()
@@ -168,9 +167,9 @@ def _bench_jobs_api(texts: list[str], rubric: str, folder: Path, ideal: float, s
     try:
         body = {"rubric_id": rubric, "submissions": [{"id": f"J{i:06d}", "answer": t} for i, t in enumerate(texts)]}
         start = time.perf_counter()
-        job = httpx.post(f"{server.url}/v1/jobs", json=body, timeout=300).json()
+        job = api.post(f"{server.url}/v1/jobs", json=body, timeout=300).json()
         accepted = time.perf_counter() - start
-        while (status := httpx.get(f"{server.url}/v1/jobs/{job['id']}", timeout=30).json())["status"] in (
+        while (status := api.get(f"{server.url}/v1/jobs/{job['id']}", timeout=30).json())["status"] in (
             "queued",
             "running",
         ):
@@ -178,10 +177,10 @@ def _bench_jobs_api(texts: list[str], rubric: str, folder: Path, ideal: float, s
         wall = time.perf_counter() - start
         cpu = memory.cpu_seconds
         export_start = time.perf_counter()
-        size = len(httpx.get(f"{server.url}/v1/jobs/{job['id']}/results?format=csv", timeout=300).content)
+        size = len(api.get(f"{server.url}/v1/jobs/{job['id']}/results?format=csv", timeout=300).content)
         export = time.perf_counter() - export_start
         report_start = time.perf_counter()
-        httpx.get(f"{server.url}/v1/jobs/{job['id']}/report", timeout=300).raise_for_status()
+        api.get(f"{server.url}/v1/jobs/{job['id']}/report", timeout=300).raise_for_status()
         report = time.perf_counter() - report_start
     finally:
         peak = memory.stop()
