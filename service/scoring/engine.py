@@ -21,7 +21,7 @@ from ..rubric.schema import Rubric, Rule
 from ..text import Negator, Segmenter, normalize, split_sentences
 from ..text.homophones import homophone_variants
 from .calibration import Calibration
-from .similarity import Doc, FeatureCounts, TfidfModel
+from .similarity import Doc, FeatureCounts, References, TfidfModel
 
 __all__ = ["ENGINE_VERSION", "CompiledRubric", "CompiledRule", "Hit", "TermIndex", "compile_rubric", "tfidf_path"]
 
@@ -120,9 +120,9 @@ class CompiledRubric:
     negator: Negator
     term_literals: frozenset[str]
     tfidf: TfidfModel
-    # Dense features x documents matrices: one sentence costs a gather and a product.
-    reference_sentences: np.ndarray
-    references: np.ndarray
+    # The reference sentences and answers, on the n-grams they contain.
+    reference_sentences: References
+    references: References
     prompt_ngrams: frozenset[str]
     prompt_bigrams: frozenset[str]
     rules: dict[str, tuple[CompiledRule, ...]]
@@ -262,8 +262,8 @@ def compile_rubric(
         negator=negator,
         term_literals=_term_literals(rubric),
         tfidf=tfidf,
-        reference_sentences=tfidf.transform(ref_sentence_docs).T.toarray(),
-        references=tfidf.transform(refs).T.toarray(),
+        reference_sentences=References.of(tfidf.transform(ref_sentence_docs).T.toarray()),
+        references=References.of(tfidf.transform(refs).T.toarray()),
         prompt_ngrams=frozenset(ngrams(normalize(rubric.prompt).text, PROMPT_NGRAM)),
         prompt_bigrams=frozenset(bigrams(normalize(rubric.prompt).text)),
         rules=rules,
@@ -274,10 +274,10 @@ def compile_rubric(
     )
 
 
-def max_cosine(compiled: CompiledRubric, docs: list[Doc] | FeatureCounts, against: np.ndarray) -> np.ndarray:
-    """For each of ``docs``, its highest cosine with any column of ``against``."""
+def max_cosine(compiled: CompiledRubric, docs: list[Doc] | FeatureCounts, against: References) -> np.ndarray:
+    """For each of ``docs``, its highest cosine with any of the ``against`` documents."""
     n_docs = docs.n_docs if isinstance(docs, FeatureCounts) else len(docs)
-    if not n_docs or against.shape[1] == 0:
+    if not n_docs or against.n_docs == 0:
         return np.zeros(n_docs)
     result: np.ndarray = np.clip(compiled.tfidf.similarity_matrix(docs, against).max(axis=1), 0.0, 1.0)
     return result

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-__all__ = ["Doc", "FeatureCounts", "TfidfModel", "char_features", "word_features"]
+__all__ = ["Doc", "FeatureCounts", "References", "TfidfModel", "char_features", "word_features"]
 
 _SKIP = set(" \n，。、？！；：“”‘’（）《》〈〉【】…—～·-,.;:!?()[]{}<>/\\|\"'`*#@&%$^_=+")
 _DROP = str.maketrans("", "", "".join(_SKIP))
@@ -78,6 +78,26 @@ class FeatureCounts:
         cols, inverse = np.unique(self.col[keep], return_inverse=True)
         summed = np.bincount(inverse, weights=self.count[keep], minlength=len(cols))
         return FeatureCounts(np.zeros(len(cols), dtype=np.int64), cols, summed, 1)
+
+
+@dataclass(frozen=True)
+class References:
+    """Documents to compare with, kept only on the n-grams they contain (small enough to stay in cache)."""
+
+    index: np.ndarray  # feature -> row of ``matrix``, or -1
+    matrix: np.ndarray  # contained features x documents
+
+    @classmethod
+    def of(cls, dense: np.ndarray) -> References:
+        """From a dense features x documents matrix."""
+        present = np.flatnonzero(np.any(dense != 0, axis=1))
+        index = np.full(dense.shape[0], -1, dtype=np.int64)
+        index[present] = np.arange(len(present))
+        return cls(index, np.ascontiguousarray(dense[present]))
+
+    @property
+    def n_docs(self) -> int:
+        return int(self.matrix.shape[1])
 
 
 class TfidfModel:
@@ -197,7 +217,7 @@ class TfidfModel:
             len(docs),
         )
 
-    def similarity_matrix(self, docs: Sequence[Doc] | FeatureCounts, against: np.ndarray) -> np.ndarray:
+    def similarity_matrix(self, docs: Sequence[Doc] | FeatureCounts, against: np.ndarray | References) -> np.ndarray:
         """``transform(docs) @ against`` for a dense features x documents matrix, in one batch.
 
         Equal to the row-by-row product (a test holds it to that), but it does the
@@ -205,7 +225,9 @@ class TfidfModel:
         short answer sentence by sentence needs.
         """
         counts = docs if isinstance(docs, FeatureCounts) else self.count(docs)
-        out = np.zeros((counts.n_docs, against.shape[1]))
+        if not isinstance(against, References):
+            against = References.of(against)
+        out = np.zeros((counts.n_docs, against.n_docs))
         if not len(counts.col):
             return out
         row, col = counts.row, counts.col
@@ -213,8 +235,13 @@ class TfidfModel:
         block = row * 2 + (col >= len(self.word_idf_))
         norms = np.sqrt(np.bincount(block, weights=weights * weights, minlength=2 * counts.n_docs))
         weights = weights / (norms[block] * math.sqrt(2.0))
-        starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-        out[row[starts]] = np.add.reduceat(weights[:, None] * against[col], starts, axis=0)
+        where = against.index[col]
+        keep = where >= 0  # only n-grams the references contain add to a dot product
+        if keep.any():
+            kept_rows = row[keep]
+            starts = np.flatnonzero(np.r_[True, kept_rows[1:] != kept_rows[:-1]])
+            contributions = weights[keep, None] * against.matrix[where[keep]]
+            out[kept_rows[starts]] = np.add.reduceat(contributions, starts, axis=0)
         return out
 
     @property
