@@ -138,9 +138,6 @@ class CompiledRubric:
             found.update(self.triggers.get(key, ()))
         return [rule for rule in self.all_rules if rule in found]
 
-    def doc(self, text: str) -> Doc:
-        return _doc(self.segmenter, text)
-
 
 def _build_index(rubric: Rubric) -> TermIndex:
     keys = _literal_keys(rubric)
