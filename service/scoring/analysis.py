@@ -57,8 +57,6 @@ class SentenceView:
     duplicate_of: int | None = None
     list_like: bool = False
     reported: bool = False
-    term_hits: int = 0
-    term_share: float = 0.0
     answer_copied: bool = False
     distracted: bool = False  # about one of the rubric's wrong topics
 
@@ -201,7 +199,6 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         if view.copied:
             continue
         share, distinct = _term_share(compiled, view)
-        view.term_hits, view.term_share = distinct, share
         heading = view.content <= 8 and distinct >= 1
         view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or _is_list(view)
         if view.list_like:

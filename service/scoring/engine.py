@@ -252,6 +252,7 @@ def compile_rubric(
         for rule in concept_rules:
             for key in rule.triggers():
                 triggers[key].append(rule)
+    prompt = normalize(rubric.prompt).text
     return CompiledRubric(
         rubric=rubric,
         segmenter=segmenter,
@@ -261,8 +262,8 @@ def compile_rubric(
         tfidf=tfidf,
         reference_sentences=References.of(tfidf.transform(ref_sentence_docs).T.toarray()),
         references=References.of(tfidf.transform(refs).T.toarray()),
-        prompt_ngrams=frozenset(ngrams(normalize(rubric.prompt).text, PROMPT_NGRAM)),
-        prompt_bigrams=frozenset(bigrams(normalize(rubric.prompt).text)),
+        prompt_ngrams=frozenset(ngrams(prompt, PROMPT_NGRAM)),
+        prompt_bigrams=frozenset(bigrams(prompt)),
         rules=rules,
         contradicts={c.id: tuple(CompiledRule.of(c.id, r) for r in c.contradicts) for c in rubric.concepts},
         triggers={k: tuple(v) for k, v in triggers.items()},
