@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev openapi bench screenshot clean
+.PHONY: run test lint install install-dev openapi bench fuzz screenshot clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
@@ -40,6 +40,11 @@ openapi: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+# The suite fuzzes every operation with a few fixed examples; this runs many more, new each time.
+FUZZ_EXAMPLES ?= 400
+fuzz: install-dev
+	YUEJUAN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/api/test_fuzz.py
 
 # Screenshots of the self-check page for the README (needs /usr/bin/chromium).
 screenshot: install-dev

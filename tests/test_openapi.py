@@ -23,6 +23,8 @@ def test_spec_documents_the_versioned_routes_and_error_schema() -> None:
     grade = spec["paths"]["/v1/grade"]["post"]
     assert {"401", "403", "429"} <= set(grade["responses"]) and grade["security"] == [{"HTTPBearer": []}]
     assert "Retry-After" in spec["paths"]["/v1/check"]["post"]["responses"]["429"]["headers"]
+    # The self-check takes a key but does not need one: `{}` among the security alternatives.
+    assert {} in spec["paths"]["/v1/check"]["post"]["security"]
     batch = spec["components"]["schemas"]["BatchGradeRequest"]["properties"]["submissions"]
     assert batch["maxItems"] == 1000
 
@@ -34,6 +36,7 @@ def test_spec_documents_the_jobs_api() -> None:
     create = spec["paths"]["/v1/jobs"]["post"]
     assert {"application/json", "multipart/form-data"} <= set(create["requestBody"]["content"])
     assert "202" in create["responses"] and "delete" in spec["paths"]["/v1/jobs/{job_id}"]
+    assert {"401", "403"} <= set(spec["paths"]["/v1/jobs"]["get"]["responses"])
     assert spec["components"]["schemas"]["JobCreateRequest"]["properties"]["submissions"]["maxItems"] == 100_000
 
 

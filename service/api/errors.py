@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from ..auth.errors import AccessError, UnknownKeyError
 from ..errors import (
@@ -24,7 +25,14 @@ from ..errors import (
 )
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
 
-__all__ = ["AUTH_RESPONSES", "CHECK_RESPONSES", "ERROR_RESPONSES", "error_response", "install_error_handlers"]
+__all__ = [
+    "AUTH_RESPONSES",
+    "CHECK_RESPONSES",
+    "ERROR_RESPONSES",
+    "KEY_RESPONSES",
+    "error_response",
+    "install_error_handlers",
+]
 
 log = logging.getLogger("yuejuan.api")
 
@@ -41,6 +49,9 @@ _STATUS: dict[type[YuejuanError], int] = {
     IdempotencyConflictError: 409,
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+# Starlette words these in English; whoever reads our errors reads Chinese.
+_HTTP_MESSAGES = {404: "找不到请求的地址。", 405: "该地址不支持此请求方法。"}
+_UNREADABLE_BODY = "请求体无法解析:须为 UTF-8 编码的 JSON,或格式正确的表单上传。"
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse, "description": "Unknown rubric."},
@@ -52,11 +63,12 @@ _RATE_LIMITED: dict[str, object] = {
     "description": "Too many requests; the `Retry-After` header says how many seconds to wait.",
     "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
 }
-AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
+# Routes that need a key but are not rate-limited (rubric details, keys, jobs).
+KEY_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Missing, unknown or revoked API key."},
     403: {"model": ErrorResponse, "description": "The key's role may not do this."},
-    429: _RATE_LIMITED,
 }
+AUTH_RESPONSES: dict[int | str, dict[str, object]] = {**KEY_RESPONSES, 429: _RATE_LIMITED}
 CHECK_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Bad key, or no key where the deployment requires a student key."},
     429: _RATE_LIMITED,
@@ -72,6 +84,16 @@ def error_response(
 ) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
     return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True), headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -95,8 +117,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI and Starlette say 400 for a body they cannot decode (bad UTF-8, a broken
+            # multipart form); to the caller that is a malformed request like any other.
+            return error_response(422, "invalid_request", _UNREADABLE_BODY)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return error_response(exc.status_code, code, message, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -63,14 +63,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite keeps no time zone: what went in as UTC comes back naive.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def _row(row: object) -> ApiKey:
     mapping = row._mapping  # type: ignore[attr-defined]
+    created_at = _utc(mapping["created_at"])
+    assert created_at is not None
     return ApiKey(
         key_id=mapping["key_id"],
         role=Role(mapping["role"]),
         name=mapping["name"],
-        created_at=mapping["created_at"],
-        revoked_at=mapping["revoked_at"],
+        created_at=created_at,
+        revoked_at=_utc(mapping["revoked_at"]),
     )
 
 

@@ -12,6 +12,8 @@ from ..errors import CHECK_RESPONSES, ERROR_RESPONSES
 from ..student import CheckQuestion, CheckResult, question_view, student_view
 
 router = APIRouter(prefix="/v1/check", tags=["check"])
+# A key is optional here (unless the deployment requires one): `{}` in the spec's security says so.
+_OPTIONAL_KEY: dict[str, object] = {"security": [{}]}
 
 
 class CheckRequest(BaseModel):
@@ -25,7 +27,9 @@ class CheckQuestionList(BaseModel):
     questions: list[CheckQuestion]
 
 
-@router.post("", response_model=CheckResult, responses={**ERROR_RESPONSES, **CHECK_RESPONSES})
+@router.post(
+    "", response_model=CheckResult, responses={**ERROR_RESPONSES, **CHECK_RESPONSES}, openapi_extra=_OPTIONAL_KEY
+)
 def check_draft(body: CheckRequest, caller: CheckLimitDep, registry: RegistryDep, settings: SettingsDep) -> CheckResult:
     """Check a draft: which points it meets, where, and hints for the rest; the score only if the rubric allows."""
     compiled = registry.get(body.rubric_id)
@@ -34,7 +38,7 @@ def check_draft(body: CheckRequest, caller: CheckLimitDep, registry: RegistryDep
     return student_view(registry.grade(compiled.rubric.id, body.answer), compiled.rubric)
 
 
-@router.get("/questions", response_model=CheckQuestionList, responses=CHECK_RESPONSES)
+@router.get("/questions", response_model=CheckQuestionList, responses=CHECK_RESPONSES, openapi_extra=_OPTIONAL_KEY)
 def list_questions(caller: CheckAccessDep, registry: RegistryDep) -> CheckQuestionList:
     """The questions a draft can be checked against, with their prompts."""
     return CheckQuestionList(questions=[question_view(r) for r in registry.rubrics()])

@@ -29,24 +29,26 @@ from ...jobs.report import build_report, histogram_png
 from ...registry import RubricRegistry
 from ...storage import Database, Job, utcnow
 from ..deps import DatabaseDep, RegistryDep, SettingsDep
-from ..errors import ERROR_RESPONSES, error_response
+from ..errors import ERROR_RESPONSES, KEY_RESPONSES, error_response
 from ..job_schemas import JobCreateRequest, JobList, JobReport, JobResultItem, JobResults, JobStatus, WebhookState
 from ..schemas import ErrorBody, ErrorResponse
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=KEY_RESPONSES)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     404: {"model": ErrorResponse, "description": "Unknown job or rubric."},
     409: {"model": ErrorResponse, "description": "The job's status does not allow this."},
 }
+# Offsets past any real list are fine (an empty page), but they must fit a database integer.
+_MAX_OFFSET = 2**31 - 1
 _UPLOAD_FORM = {
     "type": "object",
     "required": ["rubric_id", "file"],
     "properties": {
-        "rubric_id": {"type": "string"},
+        "rubric_id": {"type": "string", "minLength": 1, "maxLength": 64},
         "file": {"type": "string", "format": "binary", "description": "CSV (UTF-8 or GB18030) or XLSX"},
-        "callback_url": {"type": "string"},
+        "callback_url": {"type": "string", "maxLength": 2000},
     },
 }
 
@@ -196,7 +198,7 @@ async def create_job(
 def list_jobs(
     db: DatabaseDep,
     status: Literal["queued", "running", "done", "failed", "cancelled"] | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobList:
     """The jobs, newest first."""
@@ -260,7 +262,7 @@ def job_results(
     db: DatabaseDep,
     registry: RegistryDep,
     format: Literal["json", "csv", "xlsx"] = "json",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Results in submission order: a JSON page, or ``?format=csv|xlsx`` for the whole job."""

@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 
 from ...auth import ApiKey, Role, UnknownKeyError, create_key, list_keys, revoke_key
 from ...auth.deps import AdminDep
-from ..errors import AUTH_RESPONSES, ERROR_RESPONSES
+from ..errors import ERROR_RESPONSES, KEY_RESPONSES
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=KEY_RESPONSES)
 
 
 class KeyCreateRequest(BaseModel):

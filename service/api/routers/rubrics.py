@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from ...auth.deps import GraderDep
 from ..deps import RegistryDep
-from ..errors import AUTH_RESPONSES, ERROR_RESPONSES
+from ..errors import ERROR_RESPONSES, KEY_RESPONSES
 from ..schemas import ConceptPublic, RubricList, RubricPublic, RubricSummary
 
 router = APIRouter(prefix="/v1/rubrics", tags=["rubrics"])
@@ -22,7 +22,7 @@ def list_rubrics(registry: RegistryDep) -> RubricList:
     )
 
 
-@router.get("/{rubric_id}", response_model=RubricPublic, responses={404: ERROR_RESPONSES[404], **AUTH_RESPONSES})
+@router.get("/{rubric_id}", response_model=RubricPublic, responses={404: ERROR_RESPONSES[404], **KEY_RESPONSES})
 def get_rubric(rubric_id: str, caller: GraderDep, registry: RegistryDep) -> RubricPublic:
     """The view of a rubric for graders: prompt, concepts with titles, points and hints.
 
