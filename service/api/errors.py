@@ -109,7 +109,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
             ErrorDetail(
-                loc=[p for p in err.get("loc", ()) if isinstance(p, str | int)], message=str(err.get("msg", ""))
+                loc=[p for p in err.get("loc", ()) if isinstance(p, str | int)],
+                # Our own validators word their messages for the reader; pydantic prefixes them.
+                message=str(err.get("msg", "")).removeprefix("Value error, "),
             )
             for err in exc.errors()
         ]

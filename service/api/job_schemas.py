@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..scoring import GradeResult
 from ..settings import MAX_JOB_SUBMISSIONS
-from .schemas import ErrorBody
+from .schemas import ErrorBody, Text, check_text
 
 __all__ = [
     "ConceptCoverage",
@@ -36,16 +36,23 @@ class JobSubmission(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: str = Field(min_length=1, max_length=200)
-    answer: str
+    id: Text = Field(min_length=1, max_length=200)
+    answer: Text
+
+    @model_validator(mode="after")
+    def _storable_extra(self) -> JobSubmission:
+        for value in (self.model_extra or {}).values():
+            if isinstance(value, str):
+                check_text(value)
+        return self
 
 
 class JobCreateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rubric_id: str = Field(min_length=1, max_length=64, examples=["internal-customer"])
+    rubric_id: Text = Field(min_length=1, max_length=64, examples=["internal-customer"])
     submissions: list[JobSubmission] = Field(min_length=1, max_length=MAX_JOB_SUBMISSIONS)
-    callback_url: str | None = Field(
+    callback_url: Text | None = Field(
         default=None, max_length=2000, description="POSTed a signed summary when the job ends (allow-listed hosts)."
     )
 

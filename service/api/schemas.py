@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..scoring import GradeResult
 from ..settings import MAX_BATCH_SUBMISSIONS
@@ -21,7 +23,25 @@ __all__ = [
     "RubricPublic",
     "RubricSummary",
     "Submission",
+    "Text",
+    "check_text",
 ]
+
+
+def check_text(value: str) -> str:
+    """Text we take must be storable and printable as it came: no NUL (no database text column holds
+    one, and in an answer it means a broken encoding) and no unpaired UTF-16 surrogate (not UTF-8)."""
+    if "\x00" in value:
+        raise ValueError("不能含有空字符(U+0000);文本的编码可能有误")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("含有无法以 UTF-8 表示的字符(不成对的代理项)") from None
+    return value
+
+
+# Every string a caller sends that is graded, stored or echoed back.
+Text = Annotated[str, AfterValidator(check_text)]
 
 
 class _Request(BaseModel):
@@ -29,17 +49,17 @@ class _Request(BaseModel):
 
 
 class GradeRequest(_Request):
-    rubric_id: str = Field(min_length=1, max_length=64, examples=["internal-customer"])
-    answer: str = Field(description="The answer as the candidate wrote it. An empty answer scores 0.")
+    rubric_id: Text = Field(min_length=1, max_length=64, examples=["internal-customer"])
+    answer: Text = Field(description="The answer as the candidate wrote it. An empty answer scores 0.")
 
 
 class Submission(_Request):
-    id: str = Field(min_length=1, max_length=200, description="The caller's id for this submission.")
-    answer: str
+    id: Text = Field(min_length=1, max_length=200, description="The caller's id for this submission.")
+    answer: Text
 
 
 class BatchGradeRequest(_Request):
-    rubric_id: str = Field(min_length=1, max_length=64, examples=["internal-customer"])
+    rubric_id: Text = Field(min_length=1, max_length=64, examples=["internal-customer"])
     submissions: list[Submission] = Field(
         min_length=1,
         max_length=MAX_BATCH_SUBMISSIONS,

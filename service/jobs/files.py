@@ -60,13 +60,45 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _broken_utf8_lines(data: bytes) -> list[int] | None:
+    """Lines with bytes that are not UTF-8, when the file is otherwise UTF-8 (more non-ASCII characters
+    decode than fail); None when it is not UTF-8 at all. Reading such a file as GB18030 would turn every
+    Chinese character into mojibake without an error."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    if good <= bad:
+        return None
+    return [n for n, line in enumerate(text.splitlines(), start=1) if "\ufffd" in line]
+
+
 def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else GB18030 (GBK):
+    what spreadsheets in China save. A UTF-8 file with broken bytes is refused, not guessed at."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode(encoding)
+            return data.decode("utf-16")
         except UnicodeDecodeError:
-            continue
-    raise InvalidJobInputError(["文件编码无法识别,请另存为 UTF-8 编码的 CSV。"], code="invalid_file")
+            raise InvalidJobInputError(["UTF-16 文件已损坏,无法读取。"], code="invalid_file") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    broken = _broken_utf8_lines(data)
+    if broken:
+        lines = "、".join(str(n) for n in broken[:10]) + ("……" if len(broken) > 10 else "")
+        message = f"文件是 UTF-8 编码,但第 {lines} 行含有无法识别的字节(文件可能已损坏)。"
+        raise InvalidJobInputError([message], code="invalid_file")
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InvalidJobInputError(["文件编码无法识别,请另存为 UTF-8 编码的 CSV。"], code="invalid_file") from None
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    # Excel's "Unicode text" and some exports separate columns by tabs; a header line tells.
+    header = text.split("\n", 1)[0]
+    return csv.excel_tab if "\t" in header and "," not in header else csv.excel
 
 
 def _table_rows(data: bytes, filename: str) -> Iterator[list[str]]:
@@ -87,7 +119,7 @@ def _table_rows(data: bytes, filename: str) -> Iterator[list[str]]:
         return
     text = _decode(data)
     try:
-        yield from csv.reader(io.StringIO(text, newline=""))
+        yield from csv.reader(io.StringIO(text, newline=""), _dialect(text))
     except csv.Error as error:
         raise InvalidJobInputError([f"CSV 格式错误:{error}"], code="invalid_file") from None
 
@@ -133,6 +165,9 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
         if len(values) > len(names) and any(v.strip() for v in values[len(names) :]):
             problems.append(f"第 {line} 行的列数多于表头")
         values = values + [""] * (len(names) - len(values))
+        if any("\x00" in v for v in values):
+            problems.append(f"第 {line} 行含有空字符(U+0000),无法保存;文件编码可能有误")
+            continue
         submission_id = values[id_col].strip()
         if not submission_id:
             problems.append(f"第 {line} 行缺少 id")

@@ -9,6 +9,7 @@ from ...auth.deps import CheckAccessDep, CheckLimitDep
 from ...errors import AnswerTooLongError
 from ..deps import RegistryDep, SettingsDep
 from ..errors import CHECK_RESPONSES, ERROR_RESPONSES
+from ..schemas import Text
 from ..student import CheckQuestion, CheckResult, question_view, student_view
 
 router = APIRouter(prefix="/v1/check", tags=["check"])
@@ -19,8 +20,8 @@ _OPTIONAL_KEY: dict[str, object] = {"security": [{}]}
 class CheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rubric_id: str = Field(min_length=1, max_length=64, examples=["internal-customer"])
-    answer: str = Field(description="The draft as the student wrote it.")
+    rubric_id: Text = Field(min_length=1, max_length=64, examples=["internal-customer"])
+    answer: Text = Field(description="The draft as the student wrote it.")
 
 
 class CheckQuestionList(BaseModel):

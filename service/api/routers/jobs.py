@@ -106,6 +106,9 @@ async def _parse_upload(request: Request) -> tuple[str, str | None, list[InputRo
         problems.append("缺少上传文件(表单字段 file)")
     if not isinstance(rubric_id, str) or not rubric_id.strip():
         problems.append("缺少评分标准编号(表单字段 rubric_id)")
+    for name, value in (("rubric_id", rubric_id), ("callback_url", callback)):
+        if isinstance(value, str) and "\x00" in value:
+            problems.append(f"表单字段 {name} 含有空字符(U+0000)")
     if problems:
         raise InvalidJobInputError(problems, code="invalid_request")
     assert upload is not None and not isinstance(upload, str) and isinstance(rubric_id, str)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from ...auth import ApiKey, Role, UnknownKeyError, create_key, list_keys, revoke_key
 from ...auth.deps import AdminDep
 from ..errors import ERROR_RESPONSES, KEY_RESPONSES
+from ..schemas import Text
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=KEY_RESPONSES)
 
@@ -19,7 +20,7 @@ class KeyCreateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    name: str = Field(default="", max_length=200, description="Who or what the key is for.")
+    name: Text = Field(default="", max_length=200, description="Who or what the key is for.")
 
 
 class KeyInfo(BaseModel):
