@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,12 +22,48 @@ __all__ = ["main"]
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
     import uvicorn
 
-    from .api import create_app
+    workers = args.workers or settings.http_workers
+    options: dict[str, Any] = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,  # the app logs each request itself, with its id (service.api.logs)
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+    }
+    if workers == 1:
+        from .api import create_app
+        from .api.logs import logging_config
 
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, log_level=settings.log_level)
+        uvicorn.run(create_app(settings), log_config=logging_config(settings.log_level, settings.log_format), **options)
+        return 0
+    # Several processes: each builds the app from the environment, so what the command line
+    # changed goes there; they share one metrics folder and split the cores for batch jobs.
+    import shutil
+    import tempfile
+
+    os.environ["YUEJUAN_RUBRICS_DIR"] = str(settings.rubrics_dir)
+    if not settings.job_workers:
+        os.environ["YUEJUAN_JOB_WORKERS"] = str(max(1, settings.workers() // workers))
+    own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    if own_metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yuejuan-metrics-")
+    from .api.logs import logging_config
+
+    try:
+        uvicorn.run(
+            "service.api.app:create_app",
+            factory=True,
+            workers=workers,
+            log_config=logging_config(settings.log_level, settings.log_format),
+            **options,
+        )
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
     return 0
 
 
@@ -201,6 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="server processes (default 1; one per core for grading over HTTP)")
     serve.set_defaults(func=_cmd_serve)
 
     grade = sub.add_parser("grade", help="grade one answer and print the JSON result")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(default=20_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     log_level: str = "info"
+    # JSON lines for log collectors, or plain text for a person at a terminal.
+    log_format: Literal["json", "text"] = "json"
+    access_log: bool = Field(default=True, description="One log line per request, with its id, route and duration.")
+    # Server processes of `yuejuan serve` (one per core for grading over HTTP); --workers overrides.
+    http_workers: int = Field(default=1, ge=1)
+    # On SIGTERM, requests in flight get this long to finish before the server stops anyway.
+    shutdown_timeout_seconds: int = Field(default=30, ge=1)
     # Where API keys (and later other state) are kept; the SQLite file is created on first use.
     database_url: str = "sqlite:///data/yuejuan.db"
     # The self-check page and POST /v1/check are open to anonymous students unless this is set.

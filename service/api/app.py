@@ -6,14 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..auth import RateLimiter, connect
@@ -21,7 +17,9 @@ from ..auth.deps import GraderDep
 from ..registry import RubricRegistry
 from ..settings import Settings
 from ..storage import Database
-from .errors import error_response, install_error_handlers
+from . import metrics
+from .errors import install_error_handlers
+from .middleware import BodySizeLimit, RequestContext
 from .routers import check, grade, health, jobs, keys, page, rubrics
 
 __all__ = ["create_app"]
@@ -32,53 +30,6 @@ with itemized feedback in Simplified Chinese. Errors are JSON: `{"error": {"code
 Grading needs an API key with role `grader` or `admin` (`Authorization: Bearer yj_…`; create one with
 `yuejuan keys create --role grader`). The self-check (`/v1/check`) is open to students unless the deployment
 requires a student key. Rate-limited endpoints answer 429 with `Retry-After`."""
-
-
-class BodySizeLimit:
-    """Refuse request bodies over the configured size: at once when Content-Length says so,
-    else (a chunked upload) as soon as the bytes received pass the limit, before they pile up."""
-
-    def __init__(self, app: ASGIApp, limit: int, job_limit: int | None = None) -> None:
-        self.app = app
-        self.limit = limit
-        # Batch jobs carry a whole sitting, so /v1/jobs has its own, larger limit.
-        self.job_limit = job_limit or limit
-
-    @staticmethod
-    def _message(limit: int) -> str:
-        return f"请求体超过上限 {limit} 字节。"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.job_limit if str(scope.get("path", "")).rstrip("/") == "/v1/jobs" else self.limit
-        length = Headers(scope=scope).get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            await error_response(413, "payload_too_large", self._message(limit))(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    # FastAPI lets an HTTPException from reading the body through; our handler words it.
-                    raise StarletteHTTPException(413, self._message(limit))
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-
-class NoSniff(BaseHTTPMiddleware):
-    """Browsers must take every response for the type it says it is."""
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
 
 
 @asynccontextmanager
@@ -97,9 +48,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # Uvicorn gets here on SIGTERM once the requests in flight are answered. Chunks still being
+        # graded were never committed; their leases are freed when a server starts on this host
+        # again (or expire for another), so the job resumes and every submission is stored once.
         if runner is not None:
             runner.stop()
         database.dispose()
+        metrics.mark_process_dead()
 
 
 def _needs_grader(caller: GraderDep) -> None:
@@ -120,17 +75,19 @@ def create_app(
         "grade": RateLimiter(settings.rate_limit_grade),
     }
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, job_limit=settings.max_job_body_bytes)
-    app.add_middleware(NoSniff)
     if settings.cors_origins:
-        # Outermost, so that even refusals (401, 413, 429) carry the CORS headers the LMS page needs to read them.
+        # Outside the body limit and the routes, so that even refusals (401, 413, 429) carry the CORS
+        # headers the LMS page needs to read them.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Retry-After"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["Retry-After", "X-Request-ID"],
             max_age=600,
         )
+    # Outermost of all: every response, refusals and preflights included, carries the request id and is counted.
+    app.add_middleware(RequestContext, access_log=settings.access_log)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(rubrics.router)

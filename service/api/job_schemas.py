@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..scoring import GradeResult
 from ..settings import MAX_JOB_SUBMISSIONS
-from .schemas import ErrorBody, Text, check_text
+from .schemas import ErrorBody, Text
 
 __all__ = [
     "ConceptCoverage",
@@ -38,13 +38,6 @@ class JobSubmission(BaseModel):
 
     id: Text = Field(min_length=1, max_length=200)
     answer: Text
-
-    @model_validator(mode="after")
-    def _storable_extra(self) -> JobSubmission:
-        for value in (self.model_extra or {}).values():
-            if isinstance(value, str):
-                check_text(value)
-        return self
 
 
 class JobCreateRequest(BaseModel):

@@ -46,6 +46,7 @@ def _caller(request: Request, credentials: Annotated[HTTPAuthorizationCredential
     key = authenticate(engine=engine, key=credentials.credentials)
     if key is None:
         raise InvalidKeyError()
+    request.state.key_id = key.key_id  # for the access log
     return Caller(key=key, address=address)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ ID_HEADERS = ("id", "submission_id", "编号", "考号", "准考证号", "学号
 ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
 # Cells starting with these are run as formulas by spreadsheet programs; quote them.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML (so XLSX) cannot hold; openpyxl refuses a cell with any of them.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +252,14 @@ def csv_bytes(rows: Iterable[Sequence[object]], *, bom: bool = True) -> Iterator
     yield buffer.getvalue().encode("utf-8")
 
 
+def _xlsx_cell(value: object) -> object:
+    # XML cannot hold control characters: they are shown as their Unicode pictures (\x07 as ␇)
+    # rather than failing the whole export.
+    if isinstance(value, str):
+        return _NOT_IN_XML.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+    return value
+
+
 def write_xlsx(rows: Iterable[Sequence[object]], target: Path | io.BytesIO, *, title: str = "results") -> None:
     """Write rows to an XLSX workbook (write-only mode: memory stays flat for large jobs)."""
     from openpyxl import Workbook
@@ -256,5 +267,5 @@ def write_xlsx(rows: Iterable[Sequence[object]], target: Path | io.BytesIO, *, t
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_xlsx_cell(v) for v in row])
     workbook.save(target)

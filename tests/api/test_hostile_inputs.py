@@ -92,7 +92,7 @@ def test_nul_and_unpaired_surrogates_are_refused_not_stored(server: str, grader:
         _error(grader.post("/v1/check", content=grade, headers=headers), 422, "invalid_request")
         batch = f'{{"rubric_id": "internal-customer", "submissions": [{{"id": "a{escape}", "answer": "x"}}]}}'
         _error(grader.post("/v1/grade/batch", content=batch.encode(), headers=headers), 422, "invalid_request")
-    job = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "x", "班级": "一班\x00"}]}
+    job = {"rubric_id": IC, "submissions": [{"id": "a\x00", "answer": "x", "班级": "一班"}]}
     _error(grader.post("/v1/jobs", json=job), 422, "invalid_request")
     nul_csv = "id,answer\nA1,上级是下级的客户。\nA2,下道工序\x00是客户。\n".encode()
     upload = grader.post("/v1/jobs", data={"rubric_id": IC}, files={"file": ("一班.csv", nul_csv)})
@@ -302,3 +302,26 @@ def test_path_like_and_long_ids(jobs: tuple[str, str], server: str, grader: http
         assert response.status_code == 404 and set(response.json()) == {"error"}, path
     assert api.delete(f"{url}/v1/jobs/..%2F{job_id}").status_code == 404
     assert wait_for_job(url, job_id)["status"] == "done"  # the real job is untouched
+
+
+def test_control_characters_in_ids_and_columns_survive_both_exports(jobs: tuple[str, str]) -> None:
+    url, database_url = jobs
+    odd = ["铃\x07声", "换\x0b页\x0c", "转义\x1b[31m", "空\x00字"]
+    ids = ["C\x07", "C\x0b", "C\x1b", "C\t"]  # NUL is refused in ids, kept in other columns (JSON)
+    submissions = [{"id": i, "answer": "上级是下级的客户。", "备注": o} for i, o in zip(ids, odd, strict=True)]
+    created = api.post(f"{url}/v1/jobs", json={"rubric_id": IC, "submissions": submissions})
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    assert wait_for_job(url, job_id)["status"] == "done"
+    assert _stored(database_url, job_id) == [(s["id"], s["answer"], {"备注": s["备注"]}) for s in submissions]
+    text = api.get(f"{url}/v1/jobs/{job_id}/results?format=csv").content.decode("utf-8-sig")
+    assert [row[:2] for row in csv.reader(io.StringIO(text, newline=""))][1:] == [
+        list(p) for p in zip(ids, odd, strict=True)
+    ]
+    xlsx = api.get(f"{url}/v1/jobs/{job_id}/results?format=xlsx")
+    assert xlsx.status_code == 200
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    cells = list(workbook.worksheets[0].iter_rows(min_row=2, max_col=2, values_only=True))
+    workbook.close()
+    # XML cannot hold control characters: XLSX shows their Unicode pictures.
+    assert cells == [("C␇", "铃␇声"), ("C␋", "换␋页␌"), ("C␛", "转义␛[31m"), ("C\t", "空␀字")]

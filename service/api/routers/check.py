@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...auth.deps import CheckAccessDep, CheckLimitDep
 from ...errors import AnswerTooLongError
+from .. import metrics
 from ..deps import RegistryDep, SettingsDep
 from ..errors import CHECK_RESPONSES, ERROR_RESPONSES
 from ..schemas import Text
@@ -36,7 +37,9 @@ def check_draft(body: CheckRequest, caller: CheckLimitDep, registry: RegistryDep
     compiled = registry.get(body.rubric_id)
     if len(body.answer) > settings.max_answer_chars:
         raise AnswerTooLongError(len(body.answer), settings.max_answer_chars)
-    return student_view(registry.grade(compiled.rubric.id, body.answer), compiled.rubric)
+    result = registry.grade(compiled.rubric.id, body.answer)
+    metrics.GRADES.labels(compiled.rubric.id, "check").inc()
+    return student_view(result, compiled.rubric)
 
 
 @router.get("/questions", response_model=CheckQuestionList, responses=CHECK_RESPONSES, openapi_extra=_OPTIONAL_KEY)

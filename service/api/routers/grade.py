@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from ...auth.deps import GradeLimitDep
 from ...errors import AnswerTooLongError, YuejuanError
 from ...scoring import GradeResult
+from .. import metrics
 from ..deps import RegistryDep, SettingsDep
 from ..errors import AUTH_RESPONSES, ERROR_RESPONSES
 from ..schemas import BatchGradeRequest, BatchGradeResult, BatchItem, ErrorBody, GradeRequest
@@ -26,7 +27,9 @@ def grade_one(body: GradeRequest, caller: GradeLimitDep, registry: RegistryDep, 
     """Grade one answer and explain the score. Needs a grader or admin key."""
     compiled = registry.get(body.rubric_id)
     _check_length(body.answer, settings.max_answer_chars)
-    return registry.grade(compiled.rubric.id, body.answer)
+    result = registry.grade(compiled.rubric.id, body.answer)
+    metrics.GRADES.labels(compiled.rubric.id, "grade").inc()
+    return result
 
 
 @router.post("/batch", response_model=BatchGradeResult, responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
@@ -59,4 +62,5 @@ def grade_batch(
             items.append(BatchItem(id=submission.id, result=registry.grade(body.rubric_id, submission.answer)))
         except YuejuanError as error:
             items.append(BatchItem(id=submission.id, error=ErrorBody(code=error.code, message=str(error))))
+    metrics.GRADES.labels(body.rubric_id, "batch").inc(sum(1 for item in items if item.result is not None))
     return BatchGradeResult(rubric_id=body.rubric_id, results=items)

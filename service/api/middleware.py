@@ -1,0 +1,125 @@
+"""ASGI middleware of the app: request context (id, access log, metrics, headers) and body size limit.
+
+Plain ASGI rather than Starlette's BaseHTTPMiddleware: these run on every request, and a plain
+callable costs a few microseconds where BaseHTTPMiddleware costs a task and a stream per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import metrics
+from .errors import error_response
+from .logs import new_request_id, request_id, valid_request_id
+
+__all__ = ["BodySizeLimit", "RequestContext"]
+
+access_log = logging.getLogger("yuejuan.access")
+# Probes come every few seconds from every load balancer and scraper: logged only when they fail.
+_QUIET = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _route(scope: Scope) -> str:
+    """The route template (``/v1/jobs/{job_id}``), never the raw path: one label per route, not per URL."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class RequestContext:
+    """Per request: take or make the request id, return it as ``X-Request-ID`` (with ``nosniff``),
+    count and time the request by route template and status, and write one access log line."""
+
+    def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
+        self.app = app
+        self.access_log = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = valid_request_id(Headers(scope=scope).get("x-request-id")) or new_request_id()
+        # Each request runs in a task of its own, so the id stays with it (and its threads) only.
+        request_id.set(rid)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = rid
+                headers.setdefault("X-Content-Type-Options", "nosniff")  # browsers take each type as stated
+            await send(message)
+
+        metrics.IN_PROGRESS.inc()
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            metrics.IN_PROGRESS.dec()
+            seconds = time.perf_counter() - start
+            route, method = _route(scope), scope["method"]
+            metrics.REQUESTS.labels(method, route, str(status)).inc()
+            metrics.REQUEST_SECONDS.labels(method, route).observe(seconds)
+            if self.access_log and (status >= 400 or scope["path"] not in _QUIET):
+                state = scope.get("state") or {}
+                client = scope.get("client")
+                access_log.info(
+                    "%s %s %d",
+                    method,
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": method,
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 2),
+                        "client": client[0] if client else None,
+                        "key_id": state.get("key_id"),
+                    },
+                )
+
+
+class BodySizeLimit:
+    """Refuse request bodies over the configured size: at once when Content-Length says so,
+    else (a chunked upload) as soon as the bytes received pass the limit, before they pile up."""
+
+    def __init__(self, app: ASGIApp, limit: int, job_limit: int | None = None) -> None:
+        self.app = app
+        self.limit = limit
+        # Batch jobs carry a whole sitting, so /v1/jobs has its own, larger limit.
+        self.job_limit = job_limit or limit
+
+    @staticmethod
+    def _message(limit: int) -> str:
+        return f"请求体超过上限 {limit} 字节。"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.job_limit if str(scope.get("path", "")).rstrip("/") == "/v1/jobs" else self.limit
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await error_response(413, "payload_too_large", self._message(limit))(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # FastAPI lets an HTTPException from reading the body through; our handler words it.
+                    raise StarletteHTTPException(413, self._message(limit))
+            return message
+
+        await self.app(scope, limited_receive, send)
