@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
+_WORKER_HEALTHCHECK_SECONDS = 120
+
+
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
@@ -58,6 +61,9 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             "service.api.app:create_app",
             factory=True,
             workers=workers,
+            # Uvicorn restarts a process that does not answer its health ping in time; compiling the
+            # rubrics at start (and a busy core under load) can take longer than its default 5 s.
+            timeout_worker_healthcheck=_WORKER_HEALTHCHECK_SECONDS,
             log_config=logging_config(settings.log_level, settings.log_format),
             **options,
         )

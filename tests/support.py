@@ -52,15 +52,17 @@ def _free_port() -> int:
 class ServerProcess:
     """A `yuejuan serve` process with its own environment; start, kill and start again."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, args: tuple[str, ...] = ()) -> None:
         self.env = {**os.environ, "YUEJUAN_RUBRICS_DIR": str(RUBRICS), **env}
         self.log = log
+        self.args = args
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
         command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += self.args
         with self.log.open("ab") as sink:
             # Own process group: the grading workers can be cleaned up with the server.
             self.proc = subprocess.Popen(
@@ -92,6 +94,12 @@ class ServerProcess:
         assert run.returncode == 0, run.stderr
         return run.stdout.strip()
 
+    def terminate(self, timeout: float = 60) -> int:
+        """SIGTERM, as an orchestrator stops a server; waits for the process and returns its exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
     def kill(self) -> None:
         """SIGKILL the server process only, as a crash would."""
         assert self.proc is not None
@@ -120,6 +128,54 @@ def wait_for_job(url: str, job_id: str, timeout: float = 240) -> dict[str, objec
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+class TcpProxy:
+    """A loopback TCP forwarder to ``port`` that can be cut and restored: a database that goes away."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.port = _free_port()
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+        self.start()
+
+    def start(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def cut(self) -> None:
+        """Refuse new connections and drop the open ones."""
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+            self._listener.close()
+            self._listener = None
+        for conn in self._open:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+        self._open.clear()
 
 
 class Receiver:

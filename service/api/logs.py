@@ -59,6 +59,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "process": record.process,  # which server process, with serve --workers N
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and value not in (None, ""):

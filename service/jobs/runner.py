@@ -88,6 +88,11 @@ class JobRunner:
             thread.join(timeout=30)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        # A graceful stop hands its chunks back at once: another server need not wait for the leases
+        # to expire. Nothing of them was committed (commits happen on the loop thread, now stopped).
+        released = store.release_leases(self.db, is_dead=lambda owner: owner == self.owner)
+        if released:
+            log.info("released %d chunk(s) being graded; they will be graded again", released)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         rubrics, limit = str(self.settings.rubrics_dir), self.settings.max_answer_chars

@@ -1,0 +1,202 @@
+"""What the operator of a real server process sees: request ids, JSON logs, readiness, metrics."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from support import ServerProcess, TcpProxy, api
+
+IC = "internal-customer"
+DRAFT = {"rubric_id": IC, "answer": "上级给下级安排任务,上级就是下级的客户。"}
+
+
+@pytest.fixture(scope="module")
+def paused(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server that queues jobs but runs none, with its log file at hand."""
+    folder = tmp_path_factory.mktemp("ops")
+    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'ops.db'}", "YUEJUAN_RUN_JOBS": "false"}
+    server = ServerProcess(env, folder / "server.log").start()
+    yield server
+    server.stop()
+
+
+def _log_lines(server: ServerProcess) -> list[dict[str, object]]:
+    lines = []
+    for line in server.log.read_text(encoding="utf-8").splitlines():
+        if line.startswith("{"):
+            lines.append(json.loads(line))
+    return lines
+
+
+def _access_entry(server: ServerProcess, request_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = [e for e in _log_lines(server) if e.get("request_id") == request_id and e["logger"] == "yuejuan.access"]
+        if found:
+            assert len(found) == 1
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no access log line for {request_id}")
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text, 0 when absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        match = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
+        if match and match[1] == name:
+            have = ",".join(sorted((match[2] or "").split(","))) if match[2] else ""
+            if have == wanted:
+                return float(match[3])
+    return 0.0
+
+
+def test_request_ids_are_taken_or_made_returned_and_logged(paused: ServerProcess) -> None:
+    url = paused.url
+    mine = api.post(f"{url}/v1/grade", json=DRAFT, headers={"X-Request-ID": "lms-2026-06-07.0001"})
+    assert mine.status_code == 200 and mine.headers["x-request-id"] == "lms-2026-06-07.0001"
+    made = api.post(f"{url}/v1/grade", json=DRAFT)
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+    # An id that is not a short token is not echoed or logged: a new one is made.
+    odd = api.post(f"{url}/v1/grade", json=DRAFT, headers={"X-Request-ID": "x" * 200})
+    assert re.fullmatch(r"[0-9a-f]{32}", odd.headers["x-request-id"])
+    # Refusals carry one too, before and after routing.
+    too_big = httpx.post(f"{url}/v1/grade", content=b"x" * (9 * 1024 * 1024), headers={"X-Request-ID": "big-1"})
+    assert too_big.status_code == 413 and too_big.headers["x-request-id"] == "big-1"
+    no_key = httpx.get(f"{url}/v1/jobs/abc", headers={"X-Request-ID": "nokey-1"})
+    assert no_key.status_code == 401 and no_key.headers["x-request-id"] == "nokey-1"
+    assert no_key.headers["x-content-type-options"] == "nosniff"
+
+    entry = _access_entry(paused, "lms-2026-06-07.0001")
+    assert entry["level"] == "info" and entry["method"] == "POST" and entry["route"] == "/v1/grade"
+    assert entry["status"] == 200 and isinstance(entry["duration_ms"], float) and entry["key_id"]
+    assert _access_entry(paused, "nokey-1")["route"] == "/v1/jobs/{job_id}"
+    assert _access_entry(paused, "big-1")["status"] == 413
+    assert all({"time", "level", "logger", "message"} <= set(e) for e in _log_lines(paused))
+
+
+def test_readyz_when_ready(paused: ServerProcess) -> None:
+    response = httpx.get(f"{paused.url}/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "rubrics": "1 loaded"}}
+
+
+def test_readyz_is_503_without_rubrics(tmp_path: Path) -> None:
+    (tmp_path / "rubrics").mkdir()
+    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "YUEJUAN_RUBRICS_DIR": str(tmp_path / "rubrics")}
+    server = ServerProcess(env, tmp_path / "server.log").start()
+    try:
+        response = httpx.get(f"{server.url}/readyz")
+        assert response.status_code == 503
+        error = response.json()["error"]
+        assert error["code"] == "not_ready" and "评分标准" in error["message"]
+        assert [d["loc"] for d in error["details"]] == [["rubrics"]]
+        assert httpx.get(f"{server.url}/healthz").status_code == 200  # alive, just not ready
+    finally:
+        server.stop()
+
+
+def test_readyz_follows_the_database(pg_schema: str, tmp_path: Path) -> None:
+    real = make_url(pg_schema)
+    proxy = TcpProxy(real.port or 5432)
+    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    server = ServerProcess({"YUEJUAN_DATABASE_URL": url, "YUEJUAN_RUN_JOBS": "false"}, tmp_path / "s.log").start()
+    try:
+        assert httpx.get(f"{server.url}/readyz").status_code == 200
+        proxy.cut()
+        down = httpx.get(f"{server.url}/readyz", timeout=30)
+        assert down.status_code == 503
+        assert [d["loc"] for d in down.json()["error"]["details"]] == [["database"]]
+        assert "数据库" in down.json()["error"]["message"]
+        proxy.start()
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{server.url}/readyz", timeout=30).status_code != 200:
+            assert time.monotonic() < deadline, "not ready again after the database came back"
+            time.sleep(0.2)
+    finally:
+        proxy.cut()
+        server.stop()
+
+
+def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> None:
+    url = paused.url
+    before = httpx.get(f"{url}/metrics").text
+    for _ in range(3):
+        assert api.post(f"{url}/v1/grade", json=DRAFT).status_code == 200
+    assert httpx.post(f"{url}/v1/check", json=DRAFT).status_code == 200
+    for job_id in ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"):
+        assert api.get(f"{url}/v1/jobs/{job_id}").status_code == 404
+    job = {"rubric_id": IC, "submissions": [{"id": f"m{i}", "answer": "上级是客户。"} for i in range(7)]}
+    assert api.post(f"{url}/v1/jobs", json=job).status_code == 202
+    response = httpx.get(f"{url}/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    after = response.text
+
+    def grown(name: str, **labels: str) -> float:
+        return _metric(after, name, **labels) - _metric(before, name, **labels)
+
+    assert grown("yuejuan_http_requests_total", method="POST", route="/v1/grade", status="200") == 3
+    assert grown("yuejuan_http_requests_total", method="GET", route="/v1/jobs/{job_id}", status="404") == 2
+    assert "fedcba98" not in after  # routes are templates, never raw paths
+    assert grown("yuejuan_grades_total", rubric_id=IC, endpoint="grade") == 3
+    assert grown("yuejuan_grades_total", rubric_id=IC, endpoint="check") == 1
+    assert grown("yuejuan_http_request_duration_seconds_count", method="POST", route="/v1/grade") == 3
+    assert grown("yuejuan_job_queue_depth") == 7 and grown("yuejuan_jobs", status="queued") == 1
+    assert _metric(after, "yuejuan_rubrics_loaded") == 1
+
+
+def test_metrics_add_up_over_several_server_processes(tmp_path: Path) -> None:
+    """Processes sharing PROMETHEUS_MULTIPROC_DIR (what serve --workers N sets up) each write their
+    own counts, and a scrape of any of them adds up all: two servers on one folder show it for sure."""
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    env = {
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "YUEJUAN_RUN_JOBS": "false",
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+    }
+    first = ServerProcess(env, tmp_path / "first.log").start()
+    second = ServerProcess(env, tmp_path / "second.log").start()
+    try:
+        for server, n in ((first, 3), (second, 4)):
+            for _ in range(n):
+                assert httpx.post(f"{server.url}/v1/check", json=DRAFT).status_code == 200
+        for server in (first, second):
+            text = httpx.get(f"{server.url}/metrics").text
+            assert _metric(text, "yuejuan_http_requests_total", method="POST", route="/v1/check", status="200") == 7
+            assert _metric(text, "yuejuan_grades_total", rubric_id=IC, endpoint="check") == 7
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_serve_with_several_workers(tmp_path: Path) -> None:
+    env = {
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "YUEJUAN_RUN_JOBS": "false",
+        "YUEJUAN_RATE_LIMIT_CHECK": "0",
+    }
+    server = ServerProcess(env, tmp_path / "server.log", args=("--workers", "2")).start()
+    try:
+
+        def check(_: int) -> int:
+            return httpx.post(f"{server.url}/v1/check", json=DRAFT).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(check, range(40))) == [200] * 40
+        for _ in range(4):  # whichever process answers the scrape, it counts every request
+            text = httpx.get(f"{server.url}/metrics").text
+            assert _metric(text, "yuejuan_http_requests_total", method="POST", route="/v1/check", status="200") == 40
+        assert server.terminate() == 0
+        started = {e["process"] for e in _log_lines(server) if e["message"] == "Application startup complete."}
+        assert len(started) == 2 and "died" not in server.log.read_text(encoding="utf-8")
+    finally:
+        server.stop()
