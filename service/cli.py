@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,56 +21,11 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
-_WORKER_HEALTHCHECK_SECONDS = 120
-
-
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import os
+    from .api.server import serve
 
-    import uvicorn
-
-    workers = args.workers or settings.http_workers
-    options: dict[str, Any] = {
-        "host": args.host or settings.host,
-        "port": args.port or settings.port,
-        "log_level": settings.log_level,
-        "access_log": False,  # the app logs each request itself, with its id (service.api.logs)
-        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
-    }
-    if workers == 1:
-        from .api import create_app
-        from .api.logs import logging_config
-
-        uvicorn.run(create_app(settings), log_config=logging_config(settings.log_level, settings.log_format), **options)
-        return 0
-    # Several processes: each builds the app from the environment, so what the command line
-    # changed goes there; they share one metrics folder and split the cores for batch jobs.
-    import shutil
-    import tempfile
-
-    os.environ["YUEJUAN_RUBRICS_DIR"] = str(settings.rubrics_dir)
-    if not settings.job_workers:
-        os.environ["YUEJUAN_JOB_WORKERS"] = str(max(1, settings.workers() // workers))
-    own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-    if own_metrics_dir:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yuejuan-metrics-")
-    from .api.logs import logging_config
-
-    try:
-        uvicorn.run(
-            "service.api.app:create_app",
-            factory=True,
-            workers=workers,
-            # Uvicorn restarts a process that does not answer its health ping in time; compiling the
-            # rubrics at start (and a busy core under load) can take longer than its default 5 s.
-            timeout_worker_healthcheck=_WORKER_HEALTHCHECK_SECONDS,
-            log_config=logging_config(settings.log_level, settings.log_format),
-            **options,
-        )
-    finally:
-        if own_metrics_dir:
-            shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-    return 0
+    host, port = args.host or settings.host, args.port or settings.port
+    return serve(settings, host=host, port=port, workers=args.workers or settings.http_workers)
 
 
 def _read_answer(source: str) -> str:

@@ -57,7 +57,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics.mark_process_dead()
 
 
-def _needs_grader(caller: GraderDep) -> None:
+async def _needs_grader(caller: GraderDep) -> None:
     """Batch jobs are for graders and admins, like grading itself."""
 
 

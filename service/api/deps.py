@@ -1,4 +1,8 @@
-"""Dependencies shared by the routers."""
+"""Dependencies shared by the routers.
+
+They are ``async def`` because they only read app state: FastAPI runs a plain ``def`` dependency
+in a worker thread, a hand-off per dependency per request that costs more than the work.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,17 @@ from ..storage import Database
 __all__ = ["DatabaseDep", "RegistryDep", "SettingsDep"]
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _registry(request: Request) -> RubricRegistry:
+async def _registry(request: Request) -> RubricRegistry:
     registry: RubricRegistry = request.app.state.registry
     return registry
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 

@@ -1,5 +1,8 @@
 """FastAPI dependencies: who is calling, whether their role may proceed, and rate limits.
 
+All are ``async def``: a plain ``def`` dependency costs a worker-thread hand-off per request. The
+key lookup is one indexed query (a fraction of a millisecond); a server process serves one core.
+
 The app factory puts the key database engine in ``app.state.key_engine`` and one
 :class:`~service.auth.limits.RateLimiter` per limited resource in ``app.state.limiters``.
 """
@@ -36,7 +39,9 @@ class Caller:
         return f"key:{self.key.key_id}" if self.key else f"addr:{self.address}"
 
 
-def _caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+async def _caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
     address = request.client.host if request.client else "unknown"
     if credentials is None:
         if request.headers.get("authorization"):
@@ -68,15 +73,15 @@ def _throttle(request: Request, resource: str, caller: Caller) -> None:
         raise RateLimitedError(wait)
 
 
-def _admin(caller: CallerDep) -> Caller:
+async def _admin(caller: CallerDep) -> Caller:
     return _require(caller, Role.ADMIN)
 
 
-def _grader(caller: CallerDep) -> Caller:
+async def _grader(caller: CallerDep) -> Caller:
     return _require(caller, Role.GRADER)
 
 
-def _check_access(request: Request, caller: CallerDep) -> Caller:
+async def _check_access(request: Request, caller: CallerDep) -> Caller:
     # The self-check is open to anonymous students unless the deployment says otherwise;
     # a key that is sent is still verified (above), so a bad one is refused either way.
     if request.app.state.settings.check_requires_key:
@@ -84,12 +89,12 @@ def _check_access(request: Request, caller: CallerDep) -> Caller:
     return caller
 
 
-def _grade_limit(request: Request, caller: Annotated[Caller, Depends(_grader)]) -> Caller:
+async def _grade_limit(request: Request, caller: Annotated[Caller, Depends(_grader)]) -> Caller:
     _throttle(request, "grade", caller)
     return caller
 
 
-def _check_limit(request: Request, caller: Annotated[Caller, Depends(_check_access)]) -> Caller:
+async def _check_limit(request: Request, caller: Annotated[Caller, Depends(_check_access)]) -> Caller:
     _throttle(request, "check", caller)
     return caller
 

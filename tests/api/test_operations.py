@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -178,25 +180,43 @@ def test_metrics_add_up_over_several_server_processes(tmp_path: Path) -> None:
         second.stop()
 
 
-def test_serve_with_several_workers(tmp_path: Path) -> None:
+def test_serve_with_several_processes_spreads_restarts_and_stops(tmp_path: Path) -> None:
     env = {
         "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
         "YUEJUAN_RUN_JOBS": "false",
         "YUEJUAN_RATE_LIMIT_CHECK": "0",
     }
     server = ServerProcess(env, tmp_path / "server.log", args=("--workers", "2")).start()
+
+    def check(_: int) -> int:
+        return httpx.post(f"{server.url}/v1/check", json=DRAFT).status_code
+
+    def started() -> list[object]:
+        return [e["process"] for e in _log_lines(server) if e["message"] == "Application startup complete."]
+
     try:
-
-        def check(_: int) -> int:
-            return httpx.post(f"{server.url}/v1/check", json=DRAFT).status_code
-
+        deadline = time.monotonic() + 120
+        while len(started()) < 2:
+            assert time.monotonic() < deadline, "the second process did not start"
+            time.sleep(0.2)
         with ThreadPoolExecutor(max_workers=8) as pool:
             assert list(pool.map(check, range(40))) == [200] * 40
         for _ in range(4):  # whichever process answers the scrape, it counts every request
             text = httpx.get(f"{server.url}/metrics").text
             assert _metric(text, "yuejuan_http_requests_total", method="POST", route="/v1/check", status="200") == 40
+        # Each process listens on the port itself: new connections are spread over both.
+        serving = {e["process"] for e in _log_lines(server) if e["logger"] == "yuejuan.access"}
+        assert serving == set(started())
+
+        victim = started()[0]
+        assert isinstance(victim, int)
+        os.kill(victim, signal.SIGKILL)
+        while len(started()) < 3:
+            assert time.monotonic() < deadline + 60, "the dead process was not replaced"
+            time.sleep(0.2)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(check, range(20))) == [200] * 20
         assert server.terminate() == 0
-        started = {e["process"] for e in _log_lines(server) if e["message"] == "Application startup complete."}
-        assert len(started) == 2 and "died" not in server.log.read_text(encoding="utf-8")
+        assert "starting another" in server.log.read_text(encoding="utf-8")
     finally:
         server.stop()

@@ -32,7 +32,9 @@ class CheckQuestionList(BaseModel):
 @router.post(
     "", response_model=CheckResult, responses={**ERROR_RESPONSES, **CHECK_RESPONSES}, openapi_extra=_OPTIONAL_KEY
 )
-def check_draft(body: CheckRequest, caller: CheckLimitDep, registry: RegistryDep, settings: SettingsDep) -> CheckResult:
+async def check_draft(
+    body: CheckRequest, caller: CheckLimitDep, registry: RegistryDep, settings: SettingsDep
+) -> CheckResult:
     """Check a draft: which points it meets, where, and hints for the rest; the score only if the rubric allows."""
     compiled = registry.get(body.rubric_id)
     if len(body.answer) > settings.max_answer_chars:
@@ -43,6 +45,6 @@ def check_draft(body: CheckRequest, caller: CheckLimitDep, registry: RegistryDep
 
 
 @router.get("/questions", response_model=CheckQuestionList, responses=CHECK_RESPONSES, openapi_extra=_OPTIONAL_KEY)
-def list_questions(caller: CheckAccessDep, registry: RegistryDep) -> CheckQuestionList:
+async def list_questions(caller: CheckAccessDep, registry: RegistryDep) -> CheckQuestionList:
     """The questions a draft can be checked against, with their prompts."""
     return CheckQuestionList(questions=[question_view(r) for r in registry.rubrics()])

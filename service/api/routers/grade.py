@@ -1,4 +1,8 @@
-"""Grading: one answer, or a batch of submissions in one request."""
+"""Grading: one answer, or a batch of submissions in one request.
+
+One answer is graded on the event loop (``async def``); a batch, which takes seconds, in a worker
+thread (``def``) so that the process keeps answering other requests meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,12 @@ def _check_length(answer: str, limit: int) -> None:
 
 
 @router.post("", response_model=GradeResult, responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
-def grade_one(body: GradeRequest, caller: GradeLimitDep, registry: RegistryDep, settings: SettingsDep) -> GradeResult:
+async def grade_one(
+    body: GradeRequest, caller: GradeLimitDep, registry: RegistryDep, settings: SettingsDep
+) -> GradeResult:
     """Grade one answer and explain the score. Needs a grader or admin key."""
+    # Graded on the event loop, not in a worker thread: a few milliseconds of CPU that threads
+    # would only fight over (one GIL); a server process per core gives the parallelism.
     compiled = registry.get(body.rubric_id)
     _check_length(body.answer, settings.max_answer_chars)
     result = registry.grade(compiled.rubric.id, body.answer)

@@ -47,7 +47,7 @@ def _database_problem(database: Database | None) -> str | None:
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     """The process is up (it may not be ready to serve: see /readyz)."""
     return Health(status="ok")
 

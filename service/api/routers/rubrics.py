@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1/rubrics", tags=["rubrics"])
 
 
 @router.get("", response_model=RubricList)
-def list_rubrics(registry: RegistryDep) -> RubricList:
+async def list_rubrics(registry: RegistryDep) -> RubricList:
     """Every rubric the service grades against."""
     return RubricList(
         rubrics=[
@@ -23,7 +23,7 @@ def list_rubrics(registry: RegistryDep) -> RubricList:
 
 
 @router.get("/{rubric_id}", response_model=RubricPublic, responses={404: ERROR_RESPONSES[404], **KEY_RESPONSES})
-def get_rubric(rubric_id: str, caller: GraderDep, registry: RegistryDep) -> RubricPublic:
+async def get_rubric(rubric_id: str, caller: GraderDep, registry: RegistryDep) -> RubricPublic:
     """The view of a rubric for graders: prompt, concepts with titles, points and hints.
 
     It needs a grader key because concept titles may name the very phrases a student should

@@ -1,0 +1,159 @@
+"""Serving the app: one process, or several that each listen on the port themselves.
+
+With ``--workers N`` each server process opens its own listening socket on the same port
+(SO_REUSEPORT) and the kernel spreads new connections evenly over them. Sharing one socket
+instead (uvicorn's own workers) lets whichever process wakes first accept a whole burst of
+connections: with keep-alive clients one process then did all the grading while the other idled.
+
+The supervisor forwards SIGTERM and SIGINT to the server processes, each of which answers its
+requests in flight before it stops, and starts a process again if one dies while serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from ..settings import Settings
+
+__all__ = ["serve"]
+
+log = logging.getLogger("yuejuan.server")
+
+
+def _options(settings: Settings) -> dict[str, Any]:
+    from .logs import logging_config
+
+    return {
+        "log_config": logging_config(settings.log_level, settings.log_format),
+        "log_level": settings.log_level,
+        "access_log": False,  # the app logs each request itself, with its id (service.api.logs)
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+    }
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it Nagle's algorithm held each response's second write for the client's delayed ACK (40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run_process(host: str, port: int, serving: Any) -> None:
+    """One server process: its own socket on the shared port, the app built from the environment.
+    ``serving`` (an Event) is set once it serves, so that the supervisor tells a crash from a failed start."""
+    import uvicorn
+
+    from . import create_app
+
+    settings = Settings()
+    config = uvicorn.Config(create_app(settings), host=host, port=port, **_options(settings))
+    server = uvicorn.Server(config)
+
+    def report() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.1)
+        if server.started:
+            serving.set()
+
+    threading.Thread(target=report, daemon=True).start()
+    server.run(sockets=[_listen(host, port)])
+
+
+def _serve_one(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from . import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, **_options(settings))
+
+
+def _prepare_shared_state(settings: Settings, workers: int) -> bool:
+    """Environment and database for the server processes; True when a metrics folder was made here."""
+    from ..auth import connect
+    from ..storage import Database
+
+    os.environ["YUEJUAN_RUBRICS_DIR"] = str(settings.rubrics_dir)
+    if not settings.job_workers:
+        # Each process runs a job runner; together they use one grading process per core.
+        os.environ["YUEJUAN_JOB_WORKERS"] = str(max(1, settings.workers() // workers))
+    # Migrate once, here: processes starting together on a fresh SQLite file would race to create tables.
+    connect(settings.database_url).dispose()
+    database = Database(settings.database_url)
+    database.upgrade()
+    database.dispose()
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return False
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yuejuan-metrics-")
+    return True
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
+    """Serve until SIGTERM or SIGINT; returns the exit code."""
+    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        if workers > 1:
+            log.warning("SO_REUSEPORT is not available here: serving with one process")
+        _serve_one(settings, host, port)
+        return 0
+    logging.config.dictConfig(_options(settings)["log_config"])
+    own_metrics_dir = _prepare_shared_state(settings, workers)
+    _listen(host, port).close()  # the port is free (else fail now, not in every process)
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def start() -> tuple[BaseProcess, Any]:
+        serving = context.Event()
+        process = context.Process(target=_run_process, args=(host, port, serving), name="yuejuan-server")
+        process.start()
+        return process, serving
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        # SIGTERM either way: after a Ctrl+C the processes have had SIGINT from the terminal already,
+        # and uvicorn takes a second SIGINT as "stop now, drop the requests in flight".
+        for process, _ in processes:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
+
+    processes = [start() for _ in range(workers)]
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("serving on http://%s:%d with %d processes", host, port, workers)
+    code = 0
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            for n, (process, serving) in enumerate(processes):
+                if process.is_alive() or stopping:
+                    continue
+                if not serving.is_set():  # a broken rubric, a database it cannot reach: it would fail again
+                    log.error("server process %s exited at start (code %s); stopping", process.pid, process.exitcode)
+                    code = 1
+                    stop(signal.SIGTERM, None)
+                    break
+                log.warning("server process %s died (code %s); starting another", process.pid, process.exitcode)
+                processes[n] = start()
+        for process, _ in processes:
+            process.join()
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    log.info("stopped")
+    return code
