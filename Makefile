@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev openapi bench fuzz screenshot clean
+.PHONY: run test lint install install-dev openapi bench fuzz load screenshot clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
@@ -40,6 +40,10 @@ openapi: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+# A real server under 16 concurrent clients: throughput, latency percentiles, memory (scripts/load.py).
+load: install
+	$(BIN)/python scripts/load.py
 
 # The suite fuzzes every operation with a few fixed examples; this runs many more, new each time.
 FUZZ_EXAMPLES ?= 400

@@ -72,6 +72,7 @@ class _StateCollector(Collector):
             return
         with self.database.session() as s:
             counts = dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all())
+            graded = s.execute(select(Job.rubric_id, func.sum(Job.done)).group_by(Job.rubric_id)).tuples().all()
             waiting = s.scalar(
                 select(func.coalesce(func.sum(Job.total - Job.done), 0)).where(Job.status.in_(("queued", "running")))
             )
@@ -79,6 +80,14 @@ class _StateCollector(Collector):
         for status in ("queued", "running", "done", "failed", "cancelled"):
             jobs.add_metric([status], counts.get(status, 0))
         yield jobs
+        job_grades = GaugeMetricFamily(
+            "yuejuan_job_submissions_graded",
+            "Submissions graded in batch jobs, by rubric (all servers).",
+            labels=["rubric_id"],
+        )
+        for rubric_id, done in graded:
+            job_grades.add_metric([rubric_id], float(done or 0))
+        yield job_grades
         depth = GaugeMetricFamily(
             "yuejuan_job_queue_depth", "Submissions of queued and running jobs not graded yet (all servers)."
         )

@@ -152,6 +152,7 @@ def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> No
     assert grown("yuejuan_grades_total", rubric_id=IC, endpoint="check") == 1
     assert grown("yuejuan_http_request_duration_seconds_count", method="POST", route="/v1/grade") == 3
     assert grown("yuejuan_job_queue_depth") == 7 and grown("yuejuan_jobs", status="queued") == 1
+    assert "yuejuan_job_submissions_graded{" in after
     assert _metric(after, "yuejuan_rubrics_loaded") == 1
 
 
