@@ -168,10 +168,10 @@ class WorkerProcess:
         return self
 
     def wait_ready(self, timeout: float = 90) -> WorkerProcess:
-        """Until Celery says the worker consumes (its rubrics are loaded before that)."""
+        """Until the worker says it consumes (its rubrics are loaded before that)."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout
-        while " ready." not in self.log.read_text(errors="replace"):
+        while " ready: queues " not in self.log.read_text(errors="replace"):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited: {self.log.read_text(errors='replace')}")
             if time.monotonic() > deadline:

@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import socket
+import sys
 import time
 from typing import Any
 
@@ -129,8 +130,16 @@ def run_worker(
         database.engine.dispose(close=False)  # the parent's connections are not this process's
         exit_with_parent()  # a SIGKILLed worker's pool processes stop with it
 
+    hostname = f"yuejuan-{os.getpid()}@{socket.gethostname()}"
+
     def _ready(**_: Any) -> None:
         sweeper.start()
+        # Whatever the log level: process managers and tests wait for this line.
+        print(
+            f"{hostname} ready: queues {','.join(queues)}, {concurrency} {pool} process(es)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _stopping(**_: Any) -> None:
         sweeper.stop()
@@ -139,7 +148,7 @@ def run_worker(
     worker_ready.connect(_ready, weak=False)
     worker_shutting_down.connect(_stopping, weak=False)
     worker = app.Worker(
-        hostname=f"yuejuan-{os.getpid()}@{socket.gethostname()}",
+        hostname=hostname,
         concurrency=concurrency,
         pool=pool,
         queues=queues,
