@@ -16,6 +16,7 @@ import threading
 from datetime import timedelta
 
 from celery import Celery
+from kombu.exceptions import OperationalError
 
 from ..settings import Settings
 from ..storage import Database, utcnow
@@ -91,6 +92,8 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 self.sweep()
+            except OperationalError as error:
+                log.warning("broker unreachable (%s); retrying at the next sweep", error)
             except Exception:
                 log.exception("dispatch error; retrying at the next sweep")
             self._work.wait(timeout=self.settings.sweep_seconds)
