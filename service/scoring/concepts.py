@@ -43,21 +43,25 @@ def _all_negated(view: SentenceView, spans: list[tuple[int, int]], own: frozense
 def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match", "negated"]:
     """Try one rule on one sentence."""
     keys = view.keys
-    if any(k not in keys for k in rule.all):
+    present = keys.keys()
+    if not rule.all_set <= present:
         return "none"
     present_any = [k for k in rule.any if k in keys]
     if rule.any and not present_any:
         return "none"
-    if any(k in keys for k in rule.none):
+    if not present.isdisjoint(rule.none):
         return "none"
     if not rule.negatable:
         return "match"
+    scope = view.scope
+    if not scope:
+        return "match"
     own: frozenset[int] = frozenset()
-    if view.scope.post:
+    if scope.post:
         # A post-negator that is itself one of the rule's elements (错误 in "……是错误的") is
         # what the rule looks for, not a denial of it.
         spans = [span for k in (*rule.all, *present_any) for span in keys[k]]
-        own = frozenset(p for _, p, e in view.scope.post if any(a <= p and e <= b for a, b in spans))
+        own = frozenset(p for _, p, e in scope.post if any(a <= p and e <= b for a, b in spans))
     if any(_all_negated(view, keys[k], own) for k in rule.all):
         return "negated"
     if present_any and all(_all_negated(view, keys[k], own) for k in present_any):
@@ -76,8 +80,10 @@ def _sentence_levels(compiled: CompiledRubric, view: SentenceView) -> tuple[dict
             levels[rule.concept_id] = rule.level
         elif outcome == "negated":
             negated.add(rule.concept_id)
-    order = {c.id: i for i, c in enumerate(compiled.rubric.concepts)}
-    return dict(sorted(levels.items(), key=lambda kv: order[kv[0]])), negated
+    if len(levels) > 1:
+        order = compiled.concept_order
+        levels = dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))
+    return levels, negated
 
 
 def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, ConceptEvidence]:
@@ -115,14 +121,14 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             evidence[cid].negated_in.append(view.sentence.index)
         for cid in negated - set(levels):
             evidence[cid].against.append(view.sentence.index)
-        for concept in compiled.rubric.concepts:
-            if concept.id in levels:
+        for concept_id, rules in compiled.contradicting:
+            if concept_id in levels:
                 continue
-            against = evidence[concept.id].against
-            denies = any(match_rule(rule, view) == "match" for rule in compiled.contradicts[concept.id])
-            if denies and view.sentence.index not in against:
-                against.append(view.sentence.index)
-            evidence[concept.id].denied |= denies
+            if any(match_rule(rule, view) == "match" for rule in rules):
+                item = evidence[concept_id]
+                if view.sentence.index not in item.against:
+                    item.against.append(view.sentence.index)
+                item.denied = True
     for item in evidence.values():
         if any(evidence[o].denied and evidence[o].contradicted for o in item.concept.excluded_by):
             item.level, item.support = None, []
