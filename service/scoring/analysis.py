@@ -8,18 +8,20 @@ repeats of an earlier sentence, and bare lists of terms.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress, count
 
 from ..text import NegationScope, Negator, NormalizedText, Sentence, Token, normalize, split_sentences
-from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, bigrams, max_cosine
+from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, alnum, max_cosine, windows
 from .similarity import Doc, FeatureCounts
 
 __all__ = ["COPIED_ANSWER_SHARE", "Analysis", "SentenceView", "analyse", "content_length", "copied_share"]
 
 _NON_CONTENT = " \n，。、？！；：“”‘’（）《》【】…—～·-,.;:!?()[]/*#>•●○◆■□▪0123456789一二三四五六七八九十"
-_DROP_NON_CONTENT = str.maketrans("", "", _NON_CONTENT)
+_DROP_NON_CONTENT = re.compile("[" + re.escape(_NON_CONTENT) + "]+")
 
 
 # Grammatical words of ordinary Chinese prose; a line without them is a list, not a sentence.
@@ -39,7 +41,7 @@ COPIED_ANSWER_SHARE = 0.4
 
 def content_length(text: str) -> int:
     """Characters that carry text: punctuation, spaces, digits and list numerals left out."""
-    return len(text.translate(_DROP_NON_CONTENT))
+    return len(_DROP_NON_CONTENT.sub("", text))
 
 
 @dataclass
@@ -86,14 +88,19 @@ class Analysis:
 
 def copied_share(text: str, prompt_ngrams: frozenset[str]) -> float:
     """Share of a sentence's characters that lie in a run of the prompt at least PROMPT_NGRAM long."""
-    chars = [ch for ch in text if ch.isalnum()]
+    return _copied_share(alnum(text), prompt_ngrams)
+
+
+def _copied_share(chars: str, prompt_ngrams: frozenset[str]) -> float:
     if len(chars) < PROMPT_NGRAM:
         return 0.0
-    covered = [False] * len(chars)
-    for i in range(len(chars) - PROMPT_NGRAM + 1):
-        if "".join(chars[i : i + PROMPT_NGRAM]) in prompt_ngrams:
-            covered[i : i + PROMPT_NGRAM] = [True] * PROMPT_NGRAM
-    return sum(covered) / len(chars)
+    starts = list(compress(count(), map(prompt_ngrams.__contains__, windows(chars, PROMPT_NGRAM))))
+    if not starts:
+        return 0.0
+    covered: set[int] = set()
+    for i in starts:
+        covered.update(range(i, i + PROMPT_NGRAM))
+    return len(covered) / len(chars)
 
 
 def _keys(compiled: CompiledRubric, hits: list[Hit]) -> dict[str, list[tuple[int, int]]]:
@@ -179,9 +186,10 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     # Sentences copied from the prompt, and repeats of an earlier sentence.
     seen: list[set[str]] = []
     for view in views:
-        grams = bigrams(view.sentence.text)
+        chars = alnum(view.sentence.text)
+        grams = set(windows(chars, 2))
         # Copied: long runs of the prompt, or the prompt's words rearranged (nearly all its bigrams).
-        view.copied = copied_share(view.sentence.text, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
+        view.copied = _copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
             view.content >= 12 and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
         )
         view.duplicate_of = _is_duplicate(grams, seen, settings.repeated_sentence_similarity)

@@ -276,6 +276,10 @@ class NegationScope:
     stretches: tuple[tuple[int, int, int], ...]
     post: tuple[tuple[int, int, int], ...] = ()
 
+    def __bool__(self) -> bool:
+        """False when nothing in the sentence is negated."""
+        return bool(self.stretches or self.post)
+
     def covers(self, start: int, end: int, *, ignore_post: frozenset[int] = frozenset()) -> bool:
         """True when the phrase at [start, end) is negated.
 

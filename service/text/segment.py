@@ -12,7 +12,7 @@ import logging
 import threading
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 with warnings.catch_warnings():
     # jieba 0.42.1 opens its HMM model files at import and never closes them.
@@ -44,8 +44,7 @@ def base_frequencies() -> dict[str, int]:
     return freq
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """A word of the normalised text: ``text == normalized[start:end]``."""
 
     text: str
@@ -72,8 +71,10 @@ class Segmenter:
     def tokens(self, text: str) -> list[Token]:
         """Segment ``text`` (HMM on, for unseen words) and return tokens with offsets."""
         with self._lock:  # jieba tokenizers are not safe to share between threads
-            return [Token(word, start, end) for word, start, end in self._tokenizer.tokenize(text)]
+            return list(map(Token._make, self._tokenizer.tokenize(text)))
 
     def cut(self, text: str) -> list[str]:
-        """Segment ``text`` and return the words only."""
-        return [token.text for token in self.tokens(text)]
+        """Segment ``text`` and return the words only (jieba's own ``lcut``, HMM on)."""
+        with self._lock:
+            words: list[str] = self._tokenizer.lcut(text)
+            return words
