@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import compress, count
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from ..text import NegationScope, Negator, NormalizedText, Sentence, Token, normalize, split_sentences
 from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, alnum, max_cosine, windows
@@ -33,6 +33,8 @@ FUNCTION_WORDS = frozenset(
     "之间 一个 如 比如 并 并且 或 或者 及 以及 既 又 但是 可是 只有 才能 能够 通过 进行 包括 具有 体现 成为 叫".split()
 )
 _SEPARATORS = set("、， /|↔→←+＋-—;:：")
+
+_WORD = itemgetter(0)  # a token's text
 
 # A sentence made almost only of the prompt's character pairs is the prompt rearranged.
 REARRANGED_SHARE = 0.75
@@ -217,7 +219,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     analysis.keyword_list = bool(own) and listed / own >= 0.5 and len(all_terms) >= 3
 
     # Similarity of each sentence to the reference material.
-    counts = compiled.tfidf.count([Doc(tuple(t.text for t in v.tokens), v.sentence.text) for v in views])
+    counts = compiled.tfidf.count([Doc(tuple(map(_WORD, v.tokens)), v.sentence.text) for v in views])
     for view, score in zip(views, max_cosine(compiled, counts, compiled.reference_sentences), strict=True):
         view.topicality = float(score)
 
