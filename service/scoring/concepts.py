@@ -45,14 +45,9 @@ def _all_negated(view: SentenceView, spans: list[tuple[int, int]], own: frozense
 def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match", "negated"]:
     """Try one rule on one sentence."""
     keys = view.keys
-    present = keys.keys()
-    if not rule.all_set <= present:
+    if not rule.may_match(keys.keys()):
         return "none"
     present_any = [k for k in rule.any if k in keys]
-    if rule.any and not present_any:
-        return "none"
-    if not present.isdisjoint(rule.none):
-        return "none"
     if not _own_words(keys, rule.all, present_any):
         return "none"
     if not rule.negatable:
@@ -80,13 +75,16 @@ def _own_words(keys: dict[str, list[tuple[int, int]]], required: tuple[str, ...]
     """
     if len(required) + bool(present_any) < 2:
         return True
-    involved = [*required, *present_any]
+    spans_of = [(k, keys[k]) for k in (*required, *present_any)]
 
     def free(key: str) -> bool:
-        return any(
-            not any(a <= s and e <= b and b - a > e - s for other in involved if other != key for a, b in keys[other])
-            for s, e in keys[key]
-        )
+        for s, e in keys[key]:
+            for other, spans in spans_of:
+                if other != key and any(a <= s and e <= b and b - a > e - s for a, b in spans):
+                    break  # this occurrence lies inside another element's longer phrase
+            else:
+                return True
+        return False
 
     return all(free(k) for k in required) and (not present_any or any(free(k) for k in present_any))
 
@@ -95,7 +93,10 @@ def _sentence_levels(compiled: CompiledRubric, view: SentenceView) -> tuple[dict
     """Best level per concept in one sentence, and the concepts a rule found negated."""
     levels: dict[str, Level] = {}
     negated: set[str] = set()
-    for rule in compiled.candidate_rules(view.keys):
+    present = view.keys.keys()
+    for rule in compiled.candidate_rules(present):
+        if not rule.may_match(present):
+            continue
         outcome = match_rule(rule, view)
         best = levels.get(rule.concept_id)
         if outcome == "match" and (best is None or _RANK[rule.level] > _RANK[best]):
@@ -114,9 +115,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
     evidence = {c.id: ConceptEvidence(c) for c in compiled.rubric.concepts}
     previous: SentenceView | None = None
     # The subject's own terms: a sentence crammed with them names concepts, it explains none.
-    textbook = {t.lower() for t in compiled.rubric.terms} | {
-        p.lower() for c in compiled.rubric.concepts for p in c.key_phrases
-    }
+    textbook = compiled.textbook_literals
     for view in analysis.sentences:
         lead, previous = previous, view
         if not view.eligible:
@@ -160,7 +159,8 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         for concept_id, rules in compiled.contradicting:
             if concept_id in levels:
                 continue
-            if any(match_rule(rule, view) == "match" for rule in rules):
+            present = view.keys.keys()
+            if any(rule.may_match(present) and match_rule(rule, view) == "match" for rule in rules):
                 item = evidence[concept_id]
                 if view.sentence.index not in item.against:
                     item.against.append(view.sentence.index)

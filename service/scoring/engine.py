@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, KeysView
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -93,15 +93,31 @@ class CompiledRule:
     none: tuple[str, ...]
     negatable: bool
     all_set: frozenset[str]
+    any_set: frozenset[str]
 
     @classmethod
     def of(cls, concept_id: str, rule: Rule) -> CompiledRule:
         def keys(elements: list[str]) -> tuple[str, ...]:
             return tuple(e if e.startswith("@") else e.lower() for e in elements)
 
-        required = keys(rule.all)
+        required, alternatives = keys(rule.all), keys(rule.any)
         return cls(
-            concept_id, rule.level, required, keys(rule.any), keys(rule.none), rule.negatable, frozenset(required)
+            concept_id,
+            rule.level,
+            required,
+            alternatives,
+            keys(rule.none),
+            rule.negatable,
+            frozenset(required),
+            frozenset(alternatives),
+        )
+
+    def may_match(self, present: KeysView[str]) -> bool:
+        """The cheap part of matching: every ``all`` key, some ``any`` key and no ``none`` key present."""
+        return (
+            self.all_set <= present
+            and not (self.any_set and present.isdisjoint(self.any_set))
+            and present.isdisjoint(self.none)
         )
 
     def triggers(self) -> tuple[str, ...]:
@@ -129,6 +145,24 @@ class CompiledRubric:
     triggers: dict[str, tuple[CompiledRule, ...]]
     all_rules: tuple[CompiledRule, ...]
     calibration: Calibration | None = None
+
+    @cached_property
+    def off_topic_groups(self) -> dict[str, tuple[str, ...]]:
+        """Literal -> the off-topic groups it belongs to (only literals of some group)."""
+        out = {}
+        for literal, keys in self.index.keys_by_literal.items():
+            groups = tuple(sorted(key[1:] for key in keys if key.startswith("!")))
+            if groups:
+                out[literal] = groups
+        return out
+
+    @cached_property
+    def textbook_literals(self) -> frozenset[str]:
+        """The subject's own terms and key phrases, lower-cased."""
+        rubric = self.rubric
+        return frozenset(
+            {t.lower() for t in rubric.terms} | {p.lower() for c in rubric.concepts for p in c.key_phrases}
+        )
 
     @cached_property
     def concept_order(self) -> dict[str, int]:
