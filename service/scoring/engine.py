@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, KeysView
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -46,6 +46,10 @@ class Hit(NamedTuple):
     end: int
 
 
+# Hit(...) runs Python code; tuple.__new__ builds the same tuple subclass in C.
+_new_hit = partial(tuple.__new__, Hit)
+
+
 class TermIndex:
     """Finds every rubric literal in a text (overlapping matches included) and the keys each satisfies.
 
@@ -69,7 +73,7 @@ class TermIndex:
             return []
         found = [(end - back, -back, literal) for end, (literal, back) in self._automaton.iter(text.lower())]
         found.sort()
-        return [Hit(literal, start, start + 1 - minus) for start, minus, literal in found]
+        return list(map(_new_hit, [(literal, start, start + 1 - minus) for start, minus, literal in found]))
 
 
 def tfidf_path(rubric_file: Path) -> Path:

@@ -12,6 +12,8 @@ import logging
 import threading
 import warnings
 from collections.abc import Iterable
+from functools import partial
+from itertools import accumulate
 from typing import NamedTuple
 
 with warnings.catch_warnings():
@@ -52,6 +54,10 @@ class Token(NamedTuple):
     end: int
 
 
+# Token._make is written in Python; tuple.__new__ builds the same tuple subclass in C.
+_new_token = partial(tuple.__new__, Token)
+
+
 class Segmenter:
     """Cuts Chinese text into words, keeping the given domain terms whole."""
 
@@ -71,7 +77,10 @@ class Segmenter:
     def tokens(self, text: str) -> list[Token]:
         """Segment ``text`` (HMM on, for unseen words) and return tokens with offsets."""
         with self._lock:  # jieba tokenizers are not safe to share between threads
-            return list(map(Token._make, self._tokenizer.tokenize(text)))
+            words: list[str] = self._tokenizer.lcut(text)
+        # What jieba's own tokenize() yields, with the offsets summed at C speed.
+        ends = list(accumulate(map(len, words)))
+        return list(map(_new_token, zip(words, [0, *ends], ends, strict=False)))
 
     def cut(self, text: str) -> list[str]:
         """Segment ``text`` and return the words only (jieba's own ``lcut``, HMM on)."""
