@@ -201,6 +201,18 @@ def _bench_jobs_api(texts: list[str], rubric: str, folder: Path, ideal: float, s
     print(f"            {_efficiency(len(texts), cpu, single_cpu)}, POST to done")
 
 
+def _drop_queue(redis_url: str, queue: str) -> None:
+    """Remove what the broker kept of the bench's queue."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        if keys := [*client.keys(f"{queue}*"), *client.keys(f"_kombu.binding*.{queue}")]:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def _bench_distributed(texts: list[str], rubric: str, folder: Path, single: float) -> None:
     import uuid
 
@@ -253,6 +265,7 @@ def _bench_distributed(texts: list[str], rubric: str, folder: Path, single: floa
             server.stop()
             with admin.connect() as connection:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            _drop_queue(redis_url, queue)
         if status["status"] != "done":
             raise SystemExit(f"job ended {status['status']}: {status['error']}")
         rates[workers] = len(texts) / status["elapsed_seconds"]
