@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -29,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from service.registry import RubricRegistry
 from service.scoring import grade
@@ -51,6 +53,33 @@ def _rate(fn: object, texts: list[str], repeat: int) -> float:
             fn(text)  # type: ignore[operator]
         best = max(best, len(texts) / (time.process_time() - start))
     return best
+
+
+def _grade_on(core: int, texts: list[str], rubric: str, barrier: Any, out: Any) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core})
+    compiled = RubricRegistry.from_dir(ROOT / "rubrics").get(rubric)
+    for text in texts[:20]:
+        grade(compiled, text)
+    barrier.wait()
+    start = time.perf_counter()
+    for text in texts:
+        grade(compiled, text)
+    out.put(time.perf_counter() - start)
+
+
+def _parallel_rate(texts: list[str], rubric: str, cores: list[int]) -> float:
+    """Submissions/second of plain in-process grading run in one process per core at once: what
+    this machine's cores really give together (virtual cores may share a physical one)."""
+    context = multiprocessing.get_context("fork")
+    barrier, out = context.Barrier(len(cores)), context.Queue()
+    procs = [context.Process(target=_grade_on, args=(core, texts, rubric, barrier, out)) for core in cores]
+    for proc in procs:
+        proc.start()
+    walls = [out.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    return len(texts) * len(cores) / max(walls)
 
 
 def _long_texts(texts: list[str], n: int, size: int = 400) -> list[str]:
@@ -324,6 +353,12 @@ def main() -> None:
     print(f"single-core grading: {single:8.1f} submissions/s; ideal {len(cores)} x {single:.1f} = {ideal:.1f}/s")
     print("target: ratio to ideal >= 0.80 (meaningful on an otherwise idle machine: check the load average)")
     print(f"load average now: {os.getloadavg()[0]:.2f}")
+    if len(cores) > 1:
+        together = _parallel_rate(long_texts[:300], args.rubric, cores)
+        print(
+            f"plain grading in {len(cores)} processes at once: {together:8.1f} submissions/s = "
+            f"{together / ideal:.2f} of ideal (the most these cores give together)"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         if args.distributed:
             _bench_distributed(long_texts, args.rubric, Path(tmp), single)
