@@ -1,6 +1,6 @@
 """Throughput figures.
 
-    python scripts/bench.py [--rubric internal-customer] [--repeat 3] [--jobs 10000 | --jobs 0]
+    python scripts/bench.py [--rubric internal-customer] [--repeat 3] [--jobs 10000 | --jobs 0] [--distributed]
 
 1. One core: answers per second for full grading and for segmenting the same texts with the
    rubric's jieba tokenizer, and their ratio (target: grading >= 50% of segmentation).
@@ -9,6 +9,11 @@
    with submissions/second, the ratio to cores x single-core grading throughput (target
    >= 0.8), and peak memory of the process tree (RSS summed; pages shared after fork are
    counted once per process, so this over-states real use).
+3. Distributed mode (--distributed, instead of 2): the same submissions through the jobs API
+   with PostgreSQL and Redis (YUEJUAN_TEST_POSTGRES_URL, YUEJUAN_TEST_REDIS_URL; a schema and a
+   queue of its own), graded by 1 and then 2 `yuejuan worker --concurrency 1` processes:
+   submissions/second, per worker process, and the ratio of 2 workers to 1 (ideal 2.0 with a
+   core per worker; the API, PostgreSQL and Redis share the same cores here).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -24,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from service.registry import RubricRegistry
 from service.scoring import grade
@@ -46,6 +53,33 @@ def _rate(fn: object, texts: list[str], repeat: int) -> float:
             fn(text)  # type: ignore[operator]
         best = max(best, len(texts) / (time.process_time() - start))
     return best
+
+
+def _grade_on(core: int, texts: list[str], rubric: str, barrier: Any, out: Any) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core})
+    compiled = RubricRegistry.from_dir(ROOT / "rubrics").get(rubric)
+    for text in texts[:20]:
+        grade(compiled, text)
+    barrier.wait()
+    start = time.perf_counter()
+    for text in texts:
+        grade(compiled, text)
+    out.put(time.perf_counter() - start)
+
+
+def _parallel_rate(texts: list[str], rubric: str, cores: list[int]) -> float:
+    """Submissions/second of plain in-process grading run in one process per core at once: what
+    this machine's cores really give together (virtual cores may share a physical one)."""
+    context = multiprocessing.get_context("fork")
+    barrier, out = context.Barrier(len(cores)), context.Queue()
+    procs = [context.Process(target=_grade_on, args=(core, texts, rubric, barrier, out)) for core in cores]
+    for proc in procs:
+        proc.start()
+    walls = [out.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    return len(texts) * len(cores) / max(walls)
 
 
 def _long_texts(texts: list[str], n: int, size: int = 400) -> list[str]:
@@ -196,11 +230,96 @@ def _bench_jobs_api(texts: list[str], rubric: str, folder: Path, ideal: float, s
     print(f"            {_efficiency(len(texts), cpu, single_cpu)}, POST to done")
 
 
+def _drop_queue(redis_url: str, queue: str) -> None:
+    """Remove what the broker kept of the bench's queue."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        if keys := [*client.keys(f"{queue}*"), *client.keys(f"_kombu.binding*.{queue}")]:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def _bench_distributed(texts: list[str], rubric: str, folder: Path, single: float) -> None:
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from support import ServerProcess, WorkerProcess, api
+
+    postgres = os.environ.get("YUEJUAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    redis_url = os.environ.get("YUEJUAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    body = {"rubric_id": rubric, "submissions": [{"id": f"W{i:06d}", "answer": t} for i, t in enumerate(texts)]}
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    rates: dict[int, float] = {}
+    for workers in (1, 2):
+        schema, queue = f"yj_bench_{uuid.uuid4().hex[:10]}", f"yj-bench-{uuid.uuid4().hex[:10]}"
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        env = {
+            "YUEJUAN_DATABASE_URL": f"{postgres}?options=-csearch_path%3D{schema}",
+            "YUEJUAN_BROKER_URL": redis_url,
+            "YUEJUAN_JOB_QUEUE": queue,
+            "YUEJUAN_LOG_LEVEL": "warning",
+        }
+        pool = [WorkerProcess(env, folder / f"worker-{workers}-{n}.log").launch() for n in range(workers)]
+        server = ServerProcess(env, folder / f"api-{workers}.log")
+        try:
+            server.start()
+            for worker in pool:
+                worker.wait_ready()
+            meters = [TreeMemory(worker.proc.pid) for worker in pool if worker.proc is not None]
+            load = os.getloadavg()[0]
+            job = api.post(f"{server.url}/v1/jobs", json=body, timeout=300).json()
+            while (status := api.get(f"{server.url}/v1/jobs/{job['id']}", timeout=30).json())["status"] in (
+                "queued",
+                "running",
+            ):
+                time.sleep(0.5)
+            time.sleep(0.5)  # a last sample of the workers' CPU time
+            cpu = sum(meter.cpu_seconds for meter in meters)
+            peak = sum(meter.stop() for meter in meters)
+            with admin.connect() as connection:
+                stored = connection.execute(
+                    text(
+                        "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
+                        "ON n.oid = c.relnamespace WHERE n.nspname = :schema AND c.relkind = 'r'"
+                    ),
+                    {"schema": schema},
+                ).scalar_one()
+        finally:
+            for worker in pool:
+                worker.stop()
+            server.stop()
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            _drop_queue(redis_url, queue)
+        if status["status"] != "done":
+            raise SystemExit(f"job ended {status['status']}: {status['error']}")
+        rates[workers] = len(texts) / status["elapsed_seconds"]
+        print(
+            f"{workers} worker process(es): {rates[workers]:8.1f} submissions/s "
+            f"({rates[workers] / workers:.1f} per worker process; {status['elapsed_seconds']:.1f} s); "
+            f"load average at start {load:.2f}"
+        )
+        print(
+            f"    worker CPU: {len(texts) / cpu:.1f} submissions per CPU-second (single-core grading "
+            f"{single:.1f}/s); peak worker memory {peak:.0f} MiB; PostgreSQL "
+            f"{int(stored) / len(texts) / 1024:.1f} KiB per submission stored"
+        )
+    admin.dispose()
+    print(f"ratio 2 workers / 1 worker: {rates[2] / rates[1]:.2f}  (ideal 2.00)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rubric", default="internal-customer")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=10_000, help="submissions for the batch figures; 0 skips them")
+    parser.add_argument(
+        "--distributed", action="store_true", help="batch figures with PostgreSQL, Redis and 1 then 2 workers"
+    )
     args = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     if hasattr(os, "sched_setaffinity"):
@@ -234,7 +353,16 @@ def main() -> None:
     print(f"single-core grading: {single:8.1f} submissions/s; ideal {len(cores)} x {single:.1f} = {ideal:.1f}/s")
     print("target: ratio to ideal >= 0.80 (meaningful on an otherwise idle machine: check the load average)")
     print(f"load average now: {os.getloadavg()[0]:.2f}")
+    if len(cores) > 1:
+        together = _parallel_rate(long_texts[:300], args.rubric, cores)
+        print(
+            f"plain grading in {len(cores)} processes at once: {together:8.1f} submissions/s = "
+            f"{together / ideal:.2f} of ideal (the most these cores give together)"
+        )
     with tempfile.TemporaryDirectory() as tmp:
+        if args.distributed:
+            _bench_distributed(long_texts, args.rubric, Path(tmp), single)
+            return
         _bench_grade_file(long_texts, args.rubric, Path(tmp), ideal, single_cpu)
         _bench_jobs_api(long_texts, args.rubric, Path(tmp), ideal, single_cpu)
 

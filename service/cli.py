@@ -1,4 +1,4 @@
-"""The ``yuejuan`` command: serve the API, grade an answer, check rubric files, fit TF-IDF, manage API keys."""
+"""The ``yuejuan`` command: serve the API, run a worker, grade, check rubric files, fit TF-IDF, manage API keys."""
 
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host, port = args.host or settings.host, args.port or settings.port
     return serve(settings, host=host, port=port, workers=args.workers or settings.http_workers)
+
+
+def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.distributed:
+        print(
+            "error [no_broker]: set YUEJUAN_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run workers", file=sys.stderr
+        )
+        return 2
+    from .jobs.worker import run_worker
+
+    queues = [q.strip() for q in (args.queues or settings.job_queue).split(",") if q.strip()]
+    return run_worker(settings, concurrency=args.concurrency or settings.workers(), queues=queues, pool=args.pool)
 
 
 def _read_answer(source: str) -> str:
@@ -200,6 +212,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, help="server processes (default 1; one per core for grading over HTTP)")
     serve.set_defaults(func=_cmd_serve)
+
+    worker = sub.add_parser("worker", help="grade batch jobs sent through the broker (distributed mode)")
+    worker.add_argument(
+        "--concurrency", type=int, help="grading processes (default: YUEJUAN_JOB_WORKERS, else one per core)"
+    )
+    worker.add_argument("--queues", help="comma-separated queues to take chunks from (default: YUEJUAN_JOB_QUEUE)")
+    worker.add_argument(
+        "--pool", choices=["prefork", "solo"], default="prefork", help="solo: grade in this one process (no fork)"
+    )
+    worker.set_defaults(func=_cmd_worker)
 
     grade = sub.add_parser("grade", help="grade one answer and print the JSON result")
     grade.add_argument("--rubric", required=True, help="rubric id")

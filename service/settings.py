@@ -63,7 +63,17 @@ class Settings(BaseSettings):
     job_workers: int = Field(default=0, ge=0, description="Grading processes; 0 means one per core.")
     job_chunk_size: int = Field(default=200, ge=1, le=10_000)
     job_lease_seconds: float = Field(default=600.0, gt=0)
-    run_jobs: bool = Field(default=True, description="Run the job runner inside `yuejuan serve`.")
+    run_jobs: bool = Field(default=True, description="Embedded mode: run the job runner inside `yuejuan serve`.")
+    # Distributed mode: with a broker (e.g. redis://host:6379/0) the API sends each chunk of a job
+    # to this queue and `yuejuan worker` processes, on any machine, grade them. Empty: embedded mode.
+    broker_url: str = ""
+    job_queue: str = Field(default="yuejuan-jobs", min_length=1, max_length=200)
+    # A worker renews its chunk's lease while grading; a worker that dies is noticed this long after.
+    worker_lease_seconds: float = Field(default=60.0, gt=0)
+    # How often chunks that need a broker message (never sent, freed by a dead worker, lost) are looked for.
+    sweep_seconds: float = Field(default=10.0, gt=0)
+    # Redis transport: a message not acknowledged this long after delivery is delivered again.
+    broker_visibility_timeout: float = Field(default=3600.0, gt=0)
     # Webhooks.
     webhook_secret: str = ""
     webhook_allowed_hosts: str = Field(default="", description="Comma-separated host names; `*.example.com` allowed.")
@@ -76,6 +86,11 @@ class Settings(BaseSettings):
             return self.job_workers
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         return max(1, cores)
+
+    @property
+    def distributed(self) -> bool:
+        """True when jobs are graded by `yuejuan worker` processes through the broker."""
+        return bool(self.broker_url.strip())
 
     def allowed_webhook_hosts(self) -> list[str]:
         return [h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip()]

@@ -197,3 +197,46 @@ def pg_schema(postgres: str) -> Iterator[str]:
         with engine.connect() as connection:
             connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
         engine.dispose()
+
+
+REDIS_URL = os.environ.get("YUEJUAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The test Redis server's URL (database 15); skips when unreachable, fails instead under CI."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except Exception as error:
+        message = f"Redis unreachable at {REDIS_URL} ({type(error).__name__}); start it or set YUEJUAN_TEST_REDIS_URL"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def broker(redis_server: str) -> Iterator[tuple[str, str]]:
+    """A queue of its own on the test Redis server (concurrent runs do not meet); yields (url, queue).
+    Afterwards the queue and the messages that killed workers left unacknowledged are removed."""
+    import json
+
+    import redis
+
+    queue = f"yj-test-{uuid.uuid4().hex[:12]}"
+    yield redis_server, queue
+    client = redis.Redis.from_url(redis_server)
+    try:
+        if keys := [*client.keys(f"{queue}*"), *client.keys(f"_kombu.binding*.{queue}")]:
+            client.delete(*keys)
+        for tag, raw in client.hgetall("unacked").items():
+            if json.loads(raw)[2] == queue:  # [message, exchange, routing key]
+                client.hdel("unacked", tag)
+                client.zrem("unacked_index", tag)
+    finally:
+        client.close()

@@ -204,3 +204,67 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class WorkerProcess:
+    """A `yuejuan worker` process (with its pool processes) that a test can SIGKILL as a crash would."""
+
+    def __init__(self, env: dict[str, str], log: Path, *, concurrency: int = 1) -> None:
+        self.env = {**os.environ, "YUEJUAN_RUBRICS_DIR": str(RUBRICS), **env}
+        self.log = log
+        self.concurrency = concurrency
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def launch(self) -> WorkerProcess:
+        command = [sys.executable, "-m", "service.cli", "worker", "--concurrency", str(self.concurrency)]
+        with self.log.open("ab") as sink:
+            self.proc = subprocess.Popen(
+                command, env=self.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 90) -> WorkerProcess:
+        """Until the worker says it consumes (its rubrics are loaded before that)."""
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        while " ready: queues " not in self.log.read_text(errors="replace"):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log.read_text(errors='replace')}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker not ready in {timeout} s")
+            time.sleep(0.1)
+        return self
+
+    def pids(self) -> set[int]:
+        """The worker process and its pool processes."""
+        assert self.proc is not None
+        pids = {self.proc.pid}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError):
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                        pids.add(int(entry.name))
+        return pids
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the worker and its pool processes at once."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes, as a machine that dies would."""
+        self.signal(signal.SIGKILL)
+        assert self.proc is not None
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.signal(signal.SIGKILL)  # leftover pool processes

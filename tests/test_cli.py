@@ -64,3 +64,8 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     assert again.returncode == 1 and "unknown_key" in again.stderr
     bad_role = yuejuan("keys", "create", "--role", "root", env=env)
     assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+
+
+def test_worker_without_a_broker_says_what_to_set() -> None:
+    run = yuejuan("worker", env={"YUEJUAN_BROKER_URL": ""})
+    assert run.returncode == 2 and "YUEJUAN_BROKER_URL" in run.stderr and "Traceback" not in run.stderr

@@ -44,14 +44,31 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
     rules_only = dataclasses.replace(ic, calibration=None)
     report = evaluate(rules_only, read_labeled(CORPUS), folds=5)
     m = report.metrics
-    assert m["qwk"] >= 0.87, m
-    assert m["spearman"] >= 0.88, m
-    assert m["pearson"] >= 0.88, m
-    assert m["adjacent"] >= 0.66, m
+    assert m["qwk"] >= 0.94, m
+    assert m["spearman"] >= 0.94, m
+    assert m["pearson"] >= 0.94, m
+    assert m["adjacent"] >= 0.77, m
     assert abs(m["smd"]) <= 0.15, m
+    assert report.gaming["excess_by_group"]["off_topic"] <= 2.0
     assert report.gaming["excess_by_group"]["keyword_list"] <= 2.0
     assert report.gaming["excess_by_group"]["copied_prompt"] <= 2.0
     assert report.gaming["excess_by_group"]["empty"] <= 0.0
+
+
+def test_regression_guard_on_the_held_out_writer(ic: CompiledRubric) -> None:
+    """Rules and calibration never saw writer d: a rule tuned to the others' wording shows up here."""
+    rows = read_labeled(CORPUS)
+    dev = [r for r in rows if r.split == "dev"]
+    held_out = [r for r in rows if r.split == "holdout"]
+    assert len(held_out) >= 60
+    calibrated = dataclasses.replace(ic, calibration=fit_calibration(ic, dev))
+    report = evaluate(calibrated, held_out)
+    m = report.metrics
+    assert m["qwk"] >= 0.92, m
+    assert m["spearman"] >= 0.92, m
+    assert m["adjacent"] >= 0.75, m
+    assert abs(m["smd"]) <= 0.15, m
+    assert report.gaming["worst_excess"] <= 2.0
 
 
 def test_calibrated_points_still_add_up(ic: CompiledRubric) -> None:

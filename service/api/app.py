@@ -34,14 +34,19 @@ requires a student key. Rate-limited endpoints answer 429 with `Retry-After`."""
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the job store (applying migrations) and start the job runner."""
-    from ..jobs import JobRunner
+    """Open the job store (applying migrations) and start the job runner, or in distributed mode
+    the dispatcher that sends job chunks to the broker for `yuejuan worker` processes."""
+    from ..jobs import Dispatcher, JobRunner, celery_app
 
     settings: Settings = app.state.settings
     database = Database(settings.database_url)
     database.upgrade()
     app.state.database = database
-    runner = JobRunner(database, settings, app.state.registry) if settings.run_jobs else None
+    runner: JobRunner | Dispatcher | None = None
+    if settings.distributed:
+        runner = Dispatcher(database, settings, celery_app(settings))
+    elif settings.run_jobs:
+        runner = JobRunner(database, settings, app.state.registry)
     app.state.runner = runner
     if runner is not None:
         runner.start()

@@ -1,32 +1,19 @@
 """API keys in a small SQL table (SQLAlchemy Core), hashed; every function takes keyword arguments.
 
 The table lives in the database of ``YUEJUAN_DATABASE_URL`` (by default a SQLite file under
-``./data/``, created on first use) so that it can later share one storage package with the
-rest of the service.
+``./data/``, created on first use), beside the job store, and is created by the same Alembic
+migrations (revision 0002): every API replica and worker sharing one database migrates it in
+one place.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    create_engine,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.engine import make_url
+from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, bindparam, insert, select, update
 
+from ..storage import Database
 from .keys import generate_key, hash_key, key_id_of
 from .roles import Role
 
@@ -63,13 +50,10 @@ class ApiKey:
 
 
 def connect(url: str) -> Engine:
-    """An engine for ``url`` with the key table created; a SQLite file's folder is made if missing."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    metadata.create_all(engine)
-    return engine
+    """An engine for ``url`` with every migration applied; a SQLite file's folder is made if missing."""
+    database = Database(url)
+    database.upgrade()
+    return database.engine
 
 
 def _now() -> datetime:

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import socket
 import threading
-import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -24,23 +21,13 @@ from ..settings import Settings
 from ..storage import Database
 from . import store
 from .grading import ChunkFailed, Outcome, exit_with_parent, grade_chunk, init_worker, warm_up
-from .webhook import deliver
+from .owners import is_dead_here, new_owner
+from .webhook import send_due
 
 __all__ = ["JobRunner"]
 
 log = logging.getLogger("yuejuan.jobs")
-_HOST = socket.gethostname()
 _RELEASE_EVERY = 30.0
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class JobRunner:
@@ -50,22 +37,15 @@ class JobRunner:
         self.db = db
         self.settings = settings
         self.registry = registry
-        self.owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner()
         self._stop = threading.Event()
         self._work = threading.Event()
         self._hooks = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pool: ProcessPoolExecutor | None = None
 
-    def _is_dead(self, owner: str) -> bool:
-        host, _, rest = owner.partition(":")
-        pid = rest.partition(":")[0]
-        if owner == self.owner or host != _HOST or not pid.isdigit():
-            return False
-        return int(pid) != os.getpid() and not _pid_alive(int(pid))
-
     def start(self) -> None:
-        released = store.release_leases(self.db, is_dead=self._is_dead)
+        released = store.release_leases(self.db, is_dead=is_dead_here)
         if released:
             log.warning("resuming %d chunk(s) left by a stopped runner", released)
         self._pool = self._new_pool()
@@ -142,7 +122,7 @@ class JobRunner:
                     since_release += 1.0
                     if since_release >= _RELEASE_EVERY:
                         since_release = 0.0
-                        store.release_leases(self.db, is_dead=self._is_dead)
+                        store.release_leases(self.db, is_dead=is_dead_here)
             except BrokenProcessPool:
                 log.error("a grading process died; restarting the pool and grading its chunks again")
                 for chunk in inflight.values():
@@ -172,15 +152,6 @@ class JobRunner:
 
     def _webhooks(self) -> None:
         while not self._stop.is_set():
-            try:
-                for job in store.webhooks_due(self.db):
-                    if self._stop.is_set():
-                        return
-                    status, attempts, error = deliver(job, self.settings, should_stop=self._stop.is_set)
-                    store.set_webhook_state(self.db, job_id=job.id, status=status, attempts=attempts, error=error)
-                    if status == "failed":
-                        log.warning("webhook of job %s failed after %d attempt(s): %s", job.id, attempts, error)
-            except Exception:
-                log.exception("webhook delivery error; retrying")
+            send_due(self.db, self.settings, should_stop=self._stop.is_set)
             self._hooks.wait(timeout=5.0)
             self._hooks.clear()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import IdempotencyConflictError, JobStateError, UnknownJobError
 from ..storage import Chunk, Database, Job, SubmissionRow, utcnow
@@ -28,18 +29,24 @@ __all__ = [
     "ACTIVE",
     "ClaimedChunk",
     "cancel_job",
+    "claim_chunk",
     "claim_chunks",
+    "claim_webhook",
     "commit_chunk",
     "create_job",
+    "expire_leases",
     "fail_job",
     "get_job",
     "iter_submissions",
     "list_jobs",
+    "mark_enqueued",
     "page_submissions",
     "release_chunk",
     "release_leases",
+    "renew_lease",
     "report_rows",
     "set_webhook_state",
+    "unmark_enqueued",
     "webhooks_due",
 ]
 
@@ -63,6 +70,7 @@ _STORE_RESULT = (
     )
 )  # fmt: skip
 MAX_CHUNK_ATTEMPTS = 5
+WEBHOOK_LEASE_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +252,51 @@ def fail_job(db: Database, *, job_id: str, code: str, message: str) -> None:
         _finish(job, "failed")
 
 
+def _give_up(s: Any, job_id: str, attempts: int) -> None:
+    job = s.get(Job, job_id, with_for_update=True)
+    if job is not None and job.status in ACTIVE:
+        _close_chunks(s, job_id, "failed")
+        job.error_code = "grading_crashed"
+        job.error_message = f"同一批作答已尝试评分 {attempts} 次仍未完成,作业已停止。"
+        _finish(job, "failed")
+
+
+def _lease(
+    s: Any, *, chunk_id: int, job_id: str, first: int, last: int, owner: str, lease_seconds: float, guard: Any
+) -> ClaimedChunk | None:
+    """Take the chunk if ``guard`` (its free state) still holds, and load its ungraded answers."""
+    now = utcnow()
+    won = _rowcount(
+        s.execute(
+            update(Chunk)
+            .where(Chunk.id == chunk_id, guard)
+            .values(
+                status="leased",
+                lease_owner=owner,
+                lease_expires=now + timedelta(seconds=lease_seconds),
+                attempts=Chunk.attempts + 1,
+            )
+        )
+    )
+    if not won:
+        return None
+    job = s.get(Job, job_id)
+    assert job is not None
+    if job.status == "queued":
+        job.status, job.started_at = "running", now
+    items = s.execute(
+        select(SubmissionRow.seq, SubmissionRow.answer)
+        .where(
+            SubmissionRow.job_id == job_id,
+            SubmissionRow.seq.between(first, last),
+            SubmissionRow.status == "pending",
+        )
+        .order_by(SubmissionRow.seq)
+    ).all()
+    pairs = [(int(seq), str(answer)) for seq, answer in items]
+    return ClaimedChunk(chunk_id, job_id, job.rubric_id, job.rubric_version, pairs)
+
+
 def claim_chunks(db: Database, *, owner: str, limit: int, lease_seconds: float) -> list[ClaimedChunk]:
     """Lease up to ``limit`` free chunks, oldest job first, and load their ungraded answers."""
     now = utcnow()
@@ -260,43 +313,69 @@ def claim_chunks(db: Database, *, owner: str, limit: int, lease_seconds: float) 
         ).all()
         for chunk_id, job_id, attempts, first, last in candidates:
             if attempts >= MAX_CHUNK_ATTEMPTS:
-                job = s.get(Job, job_id, with_for_update=True)
-                if job is not None and job.status in ACTIVE:
-                    _close_chunks(s, job_id, "failed")
-                    job.error_code = "grading_crashed"
-                    job.error_message = f"同一批作答已尝试评分 {attempts} 次仍未完成,作业已停止。"
-                    _finish(job, "failed")
+                _give_up(s, job_id, attempts)
                 continue
-            won = _rowcount(
+            chunk = _lease(
+                s, chunk_id=chunk_id, job_id=job_id, first=first, last=last, owner=owner,
+                lease_seconds=lease_seconds, guard=free,
+            )  # fmt: skip
+            if chunk is not None:
+                claimed.append(chunk)
+    return claimed
+
+
+def claim_chunk(
+    db: Database,
+    *,
+    chunk_id: int,
+    owner: str,
+    lease_seconds: float,
+    is_dead: Callable[[str], bool] = lambda owner: False,
+) -> ClaimedChunk | None:
+    """Lease this one chunk (a broker message named it), or None when it is not free: already
+    done, its job ended, or leased by a live holder. A lease whose holder ``is_dead(owner)`` is free."""
+    now = utcnow()
+    with db.session() as s:
+        row = s.execute(
+            select(Chunk.job_id, Chunk.status, Chunk.lease_owner, Chunk.lease_expires, Chunk.attempts)
+            .add_columns(Chunk.first_seq, Chunk.last_seq, Job.status)
+            .join(Job, Job.id == Chunk.job_id)
+            .where(Chunk.id == chunk_id)
+            .with_for_update(skip_locked=True, of=Chunk)
+        ).first()
+        if row is None:
+            return None
+        job_id, status, holder, expires, attempts, first, last, job_status = row
+        if job_status not in ACTIVE:
+            return None
+        if status == "leased":
+            if holder is None or not (expires is None or expires < now or is_dead(holder)):
+                return None
+        elif status != "pending":
+            return None
+        if attempts >= MAX_CHUNK_ATTEMPTS:
+            _give_up(s, job_id, attempts)
+            return None
+        guard = and_(Chunk.status == status, Chunk.lease_owner.is_not_distinct_from(holder))
+        return _lease(
+            s, chunk_id=chunk_id, job_id=job_id, first=first, last=last, owner=owner,
+            lease_seconds=lease_seconds, guard=guard,
+        )  # fmt: skip
+
+
+def renew_lease(db: Database, *, chunk_id: int, owner: str, lease_seconds: float) -> bool:
+    """Extend ``owner``'s lease on a chunk it is still grading; False when the lease is gone
+    (it expired and someone else took the chunk, or the job was cancelled): stop grading it."""
+    with db.session() as s:
+        return bool(
+            _rowcount(
                 s.execute(
                     update(Chunk)
-                    .where(Chunk.id == chunk_id, free)
-                    .values(
-                        status="leased",
-                        lease_owner=owner,
-                        lease_expires=now + timedelta(seconds=lease_seconds),
-                        attempts=Chunk.attempts + 1,
-                    )
+                    .where(Chunk.id == chunk_id, Chunk.lease_owner == owner, Chunk.status == "leased")
+                    .values(lease_expires=utcnow() + timedelta(seconds=lease_seconds))
                 )
             )
-            if not won:
-                continue
-            job = s.get(Job, job_id)
-            assert job is not None
-            if job.status == "queued":
-                job.status, job.started_at = "running", now
-            items = s.execute(
-                select(SubmissionRow.seq, SubmissionRow.answer)
-                .where(
-                    SubmissionRow.job_id == job_id,
-                    SubmissionRow.seq.between(first, last),
-                    SubmissionRow.status == "pending",
-                )
-                .order_by(SubmissionRow.seq)
-            ).all()
-            pairs = [(int(seq), str(answer)) for seq, answer in items]
-            claimed.append(ClaimedChunk(chunk_id, job_id, job.rubric_id, job.rubric_version, pairs))
-    return claimed
+        )
 
 
 def commit_chunk(db: Database, *, chunk: ClaimedChunk, owner: str, outcomes: Sequence[Outcome]) -> bool:
@@ -350,17 +429,22 @@ def commit_chunk(db: Database, *, chunk: ClaimedChunk, owner: str, outcomes: Seq
     return True
 
 
-def release_chunk(db: Database, *, chunk_id: int, owner: str) -> None:
-    """Give a leased chunk back (its worker crashed); another worker may take it."""
+_FREED = {"status": "pending", "lease_owner": None, "lease_expires": None, "enqueued_at": None}
+
+
+def release_chunk(db: Database, *, chunk_id: int, owner: str, requeued: bool = False) -> None:
+    """Give a leased chunk back (its worker crashed); another worker may take it. ``requeued``:
+    the caller has already sent a broker message for it (a retry), so it needs no other."""
+    values = {**_FREED, "enqueued_at": utcnow()} if requeued else _FREED
     with db.session() as s:
         s.execute(
             update(Chunk)
             .where(Chunk.id == chunk_id, Chunk.lease_owner == owner, Chunk.status == "leased")
-            .values(status="pending", lease_owner=None, lease_expires=None)
+            .values(values)
         )
 
 
-def release_leases(db: Database, *, is_dead: Any) -> int:
+def release_leases(db: Database, *, is_dead: Callable[[str], bool]) -> int:
     """Free the leases whose owner ``is_dead(owner)`` says is gone; returns how many."""
     with db.session() as s:
         owners = s.scalars(select(Chunk.lease_owner).where(Chunk.status == "leased").distinct()).all()
@@ -368,17 +452,80 @@ def release_leases(db: Database, *, is_dead: Any) -> int:
         if not dead:
             return 0
         return _rowcount(
-            s.execute(
-                update(Chunk)
-                .where(Chunk.status == "leased", Chunk.lease_owner.in_(dead))
-                .values(status="pending", lease_owner=None, lease_expires=None)
-            )
+            s.execute(update(Chunk).where(Chunk.status == "leased", Chunk.lease_owner.in_(dead)).values(_FREED))
         )
 
 
-def webhooks_due(db: Database) -> list[Job]:
+def expire_leases(db: Database) -> int:
+    """Free the leases that ran out (their holder died or hangs on another machine); returns how many."""
     with db.session() as s:
-        return list(s.scalars(select(Job).where(Job.webhook_status == "pending").order_by(Job.finished_at)))
+        return _rowcount(
+            s.execute(update(Chunk).where(Chunk.status == "leased", Chunk.lease_expires < utcnow()).values(_FREED))
+        )
+
+
+def mark_enqueued(db: Database, *, limit: int, sent_before: datetime | None = None) -> list[int]:
+    """Pick up to ``limit`` free chunks of active jobs that need a broker message, oldest job first,
+    and stamp them as sent; returns their ids. Without ``sent_before`` only chunks never sent (or
+    freed since) are picked; with it, also those sent before then that no worker has taken.
+
+    Stamping first, then sending, means a crash in between loses no chunk: it is sent again once
+    it is stale. Several dispatchers share the work (rows locked by one are skipped by another).
+    """
+    now = utcnow()
+    due: ColumnElement[bool] = Chunk.enqueued_at.is_(None)
+    if sent_before is not None:
+        due = or_(due, Chunk.enqueued_at < sent_before)
+    with db.session() as s:
+        ids = list(
+            s.scalars(
+                select(Chunk.id)
+                .join(Job, Job.id == Chunk.job_id)
+                .where(Job.status.in_(ACTIVE), Chunk.status == "pending", due)
+                .order_by(Job.created_at, Chunk.job_id, Chunk.number)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=Chunk)
+            )
+        )
+        if ids:
+            s.execute(update(Chunk).where(Chunk.id.in_(ids)).values(enqueued_at=now))
+    return ids
+
+
+def unmark_enqueued(db: Database, *, chunk_ids: Sequence[int]) -> None:
+    """The broker refused these chunks' messages: send them at the next sweep."""
+    with db.session() as s:
+        s.execute(
+            update(Chunk).where(Chunk.id.in_(list(chunk_ids)), Chunk.status == "pending").values(enqueued_at=None)
+        )
+
+
+def _webhook_due(now: datetime) -> Any:
+    return or_(
+        Job.webhook_status == "pending",
+        and_(Job.webhook_status == "sending", Job.webhook_lease_expires < now),
+    )
+
+
+def webhooks_due(db: Database) -> list[Job]:
+    """Jobs whose webhook waits to be sent, or whose sender stopped before it finished."""
+    with db.session() as s:
+        return list(s.scalars(select(Job).where(_webhook_due(utcnow())).order_by(Job.finished_at)))
+
+
+def claim_webhook(db: Database, *, job_id: str, lease_seconds: float = WEBHOOK_LEASE_SECONDS) -> bool:
+    """Take the sending of a job's webhook, so that of several processes only one sends it."""
+    now = utcnow()
+    with db.session() as s:
+        return bool(
+            _rowcount(
+                s.execute(
+                    update(Job)
+                    .where(Job.id == job_id, _webhook_due(now))
+                    .values(webhook_status="sending", webhook_lease_expires=now + timedelta(seconds=lease_seconds))
+                )
+            )
+        )
 
 
 def set_webhook_state(db: Database, *, job_id: str, status: str, attempts: int, error: str | None) -> None:
@@ -386,5 +533,5 @@ def set_webhook_state(db: Database, *, job_id: str, status: str, attempts: int, 
         s.execute(
             update(Job)
             .where(Job.id == job_id)
-            .values(webhook_status=status, webhook_attempts=attempts, webhook_error=error)
+            .values(webhook_status=status, webhook_attempts=attempts, webhook_error=error, webhook_lease_expires=None)
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,9 +20,12 @@ import httpx
 
 from ..errors import CallbackNotAllowedError
 from ..settings import Settings
-from ..storage import Job
+from ..storage import Database, Job
+from . import store
 
-__all__ = ["SIGNATURE_HEADER", "check_callback_url", "deliver", "sign", "summary"]
+__all__ = ["SIGNATURE_HEADER", "check_callback_url", "deliver", "send_due", "sign", "summary"]
+
+log = logging.getLogger("yuejuan.jobs")
 
 SIGNATURE_HEADER = "X-Yuejuan-Signature"
 
@@ -116,3 +120,21 @@ def deliver(
                         return "pending", attempt, error
                     time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
     return "failed", attempt, error
+
+
+def send_due(db: Database, settings: Settings, *, should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Send every webhook that is due, each by one process only (several may share the database)."""
+    # Long enough for every attempt and backoff; a sender that dies is replaced after it.
+    lease = settings.webhook_attempts * 15 + settings.webhook_backoff_seconds * 2**settings.webhook_attempts + 60
+    try:
+        for job in store.webhooks_due(db):
+            if should_stop():
+                return
+            if not store.claim_webhook(db, job_id=job.id, lease_seconds=lease):
+                continue
+            status, attempts, error = deliver(job, settings, should_stop=should_stop)
+            store.set_webhook_state(db, job_id=job.id, status=status, attempts=attempts, error=error)
+            if status == "failed":
+                log.warning("webhook of job %s failed after %d attempt(s): %s", job.id, attempts, error)
+    except Exception:
+        log.exception("webhook delivery error; retrying")

@@ -88,13 +88,14 @@ def _check_concepts(file: str, rubric: Rubric) -> list[RubricProblem]:
                 )
             )
     for c, concept in enumerate(rubric.concepts):
-        for i, other in enumerate(concept.excluded_by):
-            if other not in seen or other == concept.id:
-                problems.append(
-                    RubricProblem(
-                        file, f"concepts[{c}].excluded_by[{i}]", "unknown_concept", f"no other concept {other!r}"
+        for name, others in (("excluded_by", concept.excluded_by), ("capped_by", concept.capped_by)):
+            for i, other in enumerate(others):
+                if other not in seen or other == concept.id:
+                    problems.append(
+                        RubricProblem(
+                            file, f"concepts[{c}].{name}[{i}]", "unknown_concept", f"no other concept {other!r}"
+                        )
                     )
-                )
     total = sum(concept.points for concept in rubric.concepts)
     if abs(total - rubric.max_score) > 1e-9:
         problems.append(

@@ -71,6 +71,9 @@ class Concept(_Strict):
     key_phrases: list[Element] = Field(default_factory=list)
     # Concepts whose contradiction voids this one (the answer argues against its premise).
     excluded_by: list[Annotated[str, Field(pattern=_ID)]] = Field(default_factory=list)
+    # Concepts whose contradiction caps this one at `named`: an answer that argues for the view
+    # the guide calls wrong shows this idea in one direction only.
+    capped_by: list[Annotated[str, Field(pattern=_ID)]] = Field(default_factory=list)
 
 
 class ExpectedLength(_Strict):
@@ -98,6 +101,9 @@ class RubricSettings(_Strict):
     crammed_chars_per_concept: Annotated[int, Field(ge=1)] = 15
     # An answer that denies this many concepts argues against the question: it earns nothing.
     denied_concepts_limit: Annotated[int, Field(ge=1)] = 3
+    # A sentence of at most this many characters of text that opens a topic ("部门之间也一样。")
+    # lends its words to the next sentence, which says what it means; 0 turns this off.
+    lead_in_chars: Annotated[int, Field(ge=0)] = 0
     on_topic_similarity: Annotated[float, Field(ge=0, le=1)] = 0.12
     copied_prompt_overlap: Annotated[float, Field(gt=0, le=1)] = 0.6
     keyword_density: Annotated[float, Field(gt=0, le=1)] = 0.75

@@ -8,18 +8,22 @@ repeats of an earlier sentence, and bare lists of terms.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress, count
+from operator import attrgetter, itemgetter
 
 from ..text import NegationScope, Negator, NormalizedText, Sentence, Token, normalize, split_sentences
-from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, bigrams, max_cosine
+from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, alnum, max_cosine, windows
 from .similarity import Doc, FeatureCounts
 
 __all__ = ["COPIED_ANSWER_SHARE", "Analysis", "SentenceView", "analyse", "content_length", "copied_share"]
 
 _NON_CONTENT = " \n，。、？！；：“”‘’（）《》【】…—～·-,.;:!?()[]/*#>•●○◆■□▪0123456789一二三四五六七八九十"
-_DROP_NON_CONTENT = str.maketrans("", "", _NON_CONTENT)
+_DROP_NON_CONTENT = re.compile("[" + re.escape(_NON_CONTENT) + "]+")
 
 
 # Grammatical words of ordinary Chinese prose; a line without them is a list, not a sentence.
@@ -30,6 +34,8 @@ FUNCTION_WORDS = frozenset(
 )
 _SEPARATORS = set("、， /|↔→←+＋-—;:：")
 
+_WORD = itemgetter(0)  # a token's text
+
 # A sentence made almost only of the prompt's character pairs is the prompt rearranged.
 REARRANGED_SHARE = 0.75
 
@@ -39,7 +45,7 @@ COPIED_ANSWER_SHARE = 0.4
 
 def content_length(text: str) -> int:
     """Characters that carry text: punctuation, spaces, digits and list numerals left out."""
-    return len(text.translate(_DROP_NON_CONTENT))
+    return len(_DROP_NON_CONTENT.sub("", text))
 
 
 @dataclass
@@ -86,14 +92,19 @@ class Analysis:
 
 def copied_share(text: str, prompt_ngrams: frozenset[str]) -> float:
     """Share of a sentence's characters that lie in a run of the prompt at least PROMPT_NGRAM long."""
-    chars = [ch for ch in text if ch.isalnum()]
+    return _copied_share(alnum(text), prompt_ngrams)
+
+
+def _copied_share(chars: str, prompt_ngrams: frozenset[str]) -> float:
     if len(chars) < PROMPT_NGRAM:
         return 0.0
-    covered = [False] * len(chars)
-    for i in range(len(chars) - PROMPT_NGRAM + 1):
-        if "".join(chars[i : i + PROMPT_NGRAM]) in prompt_ngrams:
-            covered[i : i + PROMPT_NGRAM] = [True] * PROMPT_NGRAM
-    return sum(covered) / len(chars)
+    starts = list(compress(count(), map(prompt_ngrams.__contains__, windows(chars, PROMPT_NGRAM))))
+    if not starts:
+        return 0.0
+    covered: set[int] = set()
+    for i in starts:
+        covered.update(range(i, i + PROMPT_NGRAM))
+    return len(covered) / len(chars)
 
 
 def _keys(compiled: CompiledRubric, hits: list[Hit]) -> dict[str, list[tuple[int, int]]]:
@@ -104,27 +115,25 @@ def _keys(compiled: CompiledRubric, hits: list[Hit]) -> dict[str, list[tuple[int
     return keys
 
 
-def _term_share(compiled: CompiledRubric, view: SentenceView) -> tuple[float, int]:
-    """(share of the sentence's words that are subject terms, number of distinct terms)."""
+def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float, int, bool]:
+    """(share of the sentence's words that are subject terms, number of distinct terms, whether the
+    words stand side by side with separators and (almost) no grammatical words)."""
     covered: set[int] = set()
     terms: set[str] = set()
-    for hit in view.hits:
-        if hit.literal in compiled.term_literals:
-            covered.update(range(hit.start, hit.end))
-            terms.add(hit.literal)
+    term_literals = compiled.term_literals
+    for literal, start, end in view.hits:
+        if literal in term_literals:
+            covered.update(range(start, end))
+            terms.add(literal)
     words = [t for t in view.tokens if t.text.strip(_NON_CONTENT)]
-    if not words or not terms:
-        return 0.0, len(terms)
-    inside = sum(1 for t in words if all(i in covered for i in range(t.start, t.end)))
-    return inside / len(words), len(terms)
-
-
-def _is_list(view: SentenceView) -> bool:
-    """Words set side by side with separators and (almost) no grammatical words."""
-    words = [t.text for t in view.tokens if t.text.strip(_NON_CONTENT)]
-    separators = sum(1 for t in view.tokens if t.text.strip() == "" or t.text in _SEPARATORS)
-    grammar = sum(1 for w in words if w in FUNCTION_WORDS)
-    return len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)
+    share = 0.0
+    if words and terms:
+        inside = sum(1 for t in words if covered.issuperset(range(t.start, t.end)))
+        share = inside / len(words)
+    separators = sum(1 for t in view.tokens if t.text in _SEPARATORS or t.text.strip() == "")
+    grammar = sum(1 for t in words if t.text in FUNCTION_WORDS)
+    listed = len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)
+    return share, len(terms), listed
 
 
 def _is_duplicate(grams: set[str], earlier: list[set[str]], threshold: float) -> int | None:
@@ -145,30 +154,32 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     tokens = compiled.segmenter.tokens(text)
     hits = compiled.index.find(text)
     views: list[SentenceView] = []
-    token_i = hit_i = 0
+    token_starts = list(map(attrgetter("start"), tokens))
+    token_ends = list(map(attrgetter("end"), tokens))
+    hit_starts = list(map(attrgetter("start"), hits))
+    keys_by_literal = compiled.index.keys_by_literal
     for sentence in split_sentences(text):
-        while token_i < len(tokens) and tokens[token_i].start < sentence.start:
-            token_i += 1
-        sent_tokens = []
-        while token_i < len(tokens) and tokens[token_i].end <= sentence.end:
-            sent_tokens.append(tokens[token_i])
-            token_i += 1
-        while hit_i < len(hits) and hits[hit_i].start < sentence.start:
-            hit_i += 1
-        sent_hits = []
-        while hit_i < len(hits) and hits[hit_i].start < sentence.end:
-            if hits[hit_i].end <= sentence.end:
-                sent_hits.append(hits[hit_i])
-            hit_i += 1
+        first = bisect_left(token_starts, sentence.start)
+        sent_tokens = tokens[first : max(first, bisect_right(token_ends, sentence.end))]
+        sent_hits = [
+            hit
+            for hit in hits[bisect_left(hit_starts, sentence.start) : bisect_left(hit_starts, sentence.end)]
+            if hit.end <= sentence.end
+        ]
+        keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for hit in sent_hits:
+            span = hit[1:]
+            for key in keys_by_literal[hit.literal]:
+                keys[key].append(span)
         view = SentenceView(
             sentence=sentence,
             tokens=sent_tokens,
             hits=sent_hits,
-            keys=_keys(compiled, sent_hits),
+            keys=keys,
             negator=compiled.negator,
             content=content_length(sentence.text),
         )
-        view.reported = REPORTED in view.keys
+        view.reported = REPORTED in keys
         views.append(view)
 
     total = sum(v.content for v in views)
@@ -179,9 +190,10 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     # Sentences copied from the prompt, and repeats of an earlier sentence.
     seen: list[set[str]] = []
     for view in views:
-        grams = bigrams(view.sentence.text)
+        chars = alnum(view.sentence.text)
+        grams = set(windows(chars, 2))
         # Copied: long runs of the prompt, or the prompt's words rearranged (nearly all its bigrams).
-        view.copied = copied_share(view.sentence.text, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
+        view.copied = _copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
             view.content >= 12 and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
         )
         view.duplicate_of = _is_duplicate(grams, seen, settings.repeated_sentence_similarity)
@@ -198,16 +210,16 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     for view in views:
         if view.copied:
             continue
-        share, distinct = _term_share(compiled, view)
+        share, distinct, listed_words = _list_features(compiled, view)
         heading = view.content <= 8 and distinct >= 1
-        view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or _is_list(view)
+        view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or listed_words
         if view.list_like:
             listed += view.content
     all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}
     analysis.keyword_list = bool(own) and listed / own >= 0.5 and len(all_terms) >= 3
 
     # Similarity of each sentence to the reference material.
-    counts = compiled.tfidf.count([Doc(tuple(t.text for t in v.tokens), v.sentence.text) for v in views])
+    counts = compiled.tfidf.count([Doc(tuple(map(_WORD, v.tokens)), v.sentence.text) for v in views])
     for view, score in zip(views, max_cosine(compiled, counts, compiled.reference_sentences), strict=True):
         view.topicality = float(score)
 
@@ -221,13 +233,9 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         analysis.relevant_content = sum(views[i].content for i in relevant)
 
     off_topic: dict[str, set[str]] = defaultdict(set)
+    groups_of = compiled.off_topic_groups
     for view in views:
-        found = {
-            (key[1:], hit.literal)
-            for hit in view.hits
-            for key in compiled.index.keys_by_literal[hit.literal]
-            if key.startswith("!")
-        }
+        found = {(group, hit.literal) for hit in view.hits for group in groups_of.get(hit.literal, ())}
         # A sentence that names two things of a wrong topic is about that topic.
         view.distracted = len({literal for _, literal in found}) >= 2
         if view.duplicate_of is None:

@@ -7,6 +7,7 @@ level a concept reaches (``explained`` over ``named``) decides its status.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,6 +31,7 @@ class ConceptEvidence:
     against: list[int] = field(default_factory=list)
     denied: bool = False  # a `contradicts` rule matched: the opposite is stated outright
     negated_in: list[int] = field(default_factory=list)  # sentences where a rule matched under negation
+    capped: bool = False  # explained, but only the way a view the guide calls wrong sees it
 
     @property
     def contradicted(self) -> bool:
@@ -43,21 +45,22 @@ def _all_negated(view: SentenceView, spans: list[tuple[int, int]], own: frozense
 def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match", "negated"]:
     """Try one rule on one sentence."""
     keys = view.keys
-    if any(k not in keys for k in rule.all):
+    if not rule.may_match(keys.keys()):
         return "none"
     present_any = [k for k in rule.any if k in keys]
-    if rule.any and not present_any:
-        return "none"
-    if any(k in keys for k in rule.none):
+    if not _own_words(keys, rule.all, present_any):
         return "none"
     if not rule.negatable:
         return "match"
+    scope = view.scope
+    if not scope:
+        return "match"
     own: frozenset[int] = frozenset()
-    if view.scope.post:
+    if scope.post:
         # A post-negator that is itself one of the rule's elements (错误 in "……是错误的") is
         # what the rule looks for, not a denial of it.
         spans = [span for k in (*rule.all, *present_any) for span in keys[k]]
-        own = frozenset(p for _, p, e in view.scope.post if any(a <= p and e <= b for a, b in spans))
+        own = frozenset(p for _, p, e in scope.post if any(a <= p and e <= b for a, b in spans))
     if any(_all_negated(view, keys[k], own) for k in rule.all):
         return "negated"
     if present_any and all(_all_negated(view, keys[k], own) for k in present_any):
@@ -65,29 +68,65 @@ def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match
     return "match"
 
 
+def _own_words(keys: dict[str, list[tuple[int, int]]], required: tuple[str, ...], present_any: list[str]) -> bool:
+    """Whether each element has words of its own, not only words inside another element's longer phrase.
+
+    客户 inside 互为客户 does not make a second element: naming 互为客户 is not explaining it.
+    """
+    if len(required) + bool(present_any) < 2:
+        return True
+    spans_of = [(k, keys[k]) for k in (*required, *present_any)]
+
+    def free(key: str) -> bool:
+        for s, e in keys[key]:
+            for other, spans in spans_of:
+                if other != key and any(a <= s and e <= b and b - a > e - s for a, b in spans):
+                    break  # this occurrence lies inside another element's longer phrase
+            else:
+                return True
+        return False
+
+    return all(free(k) for k in required) and (not present_any or any(free(k) for k in present_any))
+
+
 def _sentence_levels(compiled: CompiledRubric, view: SentenceView) -> tuple[dict[str, Level], set[str]]:
     """Best level per concept in one sentence, and the concepts a rule found negated."""
     levels: dict[str, Level] = {}
     negated: set[str] = set()
-    for rule in compiled.candidate_rules(view.keys):
+    present = view.keys.keys()
+    for rule in compiled.candidate_rules(present):
+        if not rule.may_match(present):
+            continue
         outcome = match_rule(rule, view)
         best = levels.get(rule.concept_id)
         if outcome == "match" and (best is None or _RANK[rule.level] > _RANK[best]):
             levels[rule.concept_id] = rule.level
         elif outcome == "negated":
             negated.add(rule.concept_id)
-    order = {c.id: i for i, c in enumerate(compiled.rubric.concepts)}
-    return dict(sorted(levels.items(), key=lambda kv: order[kv[0]])), negated
+    if len(levels) > 1:
+        order = compiled.concept_order
+        levels = dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))
+    return levels, negated
 
 
 def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, ConceptEvidence]:
     """Gather, for every concept, the sentences that support it and those that deny it."""
     settings = compiled.rubric.settings
     evidence = {c.id: ConceptEvidence(c) for c in compiled.rubric.concepts}
+    previous: SentenceView | None = None
+    # The subject's own terms: a sentence crammed with them names concepts, it explains none.
+    textbook = compiled.textbook_literals
     for view in analysis.sentences:
+        lead, previous = previous, view
         if not view.eligible:
             continue
         levels, negated = _sentence_levels(compiled, view)
+        if lead is not None and _leads_in(lead, settings.lead_in_chars, analysis.keyword_list):
+            # "部门之间也一样。" then what it means: the short opener lends its words to the explanation.
+            carried, _ = _sentence_levels(compiled, _with_lead(view, lead))
+            for cid, level in carried.items():
+                if level == "explained":
+                    levels[cid] = level
         if view.list_like:
             if analysis.keyword_list:
                 continue
@@ -95,7 +134,9 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         if view.copied:
             # Quoting the prompt inside an answer of one's own shows at most that a point is named.
             levels = dict.fromkeys(levels, "named")
-        crowded = view.content < settings.crammed_chars_per_concept * len(levels)
+        crowded = view.content < settings.crammed_chars_per_concept * len(levels) and (
+            len({h.literal for h in view.hits if h.literal in textbook}) >= 2
+        )
         if len(levels) > settings.max_concepts_per_sentence and crowded:
             # A sentence crammed with the terms of every concept explains none of them.
             levels = dict.fromkeys(levels, "named")
@@ -115,15 +156,40 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             evidence[cid].negated_in.append(view.sentence.index)
         for cid in negated - set(levels):
             evidence[cid].against.append(view.sentence.index)
-        for concept in compiled.rubric.concepts:
-            if concept.id in levels:
+        for concept_id, rules in compiled.contradicting:
+            if concept_id in levels:
                 continue
-            against = evidence[concept.id].against
-            denies = any(match_rule(rule, view) == "match" for rule in compiled.contradicts[concept.id])
-            if denies and view.sentence.index not in against:
-                against.append(view.sentence.index)
-            evidence[concept.id].denied |= denies
+            present = view.keys.keys()
+            if any(rule.may_match(present) and match_rule(rule, view) == "match" for rule in rules):
+                item = evidence[concept_id]
+                if view.sentence.index not in item.against:
+                    item.against.append(view.sentence.index)
+                item.denied = True
     for item in evidence.values():
         if any(evidence[o].denied and evidence[o].contradicted for o in item.concept.excluded_by):
             item.level, item.support = None, []
+        elif item.level == "explained" and any(
+            evidence[o].denied and evidence[o].contradicted for o in item.concept.capped_by
+        ):
+            # Explained only the way the wrong view sees it: one direction of the relation.
+            item.level, item.capped = "named", True
     return evidence
+
+
+def _leads_in(lead: SentenceView, max_chars: int, keyword_list: bool) -> bool:
+    """Whether ``lead`` is a short opener whose words carry into the next sentence."""
+    if lead.content > max_chars or lead.copied or lead.duplicate_of is not None or lead.distracted:
+        return False
+    if keyword_list and lead.list_like:
+        return False
+    return bool(lead.keys)
+
+
+def _with_lead(view: SentenceView, lead: SentenceView) -> SentenceView:
+    """``view`` with the opener's words added; they lie before the sentence, outside its negation."""
+    keys = {k: list(spans) for k, spans in view.keys.items()}
+    for key, spans in lead.keys.items():
+        keys.setdefault(key, []).extend(spans)
+    merged = dataclasses.replace(view, keys=keys)
+    merged.__dict__["scope"] = view.scope  # the sentence's own negation scope
+    return merged

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, KeysView
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
+import ahocorasick
 import numpy as np
 
 from ..errors import RubricError, RubricProblem
@@ -28,15 +31,14 @@ __all__ = ["ENGINE_VERSION", "CompiledRubric", "CompiledRule", "Hit", "TermIndex
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = "0.2.0"
 
 REPORTED = "~reported"
 # Runs of this many characters shared with the prompt count as copied from it.
 PROMPT_NGRAM = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """A literal of the rubric found in the normalised answer."""
 
     literal: str
@@ -44,37 +46,34 @@ class Hit:
     end: int
 
 
+# Hit(...) runs Python code; tuple.__new__ builds the same tuple subclass in C.
+_new_hit = partial(tuple.__new__, Hit)
+
+
 class TermIndex:
     """Finds every rubric literal in a text (overlapping matches included) and the keys each satisfies.
 
     A key is a literal itself, ``@group`` for a lexicon group, ``!group`` for an off-topic
-    group, or ``~reported`` for reported-speech markers.
+    group, or ``~reported`` for reported-speech markers. Matching runs an Aho–Corasick
+    automaton (pyahocorasick, in C) over the lower-cased text.
     """
 
     def __init__(self, keys_by_literal: dict[str, set[str]]) -> None:
         self.keys_by_literal = {lit: frozenset(keys) for lit, keys in keys_by_literal.items()}
-        lengths: dict[str, set[int]] = defaultdict(set)
-        for literal in self.keys_by_literal:
-            if len(literal) > 1:
-                lengths[literal[:2]].add(len(literal))
-        # Literals by their first two characters: most positions of a text start none.
-        self._lengths = {pair: tuple(sorted(ls, reverse=True)) for pair, ls in lengths.items()}
-        self._single = frozenset(lit for lit in self.keys_by_literal if len(lit) == 1)
+        automaton = ahocorasick.Automaton()
+        for literal in sorted(self.keys_by_literal):
+            automaton.add_word(literal, (literal, len(literal) - 1))
+        if len(automaton):
+            automaton.make_automaton()
+        self._automaton = automaton
 
     def find(self, text: str) -> list[Hit]:
-        hits: list[Hit] = []
-        lookup = self.keys_by_literal
-        lengths = self._lengths
-        single = self._single
-        folded = text.lower()
-        for i in range(len(folded)):
-            for n in lengths.get(folded[i : i + 2], ()):
-                piece = folded[i : i + n]
-                if len(piece) == n and piece in lookup:
-                    hits.append(Hit(piece, i, i + n))
-            if folded[i] in single:
-                hits.append(Hit(folded[i], i, i + 1))
-        return hits
+        """The literals in ``text``, by start and, at one start, longest first."""
+        if not self.keys_by_literal:
+            return []
+        found = [(end - back, -back, literal) for end, (literal, back) in self._automaton.iter(text.lower())]
+        found.sort()
+        return list(map(_new_hit, [(literal, start, start + 1 - minus) for start, minus, literal in found]))
 
 
 def tfidf_path(rubric_file: Path) -> Path:
@@ -97,13 +96,33 @@ class CompiledRule:
     any: tuple[str, ...]
     none: tuple[str, ...]
     negatable: bool
+    all_set: frozenset[str]
+    any_set: frozenset[str]
 
     @classmethod
     def of(cls, concept_id: str, rule: Rule) -> CompiledRule:
         def keys(elements: list[str]) -> tuple[str, ...]:
             return tuple(e if e.startswith("@") else e.lower() for e in elements)
 
-        return cls(concept_id, rule.level, keys(rule.all), keys(rule.any), keys(rule.none), rule.negatable)
+        required, alternatives = keys(rule.all), keys(rule.any)
+        return cls(
+            concept_id,
+            rule.level,
+            required,
+            alternatives,
+            keys(rule.none),
+            rule.negatable,
+            frozenset(required),
+            frozenset(alternatives),
+        )
+
+    def may_match(self, present: KeysView[str]) -> bool:
+        """The cheap part of matching: every ``all`` key, some ``any`` key and no ``none`` key present."""
+        return (
+            self.all_set <= present
+            and not (self.any_set and present.isdisjoint(self.any_set))
+            and present.isdisjoint(self.none)
+        )
 
     def triggers(self) -> tuple[str, ...]:
         """Keys of which at least one must be present for the rule to match."""
@@ -131,12 +150,47 @@ class CompiledRubric:
     all_rules: tuple[CompiledRule, ...]
     calibration: Calibration | None = None
 
+    @cached_property
+    def off_topic_groups(self) -> dict[str, tuple[str, ...]]:
+        """Literal -> the off-topic groups it belongs to (only literals of some group)."""
+        out = {}
+        for literal, keys in self.index.keys_by_literal.items():
+            groups = tuple(sorted(key[1:] for key in keys if key.startswith("!")))
+            if groups:
+                out[literal] = groups
+        return out
+
+    @cached_property
+    def textbook_literals(self) -> frozenset[str]:
+        """The subject's own terms and key phrases, lower-cased."""
+        rubric = self.rubric
+        return frozenset(
+            {t.lower() for t in rubric.terms} | {p.lower() for c in rubric.concepts for p in c.key_phrases}
+        )
+
+    @cached_property
+    def concept_order(self) -> dict[str, int]:
+        """Concept id -> its position in the rubric."""
+        return {c.id: i for i, c in enumerate(self.rubric.concepts)}
+
+    @cached_property
+    def contradicting(self) -> tuple[tuple[str, tuple[CompiledRule, ...]], ...]:
+        """(concept id, its ``contradicts`` rules) for the concepts that have any, in rubric order."""
+        return tuple((cid, rules) for cid, rules in self.contradicts.items() if rules)
+
+    @cached_property
+    def _rule_order(self) -> dict[CompiledRule, int]:
+        return {rule: i for i, rule in enumerate(self.all_rules)}
+
     def candidate_rules(self, keys: Iterable[str]) -> list[CompiledRule]:
         """The rules that can match a sentence containing ``keys``, in rubric order."""
+        triggers = self.triggers
         found: set[CompiledRule] = set()
         for key in keys:
-            found.update(self.triggers.get(key, ()))
-        return [rule for rule in self.all_rules if rule in found]
+            rules = triggers.get(key)
+            if rules is not None:
+                found.update(rules)
+        return sorted(found, key=self._rule_order.__getitem__)
 
 
 def _build_index(rubric: Rubric) -> TermIndex:
@@ -186,14 +240,27 @@ def _term_literals(rubric: Rubric) -> frozenset[str]:
     return frozenset(out)
 
 
+# What is not a letter or digit (str.isalnum), and the underscore.
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def alnum(text: str) -> str:
+    """The letters and digits of ``text``, in order."""
+    return _NOT_ALNUM.sub("", text)
+
+
+def windows(chars: str, n: int) -> Iterator[str]:
+    """Every run of ``n`` consecutive characters of ``chars``, in order (sliced at C speed)."""
+    return map(chars.__getitem__, map(slice, range(len(chars) - n + 1), range(n, len(chars) + 1)))
+
+
 def bigrams(text: str) -> set[str]:
     return ngrams(text, 2)
 
 
 def ngrams(text: str, n: int) -> set[str]:
     """Character n-grams of the letters and digits of ``text``."""
-    chars = "".join(ch for ch in text if ch.isalnum())
-    return {chars[i : i + n] for i in range(len(chars) - n + 1)}
+    return set(windows(alnum(text), n))
 
 
 def reference_docs(rubric: Rubric, segmenter: Segmenter) -> list[Doc]:

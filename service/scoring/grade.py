@@ -85,7 +85,7 @@ def _off_topic(
     settings = compiled.rubric.settings
     if analysis.keyword_list or any(v.copied for v in analysis.sentences):
         return False  # those answers get their own flag
-    explained = sum(1 for e in evidence.values() if e.level == "explained")
+    explained = sum(1 for e in evidence.values() if e.level == "explained" or e.capped)
     distractors = sum(len(found) for found in analysis.off_topic_hits.values())
     if distractors >= _OFF_TOPIC_MIN_HITS and distractors > 2 * explained:
         return True

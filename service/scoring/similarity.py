@@ -11,9 +11,12 @@ that) without the per-call validation overhead that would dominate grading a sho
 from __future__ import annotations
 
 import math
+import operator
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -23,7 +26,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 __all__ = ["Doc", "FeatureCounts", "References", "TfidfModel", "char_features", "word_features"]
 
 _SKIP = set(" \n，。、？！；：“”‘’（）《》〈〉【】…—～·-,.;:!?()[]{}<>/\\|\"'`*#@&%$^_=+")
-_DROP = str.maketrans("", "", "".join(_SKIP))
+# Deleting with a compiled character class is several times faster than str.translate here.
+_DROP = re.compile("[" + re.escape("".join(sorted(_SKIP))) + "]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +40,14 @@ class Doc:
 
 def word_features(doc: Doc, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
     """Word n-grams of a document, punctuation and spaces left out, Latin lower-cased."""
-    words = [w.lower() for w in doc.words if w.strip() and w not in _SKIP]
+    words = [w.lower() for w in doc.words if w not in _SKIP and w.strip()]
     low, high = ngram_range
     out: list[str] = []
     for n in range(low, high + 1):
         if n == 1:
             out.extend(words)
+        elif n == 2:
+            out.extend(map(" ".join, pairwise(words)))
         else:
             out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
     return out
@@ -49,11 +55,16 @@ def word_features(doc: Doc, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
 
 def char_features(doc: Doc, ngram_range: tuple[int, int] = (2, 3)) -> list[str]:
     """Character n-grams of a document's text, punctuation and spaces left out."""
-    chars = doc.text.lower().translate(_DROP)
+    chars = _DROP.sub("", doc.text.lower())
     low, high = ngram_range
     out: list[str] = []
     for n in range(low, high + 1):
-        out.extend(chars[i : i + n] for i in range(len(chars) - n + 1))
+        if n == 1:
+            out.extend(chars)
+        elif n == 2:
+            out.extend(map(operator.add, chars, chars[1:]))
+        else:
+            out.extend(chars[i : i + n] for i in range(len(chars) - n + 1))
     return out
 
 
@@ -193,29 +204,32 @@ class TfidfModel:
         return csr_matrix((data, indices, indptr), shape=(len(docs), self.n_features))
 
     def count(self, docs: Sequence[Doc]) -> FeatureCounts:
-        """Look every distinct n-gram of ``docs`` up once; the counts feed :meth:`similarity_matrix`."""
-        n_word = len(self.word_idf_)
-        rows: list[int] = []
-        cols: list[int] = []
-        counts: list[int] = []
-        word_vocabulary, char_vocabulary = self.word_vocabulary_, self.char_vocabulary_
-        for r, doc in enumerate(docs):
-            for vocabulary, offset, features in (
-                (word_vocabulary, 0, self._words(doc)),
-                (char_vocabulary, n_word, self._chars(doc)),
-            ):
-                for feature, count in Counter(features).items():
-                    index = vocabulary.get(feature)
-                    if index is not None:
-                        rows.append(r)
-                        cols.append(index + offset)
-                        counts.append(count)
-        return FeatureCounts(
-            np.array(rows, dtype=np.int64),
-            np.array(cols, dtype=np.int64),
-            np.array(counts, dtype=np.float64),
-            len(docs),
+        """Look the n-grams of ``docs`` up; the counts feed :meth:`similarity_matrix`.
+
+        The features of all documents are looked up in C-level ``map`` calls and counted
+        with numpy: grading calls this once per answer, for all its sentences at once.
+        """
+        word_get, char_get = self.word_vocabulary_.get, self.char_vocabulary_.get
+        word_ids: list[int] = []
+        char_ids: list[int] = []
+        word_sizes: list[int] = []
+        char_sizes: list[int] = []
+        for doc in docs:
+            words, chars = self._words(doc), self._chars(doc)
+            word_ids.extend(map(word_get, words, repeat(-1, len(words))))
+            char_ids.extend(map(char_get, chars, repeat(-1, len(chars))))
+            word_sizes.append(len(words))
+            char_sizes.append(len(chars))
+        n_features = self.n_features
+        doc_rows = np.arange(len(docs), dtype=np.int64)
+        rows = np.concatenate([np.repeat(doc_rows, word_sizes), np.repeat(doc_rows, char_sizes)])
+        chars_at = np.array(char_ids, dtype=np.int64)
+        cols = np.concatenate(
+            [np.array(word_ids, dtype=np.int64), np.where(chars_at >= 0, chars_at + len(self.word_idf_), -1)]
         )
+        keep = cols >= 0
+        keys, counts = np.unique(rows[keep] * n_features + cols[keep], return_counts=True)
+        return FeatureCounts(keys // n_features, keys % n_features, counts.astype(np.float64), len(docs))
 
     def similarity_matrix(self, docs: Sequence[Doc] | FeatureCounts, against: np.ndarray | References) -> np.ndarray:
         """``transform(docs) @ against`` for a dense features x documents matrix, in one batch.

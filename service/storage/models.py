@@ -4,6 +4,9 @@ A job holds the submissions of one exam sitting. Its submissions are cut into ch
 creation; a chunk is the unit of work a worker leases, grades and commits in one
 transaction (results and the chunk's ``done`` mark together), so a chunk's results are
 stored once or not at all.
+
+In distributed mode a broker message names a chunk by id; the message only says "look at this
+chunk": the chunk's lease, here, decides who grades it.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ class Job(Base):
     webhook_status: Mapped[str | None] = mapped_column(String(16))
     webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)
     webhook_error: Mapped[str | None] = mapped_column(Text)
+    # While a process sends the webhook (status "sending"): others leave it alone until then.
+    webhook_lease_expires: Mapped[datetime | None]
 
 
 class Chunk(Base):
@@ -82,6 +87,8 @@ class Chunk(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Distributed mode: when a task for this chunk was last handed to the broker (None: not yet).
+    enqueued_at: Mapped[datetime | None]
 
 
 class SubmissionRow(Base):

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from .segment import Token
 
@@ -178,6 +179,12 @@ def _alternation(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))))
 
 
+@lru_cache(maxsize=8)
+def _trigger(negators: frozenset[str], post_negators: frozenset[str]) -> re.Pattern[str]:
+    """Anything that could make a token a negator or start a post-negator."""
+    return re.compile("[不没未]|" + _alternation(negators | post_negators).pattern)
+
+
 @dataclass(frozen=True, slots=True)
 class Negator:
     """Tunable word lists; the defaults suit ordinary written Chinese."""
@@ -213,6 +220,8 @@ class Negator:
         lies inside one of ``phrases`` the rubric looks for ("不是单向的" states something;
         it does not deny its subject).
         """
+        if _trigger(self.negators, self.post_negators).search("".join(map(itemgetter(0), tokens))) is None:
+            return _NOTHING_NEGATED  # most sentences: no word that could negate
         stretches: list[tuple[int, int, int]] = []
         post: list[tuple[int, int, int]] = []
         opened: Token | None = None
@@ -276,6 +285,10 @@ class NegationScope:
     stretches: tuple[tuple[int, int, int], ...]
     post: tuple[tuple[int, int, int], ...] = ()
 
+    def __bool__(self) -> bool:
+        """False when nothing in the sentence is negated."""
+        return bool(self.stretches or self.post)
+
     def covers(self, start: int, end: int, *, ignore_post: frozenset[int] = frozenset()) -> bool:
         """True when the phrase at [start, end) is negated.
 
@@ -294,3 +307,6 @@ class NegationScope:
             clause_start <= start and end <= neg_start and neg_start not in ignore_post
             for clause_start, neg_start, _ in self.post
         )
+
+
+_NOTHING_NEGATED = NegationScope(stretches=())

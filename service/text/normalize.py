@@ -167,16 +167,22 @@ def _one_to_one(ch: str) -> str | None:
 _RUN = re.compile(r"([，、。？！；：…～\-—·. ])\1")
 
 
+# Characters already seen to stay as they are (most of any answer): checked in one C-level call.
+_UNCHANGED: set[str] = set()
+
+
 def _fast(original: str) -> NormalizedText | None:
     """Normalise without per-character offset bookkeeping when every change is one to one."""
     table: dict[int, str] = {}
-    for ch in set(original):
+    for ch in set(original).difference(_UNCHANGED):
         mapped = _one_to_one(ch)
         if mapped is None:
             return None
         if mapped != ch:
             table[ord(ch)] = mapped
-    text = original.translate(table)
+        elif len(_UNCHANGED) < 65536:
+            _UNCHANGED.add(ch)
+    text = original.translate(table) if table else original
     if _RUN.search(text):
         return None
     return NormalizedText(original=original, text=to_simplified(text), origin=tuple(range(len(original) + 1)))

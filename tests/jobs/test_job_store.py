@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from service.errors import IdempotencyConflictError, JobStateError
 from service.jobs import InputRow, Outcome, store
-from service.storage import Database, SubmissionRow
+from service.storage import Database, SubmissionRow, utcnow
 
 ANSWERS = ["上级给下级安排任务,上级就是下级的客户。", "", "财务部门为销售部门提供报表,销售部门是财务部门的客户。"]
 
@@ -98,3 +98,75 @@ def test_idempotency_key_returns_the_same_job_and_refuses_other_content(db: Data
             db, rubric_id="internal-customer", rubric_version="v1", rows=_rows(24), columns=["班级"], source="json",
             idempotency_key="sitting-2026-11",
         )  # fmt: skip
+
+
+def test_a_chunk_named_by_a_message_is_graded_once_however_often_it_is_delivered(db: Database) -> None:
+    job_id = _create(db)
+    first = store.mark_enqueued(db, limit=10)
+    assert len(first) == 3 and store.mark_enqueued(db, limit=10) == []  # stamped: not sent twice
+    chunk_id = first[0]
+    taken = store.claim_chunk(db, chunk_id=chunk_id, owner="w1", lease_seconds=600)
+    assert taken is not None and len(taken.items) == 10
+    # A duplicate delivery while w1 grades it: refused, then refused again once it is done.
+    assert store.claim_chunk(db, chunk_id=chunk_id, owner="w2", lease_seconds=600) is None
+    assert store.renew_lease(db, chunk_id=chunk_id, owner="w1", lease_seconds=600)
+    assert not store.renew_lease(db, chunk_id=chunk_id, owner="w2", lease_seconds=600)
+    assert store.commit_chunk(db, chunk=taken, owner="w1", outcomes=_fake_results(taken))
+    assert store.claim_chunk(db, chunk_id=chunk_id, owner="w2", lease_seconds=600) is None
+    job = store.get_job(db, job_id=job_id)
+    assert (job.status, job.done) == ("running", 10)
+
+
+def test_a_dead_workers_chunk_is_sent_again_and_its_results_stored_once(db: Database) -> None:
+    job_id = _create(db)
+    ids = store.mark_enqueued(db, limit=10)
+    lost = store.claim_chunk(db, chunk_id=ids[0], owner="w1", lease_seconds=0.0)  # w1 dies holding it
+    assert lost is not None
+    assert store.expire_leases(db) == 1
+    assert store.mark_enqueued(db, limit=10) == [ids[0]]  # freed, so sent again
+    again = store.claim_chunk(db, chunk_id=ids[0], owner="w2", lease_seconds=600)
+    assert again is not None and again.items == lost.items
+    assert not store.commit_chunk(db, chunk=lost, owner="w1", outcomes=_fake_results(lost))
+    assert store.commit_chunk(db, chunk=again, owner="w2", outcomes=_fake_results(again))
+    # A holder on this host whose process is gone is known dead at once, without waiting for its lease.
+    held = store.claim_chunk(db, chunk_id=ids[1], owner="w3", lease_seconds=600)
+    assert held is not None
+    taken = store.claim_chunk(db, chunk_id=ids[1], owner="w4", lease_seconds=600, is_dead=lambda o: o == "w3")
+    assert taken is not None and store.commit_chunk(db, chunk=taken, owner="w4", outcomes=_fake_results(taken))
+    # Sent long ago and never taken (the message was lost): picked again only when asked for stale ones.
+    assert store.mark_enqueued(db, limit=10) == []
+    assert store.mark_enqueued(db, limit=10, sent_before=utcnow()) == [ids[2]]
+    store.unmark_enqueued(db, chunk_ids=[ids[2]])  # the broker refused the message
+    assert store.mark_enqueued(db, limit=10) == [ids[2]]
+    last = store.claim_chunk(db, chunk_id=ids[2], owner="w2", lease_seconds=600)
+    assert last is not None and store.commit_chunk(db, chunk=last, owner="w2", outcomes=_fake_results(last))
+    job = store.get_job(db, job_id=job_id)
+    assert (job.status, job.done, job.total) == ("done", 25, 25)
+    with db.session() as s:
+        graded = s.scalar(select(func.count()).where(SubmissionRow.job_id == job_id, SubmissionRow.status == "done"))
+    assert graded == 25
+
+
+def test_a_chunk_that_keeps_killing_its_workers_fails_the_job(db: Database) -> None:
+    job_id = _create(db)
+    chunk_id = store.mark_enqueued(db, limit=1)[0]
+    for _ in range(store.MAX_CHUNK_ATTEMPTS):
+        assert store.claim_chunk(db, chunk_id=chunk_id, owner="w", lease_seconds=0.0) is not None
+    assert store.claim_chunk(db, chunk_id=chunk_id, owner="w", lease_seconds=600) is None
+    job = store.get_job(db, job_id=job_id)
+    assert (job.status, job.error_code) == ("failed", "grading_crashed")
+
+
+def test_one_process_only_sends_a_webhook(db: Database) -> None:
+    job, _ = store.create_job(
+        db, rubric_id="internal-customer", rubric_version="v1", rows=_rows(3), columns=[], source="json",
+        callback_url="https://lms.example.edu/hook",
+    )  # fmt: skip
+    store.cancel_job(db, job_id=job.id)
+    assert [j.id for j in store.webhooks_due(db)] == [job.id]
+    assert store.claim_webhook(db, job_id=job.id, lease_seconds=600)
+    assert not store.claim_webhook(db, job_id=job.id, lease_seconds=600)  # a second API replica
+    assert store.webhooks_due(db) == []
+    store.set_webhook_state(db, job_id=job.id, status="pending", attempts=1, error="stopped")  # sender shut down
+    assert store.claim_webhook(db, job_id=job.id, lease_seconds=0.0)
+    assert [j.id for j in store.webhooks_due(db)] == [job.id]  # its sender died: due again

@@ -54,6 +54,7 @@ def test_cross_field_problems_are_reported_together(tmp_path: Path) -> None:
     concepts[1]["rules"][0]["all"] = ["@no_such_group"]
     concepts[2]["id"] = concepts[0]["id"]
     concepts[0]["hint"] = "想想可回收物有哪些?"
+    concepts[0]["capped_by"] = ["no_such_concept"]
     path = _write(tmp_path, data)
     with pytest.raises(RubricError) as caught:
         load_rubric(path)
@@ -62,6 +63,7 @@ def test_cross_field_problems_are_reported_together(tmp_path: Path) -> None:
         ("concepts[1].rules[0].all[0]", "unknown_group"),
         ("concepts[2].id", "duplicate_id"),
         ("concepts[0].hint", "hint_gives_answer"),
+        ("concepts[0].capped_by[0]", "unknown_concept"),
     }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from service.scoring import CompiledRubric, grade
+from service.scoring.analysis import analyse
+from service.scoring.concepts import match_rule
 
 
 def _status(compiled: CompiledRubric, answer: str, concept: str) -> str:
@@ -57,3 +59,42 @@ def test_a_second_rubric_on_another_topic_works_without_code(waste: CompiledRubr
     assert result.rubric_id == "waste-sorting"
     assert result.score == result.max_score == 6
     assert all(i.status == "met" for i in result.items)
+
+
+def test_a_short_opener_lends_its_topic_to_the_next_sentence(ic: CompiledRubric) -> None:
+    # "科室和科室之间也一样" opens the topic; the next sentence says what it means, without naming it.
+    said = "她们给我们配药,我们给她们报用量。"
+    assert _status(ic, "科室和科室之间也一样。" + said, "function") == "met"
+    assert _status(ic, said, "function") == "missing"
+
+
+def test_an_opener_in_a_bare_list_of_terms_explains_nothing(ic: CompiledRubric) -> None:
+    listed = "职级客户、职能客户、工序客户\n互为客户\n权利、义务\n片面"
+    result = grade(ic, listed)
+    assert all(i.status != "met" for i in result.items)
+
+
+def test_a_rule_element_needs_words_of_its_own(ic: CompiledRubric) -> None:
+    # 互为客户 is one phrase: the 客户 inside it is not a second element of the rule.
+    rule = next(r for r in ic.rules["reciprocity"] if r.all == ("@customer", "@mutual_plain"))
+    named = analyse(ic, "我们和仓库互为客户。").sentences[0]
+    stated = analyse(ic, "我们和仓库互为客户,这件事上我们是仓库的客户。").sentences[0]
+    assert match_rule(rule, named) == "none"
+    assert match_rule(rule, stated) == "match"
+
+
+def test_kinds_explained_only_the_one_sided_way_earn_half(ic: CompiledRubric) -> None:
+    one_way = "上级是下级的客户,领导布置任务,我们做到领导满意就行,下级不该提要求,服从安排就行。"
+    both_ways = "上级是下级的客户,领导布置任务,我们要做到领导满意;反过来领导也得给我们资源和指导。"
+    assert _status(ic, one_way, "rank") == "partial"
+    assert _status(ic, both_ways, "rank") == "met"
+
+
+def test_terms_dropped_into_an_outing_story_earn_nothing(ic: CompiledRubric) -> None:
+    story = (
+        "周末车间去郊游,大家在山脚合影,组长说这是职级客户的团建。"
+        "中午聚餐吃烧烤,每个人都有吃零食的权利,也有收拾垃圾的义务。"
+        "下山时大家互为供方,互相拿包,玩得很开心。"
+    )
+    result = grade(ic, story)
+    assert result.score == 0

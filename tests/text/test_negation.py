@@ -34,3 +34,9 @@ def test_a_phrase_containing_the_negator_is_not_negated_by_it() -> None:
 
 def test_double_negation_cancels() -> None:
     assert not _negated("不能不提供服务", "提供服务")
+
+
+def test_a_sentence_without_any_negating_word_has_an_empty_scope() -> None:
+    assert not NEG.scope(SEG.tokens("上级和下级互为供方，各自提供服务"))
+    assert NEG.scope(SEG.tokens("上级和下级并非互为供方"))
+    assert NEG.scope(SEG.tokens("说上级只是客户是错误的"))  # a post-negator alone

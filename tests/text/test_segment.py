@@ -20,3 +20,11 @@ def test_token_offsets_index_the_text() -> None:
     text = "上级是下级的客户"
     for token in Segmenter([]).tokens(text):
         assert text[token.start : token.end] == token.text
+
+
+def test_tokens_are_what_jieba_tokenize_yields() -> None:
+    segmenter = Segmenter(["职级客户"])
+    for text in ["", "内部客户,比如 QA 部门和 IT 部门。\n 职级客户 ", "上级是下级的客户"]:
+        expected = list(segmenter._tokenizer.tokenize(text))
+        assert [tuple(token) for token in segmenter.tokens(text)] == expected
+        assert segmenter.cut(text) == [word for word, _, _ in expected]

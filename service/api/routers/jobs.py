@@ -69,7 +69,12 @@ def _job_status(job: Job) -> JobStatus:
     webhook = None
     if job.webhook_status:
         webhook = WebhookState.model_validate(
-            {"status": job.webhook_status, "attempts": job.webhook_attempts, "error": job.webhook_error}
+            {
+                # "sending" is the store's own claim on a delivery; to callers it is still pending.
+                "status": "pending" if job.webhook_status == "sending" else job.webhook_status,
+                "attempts": job.webhook_attempts,
+                "error": job.webhook_error,
+            }
         )
     return JobStatus.model_validate(
         {

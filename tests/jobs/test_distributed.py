@@ -1,0 +1,143 @@
+"""Distributed mode on real PostgreSQL and Redis: the API and the workers are separate processes,
+workers are SIGKILLed in the middle of a job, the database fails for a moment, and every
+submission is still graded exactly once."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import signal
+import time
+from pathlib import Path
+
+from sqlalchemy import select, text
+from support import ServerProcess, WorkerProcess, api, wait_for_job
+
+from service.jobs import celery_app
+from service.registry import RubricRegistry
+from service.settings import Settings
+from service.storage import Chunk, Database, Job, SubmissionRow
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
+TOTAL = 1200
+
+
+def _held_by(db: Database, job_id: str, pids: set[int]) -> set[int]:
+    """Chunks of the job leased by one of these processes (a lease owner is host:pid:nonce)."""
+    with db.session() as s:
+        rows = s.execute(select(Chunk.id, Chunk.lease_owner).where(Chunk.job_id == job_id, Chunk.status == "leased"))
+        return {chunk for chunk, owner in rows if owner and int(owner.split(":")[1]) in pids}
+
+
+def _kill_mid_chunk(worker: WorkerProcess, db: Database, job_id: str) -> set[int]:
+    """Freeze the worker until it is caught holding a chunk, then SIGKILL it; returns the chunks it
+    held and had not committed."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        worker.signal(signal.SIGSTOP)
+        if held := _held_by(db, job_id, worker.pids()):
+            worker.kill()
+            time.sleep(0.3)  # a COMMIT the server had already received when the worker froze completes
+            with db.session() as s:
+                rows = s.execute(select(Chunk.id, Chunk.status, Chunk.attempts).where(Chunk.id.in_(held))).all()
+            return {c for c, status, attempts in rows if not (status == "done" and attempts == 1)}
+        worker.signal(signal.SIGCONT)
+        time.sleep(0.02)
+    raise AssertionError("the worker was never caught grading a chunk")
+
+
+def _done(db: Database, job_id: str) -> int:
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        return job.done
+
+
+def test_workers_killed_mid_job_lose_nothing_and_grade_nothing_twice(
+    pg_schema: str, broker: tuple[str, str], tmp_path: Path, registry: RubricRegistry
+) -> None:
+    broker_url, queue = broker
+    env = {
+        "YUEJUAN_DATABASE_URL": pg_schema,
+        "YUEJUAN_BROKER_URL": broker_url,
+        "YUEJUAN_JOB_QUEUE": queue,
+        "YUEJUAN_JOB_CHUNK_SIZE": "10",
+        "YUEJUAN_SWEEP_SECONDS": "0.5",
+    }
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    submissions = [{"id": f"D{i:05d}", "answer": answers[i % len(answers)]} for i in range(TOTAL)]
+    # Started together: the rubrics load in all three processes at once.
+    first, second = (WorkerProcess(env, tmp_path / f"worker-{n}.log").launch() for n in (1, 2))
+    server = ServerProcess(env, tmp_path / "api.log")
+    db = Database(pg_schema)
+    third = None
+    try:
+        server.start()
+        first.wait_ready()
+        second.wait_ready()
+        job_id = api.post(
+            f"{server.url}/v1/jobs", json={"rubric_id": "internal-customer", "submissions": submissions}, timeout=60
+        ).json()["id"]
+        # Every chunk is also delivered a second time, as a broker may do: it must not be stored twice.
+        with db.session() as s:
+            chunk_ids = list(s.scalars(select(Chunk.id).where(Chunk.job_id == job_id)))
+        app = celery_app(Settings(broker_url=broker_url, job_queue=queue))
+        for chunk_id in chunk_ids:
+            app.send_task("yuejuan.grade_chunk", args=[chunk_id], queue=queue)
+
+        deadline = time.monotonic() + 120
+        while _done(db, job_id) < 150:
+            assert time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.05)
+        lost = _kill_mid_chunk(first, db, job_id)
+        progress = _done(db, job_id)
+        while _done(db, job_id) < progress + 150:  # the other worker goes on, and takes the lost chunk
+            assert time.monotonic() < deadline, "the job stopped with one worker gone"
+            time.sleep(0.05)
+        lost |= _kill_mid_chunk(second, db, job_id)  # now every worker is gone
+
+        status = api.get(f"{server.url}/v1/jobs/{job_id}").json()
+        assert status["status"] == "running" and status["done"] < TOTAL
+        third = WorkerProcess(env, tmp_path / "worker-3.log").launch().wait_ready()  # a worker comes back
+        progress = _done(db, job_id)
+        while _done(db, job_id) < progress + 50:
+            assert time.monotonic() < deadline, "the job did not resume"
+            time.sleep(0.05)
+        # The database fails under the worker for a moment: it retries with backoff and loses nothing.
+        with db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE submissions RENAME TO submissions_away"))
+        time.sleep(2)
+        with db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE submissions_away RENAME TO submissions"))
+        final = wait_for_job(server.url, job_id)
+        assert (final["status"], final["done"], final["total"], final["errors"]) == ("done", TOTAL, TOTAL, 0)
+
+        with db.session() as s:
+            rows = s.execute(
+                select(SubmissionRow.submission_id, SubmissionRow.status, SubmissionRow.seq, SubmissionRow.result)
+                .where(SubmissionRow.job_id == job_id)
+                .order_by(SubmissionRow.seq)
+            ).all()
+            attempts = dict(s.execute(select(Chunk.id, Chunk.attempts).where(Chunk.job_id == job_id)).all())
+        assert [r.submission_id for r in rows] == [s["id"] for s in submissions]
+        assert all(r.status == "done" and r.result is not None for r in rows)
+        # The chunks in the killed workers' hands were graded again, once; no other chunk was, but
+        # those whose grading the database failure interrupted.
+        retried = {int(c) for c in re.findall(r"chunk (\d+): grading failed; retrying", third.log.read_text())}
+        assert retried, "the worker met the database failure"
+        assert lost and all(attempts[c] == 2 for c in lost - retried)
+        assert all(n == 1 for c, n in attempts.items() if c not in lost | retried)
+        for r in random.Random(7).sample(rows, 25):  # the stored results are the ones grade() gives
+            assert r.result == registry.grade("internal-customer", answers[r.seq % len(answers)]).model_dump(
+                mode="json"
+            )
+
+        export = api.get(f"{server.url}/v1/jobs/{job_id}/results?format=csv").content.decode("utf-8-sig")
+        assert [line.split(",", 1)[0] for line in export.splitlines()[1:]] == [s["id"] for s in submissions]
+    finally:
+        for process in (first, second, third):
+            if process is not None:
+                process.stop()
+        server.stop()
+        db.dispose()
