@@ -107,10 +107,20 @@ ODD_TEXT = {
     "byte order mark inside": lambda a: "\ufeff" + a.replace("部门", "部\ufeff门"),
     "bidi overrides": lambda a: "\u202e" + a + "\u202c\u2066\u2069\u200f",
     "emoji": lambda a: "👨‍👩‍👧 " + a.replace("。", "😀。", 3) + "🇨🇳👍🏽",
+    "emoji around the answer": lambda a: "👨‍👩‍👧 " + a + "\n🇨🇳👍🏽",
 }
 
 
-@pytest.mark.parametrize("kind", list(ODD_TEXT))
+# Emoji inside sentences count as characters of content (service/scoring/analysis.py content_length),
+# so sprinkling them lengthens the on-topic text the calibration rewards: "complete" goes 9.5 -> 10.
+EMOJI_COUNT_AS_CONTENT = pytest.mark.xfail(
+    strict=True, reason="emoji count toward the on-topic length; reported to the scoring owner"
+)
+
+
+@pytest.mark.parametrize(
+    "kind", [pytest.param(k, marks=EMOJI_COUNT_AS_CONTENT) if k == "emoji" else k for k in ODD_TEXT]
+)
 def test_odd_characters_grade_like_the_plain_answer(kind: str, server: str, grader: httpx.Client) -> None:
     plain = _grade(grader, COMPLETE)
     odd = ODD_TEXT[kind](COMPLETE)
