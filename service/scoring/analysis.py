@@ -22,8 +22,9 @@ from .similarity import Doc, FeatureCounts
 
 __all__ = ["COPIED_ANSWER_SHARE", "Analysis", "SentenceView", "analyse", "content_length", "copied_share"]
 
-_NON_CONTENT = " \n，。、？！；：“”‘’（）《》【】…—～·-,.;:!?()[]/*#>•●○◆■□▪0123456789一二三四五六七八九十"
-_DROP_NON_CONTENT = re.compile("[" + re.escape(_NON_CONTENT) + "]+")
+# Text is letters (Han included) and words in them; punctuation, symbols, emoji, spaces and the
+# numerals of list items ("1.", "一、", "①") are not.
+_NOT_CONTENT = re.compile(r"[\W_0-9一二三四五六七八九十\u2460-\u24ff]+")
 
 
 # Grammatical words of ordinary Chinese prose; a line without them is a list, not a sentence.
@@ -45,7 +46,7 @@ COPIED_ANSWER_SHARE = 0.4
 
 def content_length(text: str) -> int:
     """Characters that carry text: punctuation, spaces, digits and list numerals left out."""
-    return len(_DROP_NON_CONTENT.sub("", text))
+    return len(_NOT_CONTENT.sub("", text))
 
 
 @dataclass
@@ -125,7 +126,7 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
         if literal in term_literals:
             covered.update(range(start, end))
             terms.add(literal)
-    words = [t for t in view.tokens if t.text.strip(_NON_CONTENT)]
+    words = [t for t in view.tokens if not _NOT_CONTENT.fullmatch(t.text)]
     share = 0.0
     if words and terms:
         inside = sum(1 for t in words if covered.issuperset(range(t.start, t.end)))

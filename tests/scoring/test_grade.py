@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from service.scoring import CompiledRubric, GradeResult, grade
+from service.scoring.analysis import content_length
 
 EXAMPLES: dict[str, str] = yaml.safe_load((Path(__file__).parents[1] / "data/examples.yaml").read_text("utf-8"))
 GIVEAWAYS = ["职级客户", "职能客户", "工序客户", "互为供方", "片面"]
@@ -155,3 +156,9 @@ def test_homophone_typos_grade_like_the_correct_spelling(ic: CompiledRubric) -> 
     assert good.score > 0
     assert [i.status for i in typo.items] == [i.status for i in good.items]
     assert abs(good.score - typo.score) <= 0.5
+
+
+def test_content_length_counts_letters_only() -> None:
+    assert content_length("内部客户😀是相互的。") == 8
+    assert content_length("👨‍👩‍👧 1. 上级→下级 ① ★") == 4
+    assert content_length("QA 部门") == 4
