@@ -111,16 +111,7 @@ ODD_TEXT = {
 }
 
 
-# Emoji inside sentences count as characters of content (service/scoring/analysis.py content_length),
-# so sprinkling them lengthens the on-topic text the calibration rewards: "complete" goes 9.5 -> 10.
-EMOJI_COUNT_AS_CONTENT = pytest.mark.xfail(
-    strict=True, reason="emoji count toward the on-topic length; reported to the scoring owner"
-)
-
-
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=EMOJI_COUNT_AS_CONTENT) if k == "emoji" else k for k in ODD_TEXT]
-)
+@pytest.mark.parametrize("kind", list(ODD_TEXT))
 def test_odd_characters_grade_like_the_plain_answer(kind: str, server: str, grader: httpx.Client) -> None:
     plain = _grade(grader, COMPLETE)
     odd = ODD_TEXT[kind](COMPLETE)
