@@ -49,6 +49,18 @@ def _free_port() -> int:
         return port
 
 
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a process politely (SIGTERM, then SIGKILL after 20 s), then its process group (pool processes)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 class ServerProcess:
     """A `yuejuan serve` process with its own environment; start, kill and start again."""
 
@@ -107,16 +119,8 @@ class ServerProcess:
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # leftover grading workers
+        if self.proc is not None:
+            _stop_group(self.proc)
 
 
 def wait_for_job(url: str, job_id: str, timeout: float = 240) -> dict[str, object]:
@@ -259,12 +263,5 @@ class WorkerProcess:
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.signal(signal.SIGKILL)  # leftover pool processes
+        if self.proc is not None:
+            _stop_group(self.proc)
