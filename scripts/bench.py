@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 
-def _texts(rubric_id: str) -> list[str]:
+def corpus_texts(rubric_id: str) -> list[str]:
     path = ROOT / "corpus" / rubric_id / "answers.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [r["answer"] for r in rows if r["answer"].strip()]
@@ -82,7 +82,7 @@ def _parallel_rate(texts: list[str], rubric: str, cores: list[int]) -> float:
     return len(texts) * len(cores) / max(walls)
 
 
-def _long_texts(texts: list[str], n: int, size: int = 400) -> list[str]:
+def long_texts(texts: list[str], n: int, size: int = 400) -> list[str]:
     """N answers of about ``size`` characters, made of corpus answers run together (deterministic)."""
     out = []
     for i in range(n):
@@ -325,7 +325,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {cores[0]})  # one core
     compiled = RubricRegistry.from_dir(ROOT / "rubrics").get(args.rubric)
-    texts = _texts(args.rubric)
+    texts = corpus_texts(args.rubric)
     chars = sum(len(t) for t in texts) / len(texts)
     for text in texts[:20]:  # warm caches
         grade(compiled, text)
@@ -340,31 +340,31 @@ def main() -> None:
     if args.jobs <= 0:
         return
 
-    long_texts = _long_texts(texts, args.jobs)
+    batch = long_texts(texts, args.jobs)
     cpu_start = time.process_time()
-    single = _rate(lambda t: grade(compiled, t), long_texts[:300], 1)
+    single = _rate(lambda t: grade(compiled, t), batch[:300], 1)
     single_cpu = (time.process_time() - cpu_start) / 300
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(cores))
     ideal = single * len(cores)
-    mean = sum(len(t) for t in long_texts) / len(long_texts)
+    mean = sum(len(t) for t in batch) / len(batch)
     print()
-    print(f"batch: {len(long_texts)} submissions, mean {mean:.0f} characters, {len(cores)} cores")
+    print(f"batch: {len(batch)} submissions, mean {mean:.0f} characters, {len(cores)} cores")
     print(f"single-core grading: {single:8.1f} submissions/s; ideal {len(cores)} x {single:.1f} = {ideal:.1f}/s")
     print("target: ratio to ideal >= 0.80 (meaningful on an otherwise idle machine: check the load average)")
     print(f"load average now: {os.getloadavg()[0]:.2f}")
     if len(cores) > 1:
-        together = _parallel_rate(long_texts[:300], args.rubric, cores)
+        together = _parallel_rate(batch[:300], args.rubric, cores)
         print(
             f"plain grading in {len(cores)} processes at once: {together:8.1f} submissions/s = "
             f"{together / ideal:.2f} of ideal (the most these cores give together)"
         )
     with tempfile.TemporaryDirectory() as tmp:
         if args.distributed:
-            _bench_distributed(long_texts, args.rubric, Path(tmp), single)
+            _bench_distributed(batch, args.rubric, Path(tmp), single)
             return
-        _bench_grade_file(long_texts, args.rubric, Path(tmp), ideal, single_cpu)
-        _bench_jobs_api(long_texts, args.rubric, Path(tmp), ideal, single_cpu)
+        _bench_grade_file(batch, args.rubric, Path(tmp), ideal, single_cpu)
+        _bench_jobs_api(batch, args.rubric, Path(tmp), ideal, single_cpu)
 
 
 if __name__ == "__main__":

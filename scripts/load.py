@@ -43,17 +43,9 @@ def _answers(n: int, size: int = 400) -> list[str]:
     """N answers of about ``size`` characters, corpus answers run together (deterministic)."""
     if size <= 0:
         return [""] * n  # empty answers: grading costs next to nothing, what is left is the HTTP layer
-    path = ROOT / "corpus" / RUBRIC / "answers.jsonl"
-    texts = [json.loads(line)["answer"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    texts = [t for t in texts if t.strip()]
-    out = []
-    for i in range(n):
-        text, k = texts[i % len(texts)], 1
-        while len(text) < size - 40:
-            text += texts[(i * 7 + k * 13) % len(texts)]
-            k += 1
-        out.append(text[: size + 20])
-    return out
+    from bench import corpus_texts, long_texts  # scripts/ is on the path when this script runs
+
+    return long_texts(corpus_texts(RUBRIC), n, size)
 
 
 def _yuejuan() -> list[str]:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -158,6 +159,13 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         yield url, database_url
 
 
+def _unavailable(message: str) -> NoReturn:
+    """A server a test needs is down: skip, but fail under CI, where .ci/run starts it."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 PG_URL = os.environ.get("YUEJUAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -174,9 +182,7 @@ def postgres() -> str:
         message = (
             f"PostgreSQL unreachable at {PG_URL} ({type(error).__name__}); start it or set YUEJUAN_TEST_POSTGRES_URL"
         )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        _unavailable(message)
     finally:
         engine.dispose()
     return PG_URL
@@ -212,9 +218,7 @@ def redis_server() -> str:
         client.ping()
     except Exception as error:
         message = f"Redis unreachable at {REDIS_URL} ({type(error).__name__}); start it or set YUEJUAN_TEST_REDIS_URL"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        _unavailable(message)
     finally:
         client.close()
     return REDIS_URL

@@ -91,12 +91,9 @@ class Analysis:
     relevant_content: int = 0  # their length in characters of text
 
 
-def copied_share(text: str, prompt_ngrams: frozenset[str]) -> float:
-    """Share of a sentence's characters that lie in a run of the prompt at least PROMPT_NGRAM long."""
-    return _copied_share(alnum(text), prompt_ngrams)
-
-
-def _copied_share(chars: str, prompt_ngrams: frozenset[str]) -> float:
+def copied_share(chars: str, prompt_ngrams: frozenset[str]) -> float:
+    """Share of ``chars`` (a sentence's letters and digits, see :func:`alnum`) that lie in a run of
+    the prompt at least PROMPT_NGRAM long."""
     if len(chars) < PROMPT_NGRAM:
         return 0.0
     starts = list(compress(count(), map(prompt_ngrams.__contains__, windows(chars, PROMPT_NGRAM))))
@@ -194,7 +191,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         chars = alnum(view.sentence.text)
         grams = set(windows(chars, 2))
         # Copied: long runs of the prompt, or the prompt's words rearranged (nearly all its bigrams).
-        view.copied = _copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
+        view.copied = copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
             view.content >= 12 and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
         )
         view.duplicate_of = _is_duplicate(grams, seen, settings.repeated_sentence_similarity)

@@ -44,9 +44,14 @@ def _all_negated(view: SentenceView, spans: list[tuple[int, int]], own: frozense
 
 def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match", "negated"]:
     """Try one rule on one sentence."""
-    keys = view.keys
-    if not rule.may_match(keys.keys()):
+    if not rule.may_match(view.keys.keys()):
         return "none"
+    return _match_checked(rule, view)
+
+
+def _match_checked(rule: CompiledRule, view: SentenceView) -> Literal["none", "match", "negated"]:
+    """:func:`match_rule` for a rule whose cheap check (``may_match``) already passed."""
+    keys = view.keys
     present_any = [k for k in rule.any if k in keys]
     if not _own_words(keys, rule.all, present_any):
         return "none"
@@ -97,7 +102,7 @@ def _sentence_levels(compiled: CompiledRubric, view: SentenceView) -> tuple[dict
     for rule in compiled.candidate_rules(present):
         if not rule.may_match(present):
             continue
-        outcome = match_rule(rule, view)
+        outcome = _match_checked(rule, view)
         best = levels.get(rule.concept_id)
         if outcome == "match" and (best is None or _RANK[rule.level] > _RANK[best]):
             levels[rule.concept_id] = rule.level
@@ -160,7 +165,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             if concept_id in levels:
                 continue
             present = view.keys.keys()
-            if any(rule.may_match(present) and match_rule(rule, view) == "match" for rule in rules):
+            if any(rule.may_match(present) and _match_checked(rule, view) == "match" for rule in rules):
                 item = evidence[concept_id]
                 if view.sentence.index not in item.against:
                     item.against.append(view.sentence.index)

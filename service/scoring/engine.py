@@ -320,7 +320,7 @@ def compile_rubric(
             for key in rule.triggers():
                 triggers[key].append(rule)
     prompt = normalize(rubric.prompt).text
-    return CompiledRubric(
+    compiled = CompiledRubric(
         rubric=rubric,
         segmenter=segmenter,
         index=_build_index(rubric),
@@ -337,6 +337,10 @@ def compile_rubric(
         all_rules=tuple(r for concept_rules in rules.values() for r in concept_rules),
         calibration=load_calibration(rubric, calibration_file),
     )
+    # The derived lookups are built here, once, not on the first answer each process grades.
+    for name in ("concept_order", "contradicting", "_rule_order", "off_topic_groups", "textbook_literals"):
+        getattr(compiled, name)
+    return compiled
 
 
 def max_cosine(compiled: CompiledRubric, docs: list[Doc] | FeatureCounts, against: References) -> np.ndarray:
