@@ -36,7 +36,9 @@ class Database:
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
         self.url = parsed
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        # A server's connections go stale when it restarts; a SQLite file's cannot, so they skip the ping
+        # (a round trip on every checkout, and every authenticated request checks one out).
+        kwargs: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
