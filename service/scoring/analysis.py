@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import compress, count
@@ -134,14 +134,35 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
     return share, len(terms), listed
 
 
-def _is_duplicate(grams: set[str], earlier: list[set[str]], threshold: float) -> int | None:
-    for i, other in enumerate(earlier):
-        if not grams or not other:
-            continue
-        overlap = len(grams & other) / len(grams | other)
-        if overlap >= threshold:
-            return i
-    return None
+class _Repeats:
+    """Finds, for each sentence in turn, the first earlier one it nearly repeats (Jaccard similarity
+    of their character bigrams at least ``threshold``). An index from bigram to the sentences holding
+    it counts the overlaps, so that a long answer does not compare every pair of sentences; an exact
+    repeat only looks at the sentences before the one it repeats."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.sizes: list[int] = []
+        self.holders: dict[str, list[int]] = {}  # bigram -> the sentences holding it, in order
+        self.first: dict[frozenset[str], int] = {}  # a sentence's bigrams -> where they first occurred
+
+    def add(self, grams: set[str]) -> int | None:
+        """Record the next sentence's bigrams; the index of the first earlier sentence it repeats."""
+        index = len(self.sizes)
+        self.sizes.append(len(grams))
+        if not grams:
+            return None
+        key = frozenset(grams)
+        exact = self.first.setdefault(key, index)
+        found = exact if exact < index else None
+        overlaps: Counter[int] = Counter()
+        for gram in grams:
+            held = self.holders.setdefault(gram, [])
+            overlaps.update(held if found is None else held[: bisect_left(held, found)])
+            held.append(index)
+        size, sizes, threshold = len(grams), self.sizes, self.threshold
+        similar = [i for i, shared in overlaps.items() if shared / (size + sizes[i] - shared) >= threshold]
+        return min(similar) if similar else found
 
 
 def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
@@ -186,7 +207,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         return analysis
 
     # Sentences copied from the prompt, and repeats of an earlier sentence.
-    seen: list[set[str]] = []
+    repeats = _Repeats(settings.repeated_sentence_similarity)
     for view in views:
         chars = alnum(view.sentence.text)
         grams = set(windows(chars, 2))
@@ -194,8 +215,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         view.copied = copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
             view.content >= 12 and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
         )
-        view.duplicate_of = _is_duplicate(grams, seen, settings.repeated_sentence_similarity)
-        seen.append(grams)
+        view.duplicate_of = repeats.add(grams)
 
     copied = sum(v.content for v in views if v.copied)
     if total and copied / total >= COPIED_ANSWER_SHARE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from service.scoring import CompiledRubric, GradeResult, grade
-from service.scoring.analysis import content_length
+from service.scoring.analysis import _Repeats, content_length
 
 EXAMPLES: dict[str, str] = yaml.safe_load((Path(__file__).parents[1] / "data/examples.yaml").read_text("utf-8"))
 GIVEAWAYS = ["职级客户", "职能客户", "工序客户", "互为供方", "片面"]
@@ -162,3 +163,34 @@ def test_content_length_counts_letters_only() -> None:
     assert content_length("内部客户😀是相互的。") == 8
     assert content_length("👨‍👩‍👧 1. 上级→下级 ① ★") == 4
     assert content_length("QA 部门") == 4
+
+
+def test_repeats_found_through_the_index_match_comparing_every_pair() -> None:
+    """The first earlier sentence with bigram Jaccard >= threshold, as a plain pairwise scan finds it."""
+
+    def pairwise_first(grams: set[str], earlier: list[set[str]], threshold: float) -> int | None:
+        for i, other in enumerate(earlier):
+            if grams and other and len(grams & other) / len(grams | other) >= threshold:
+                return i
+        return None
+
+    rng = random.Random(7)
+    alphabet = "内部客户上下级工序职能相互服务"
+    for threshold in (0.5, 0.75, 0.8, 1.0):
+        repeats, earlier = _Repeats(threshold), []
+        for _ in range(300):
+            if earlier and rng.random() < 0.3:  # a near or exact repeat of an earlier sentence
+                grams = set(rng.choice(earlier))
+                if grams and rng.random() < 0.5:
+                    grams.discard(rng.choice(sorted(grams)))
+            else:
+                grams = {rng.choice(alphabet) + rng.choice(alphabet) for _ in range(rng.randrange(0, 12))}
+            assert repeats.add(grams) == pairwise_first(grams, earlier, threshold)
+            earlier.append(grams)
+
+
+def test_an_answer_of_many_sentences_grades_in_linear_time(ic: CompiledRubric) -> None:
+    """Hundreds of sentences near the length limit: the repeat check must not compare every pair."""
+    sentences = [f"第{i}条：内部客户关系是相互的，编号{i * 7919 % 10007}。" for i in range(700)]
+    result = grade(ic, "".join(sentences))
+    assert "repetitive" in {f.code for f in result.flags}
