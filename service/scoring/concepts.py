@@ -121,6 +121,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
     previous: SentenceView | None = None
     # The subject's own terms: a sentence crammed with them names concepts, it explains none.
     textbook = compiled.textbook_literals
+    wrong_topics = ["!" + group for group in compiled.rubric.off_topic]
     for view in analysis.sentences:
         lead, previous = previous, view
         if not view.eligible:
@@ -144,6 +145,10 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         )
         if len(levels) > settings.max_concepts_per_sentence and crowded:
             # A sentence crammed with the terms of every concept explains none of them.
+            levels = dict.fromkeys(levels, "named")
+        if any(key in view.keys for key in wrong_topics):
+            # A sentence that touches one of the wrong topics (CRM software, outings…) is at best
+            # partly about the question: it may name a concept, it explains none.
             levels = dict.fromkeys(levels, "named")
         if view.topicality < settings.on_topic_similarity:
             # Terms dropped into a sentence about something else earn nothing by name alone.

@@ -31,7 +31,7 @@ __all__ = ["ENGINE_VERSION", "CompiledRubric", "CompiledRule", "Hit", "TermIndex
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.2.1"
+ENGINE_VERSION = "0.3.0"
 
 REPORTED = "~reported"
 # Runs of this many characters shared with the prompt count as copied from it.
