@@ -125,6 +125,9 @@ class Rubric(_Strict):
     lexicon: dict[str, list[Element]] = Field(default_factory=dict)
     off_topic: dict[str, list[Element]] = Field(default_factory=dict)
     reported_speech: list[Element] = Field(default_factory=list)
+    # Phrases that announce a classification ("分为", "包括"): a sentence with one that names two
+    # or more concepts (at most `max_concepts_per_sentence`) names them, even written as a list.
+    enumeration_markers: list[Element] = Field(default_factory=list)
     # Words whose homophone misspellings (客护 for 客户, 工续 for 工序) still match, inside any phrase.
     typo_tolerant: list[Element] = Field(default_factory=list)
     negators: list[Element] = Field(default_factory=list)

@@ -20,7 +20,15 @@ from ..text import NegationScope, Negator, NormalizedText, Sentence, Token, norm
 from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, alnum, max_cosine, windows
 from .similarity import Doc, FeatureCounts
 
-__all__ = ["COPIED_ANSWER_SHARE", "Analysis", "SentenceView", "analyse", "content_length", "copied_share"]
+__all__ = [
+    "COPIED_ANSWER_SHARE",
+    "Analysis",
+    "SentenceView",
+    "analyse",
+    "content_length",
+    "copied_share",
+    "is_keyword_list",
+]
 
 # Text is letters (Han included) and words in them; punctuation, symbols, emoji, spaces and the
 # numerals of list items ("1.", "一、", "①") are not.
@@ -89,6 +97,8 @@ class Analysis:
     keyword_list: bool = False
     relevant: FeatureCounts | None = None  # the sentences on topic, as one document
     relevant_content: int = 0  # their length in characters of text
+    # Sentences that name the kinds of something ("X分为A、B、C三种"): set by the concept matcher.
+    enumerated: set[int] = field(default_factory=set)
 
 
 def copied_share(chars: str, prompt_ngrams: frozenset[str]) -> float:
@@ -165,6 +175,17 @@ class _Repeats:
         return min(similar) if similar else found
 
 
+def is_keyword_list(
+    compiled: CompiledRubric, views: list[SentenceView], named_kinds: frozenset[int] = frozenset()
+) -> bool:
+    """Whether the answer is mostly a bare list of terms; ``named_kinds`` are list-like sentences that
+    state a classification ("X分为A、B、C") and so are no bare list."""
+    own = sum(v.content for v in views if not v.copied)
+    listed = sum(v.content for v in views if v.list_like and v.sentence.index not in named_kinds)
+    all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}
+    return bool(own) and listed / own >= 0.5 and len(all_terms) >= 3
+
+
 def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     """Analyse ``answer`` against ``compiled``; pure and deterministic."""
     settings = compiled.rubric.settings
@@ -223,18 +244,13 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
             view.answer_copied = True
 
     # Bare lists of terms: lines made of subject terms with (almost) nothing between them.
-    listed = 0
-    own = sum(v.content for v in views if not v.copied)
     for view in views:
         if view.copied:
             continue
         share, distinct, listed_words = _list_features(compiled, view)
         heading = view.content <= 8 and distinct >= 1
         view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or listed_words
-        if view.list_like:
-            listed += view.content
-    all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}
-    analysis.keyword_list = bool(own) and listed / own >= 0.5 and len(all_terms) >= 3
+    analysis.keyword_list = is_keyword_list(compiled, views)
 
     # Similarity of each sentence to the reference material.
     counts = compiled.tfidf.count([Doc(tuple(map(_WORD, v.tokens)), v.sentence.text) for v in views])

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..rubric.schema import Concept
-from .analysis import Analysis, SentenceView
-from .engine import CompiledRubric, CompiledRule
+from .analysis import Analysis, SentenceView, is_keyword_list
+from .engine import ENUMERATION, CompiledRubric, CompiledRule
 
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule"]
 
@@ -122,11 +122,13 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
     # The subject's own terms: a sentence crammed with them names concepts, it explains none.
     textbook = compiled.textbook_literals
     wrong_topics = ["!" + group for group in compiled.rubric.off_topic]
+    enumerated = _enumerations(compiled, analysis)
     for view in analysis.sentences:
         lead, previous = previous, view
         if not view.eligible:
             continue
         levels, negated = _sentence_levels(compiled, view)
+        names_kinds = view.sentence.index in enumerated
         if lead is not None and _leads_in(lead, settings.lead_in_chars, analysis.keyword_list):
             # "部门之间也一样。" then what it means: the short opener lends its words to the explanation.
             carried, _ = _sentence_levels(compiled, _with_lead(view, lead))
@@ -134,7 +136,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
                 if level == "explained":
                     levels[cid] = level
         if view.list_like:
-            if analysis.keyword_list:
+            if analysis.keyword_list and not names_kinds:
                 continue
             levels = dict.fromkeys(levels, "named")
         if view.copied:
@@ -150,7 +152,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # A sentence that touches one of the wrong topics (CRM software, outings…) is at best
             # partly about the question: it may name a concept, it explains none.
             levels = dict.fromkeys(levels, "named")
-        if view.topicality < settings.on_topic_similarity:
+        if view.topicality < settings.on_topic_similarity and not names_kinds:
             # Terms dropped into a sentence about something else earn nothing by name alone.
             levels = {cid: lvl for cid, lvl in levels.items() if lvl == "explained"}
         for cid, level in levels.items():
@@ -184,6 +186,24 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # Explained only the way the wrong view sees it: one direction of the relation.
             item.level, item.capped = "named", True
     return evidence
+
+
+def _enumerations(compiled: CompiledRubric, analysis: Analysis) -> set[int]:
+    """The sentences that name the kinds of something ("X分为A、B、C三种"): an enumeration marker and
+    two to ``max_concepts_per_sentence`` concepts. Such a line states a classification: it names its
+    concepts even when it reads like a list or is too short to resemble the references, and it is
+    no bare list of keywords. Recorded in ``analysis.enumerated``."""
+    cap = compiled.rubric.settings.max_concepts_per_sentence
+    found = {
+        view.sentence.index
+        for view in analysis.sentences
+        if ENUMERATION in view.keys and view.eligible and 2 <= len(_sentence_levels(compiled, view)[0]) <= cap
+    }
+    if found:
+        analysis.enumerated = found
+        if analysis.keyword_list:
+            analysis.keyword_list = is_keyword_list(compiled, analysis.sentences, frozenset(found))
+    return found
 
 
 def _leads_in(lead: SentenceView, max_chars: int, keyword_list: bool) -> bool:

@@ -26,14 +26,24 @@ from ..text.homophones import homophone_variants
 from .calibration import Calibration
 from .similarity import Doc, FeatureCounts, References, TfidfModel
 
-__all__ = ["ENGINE_VERSION", "CompiledRubric", "CompiledRule", "Hit", "TermIndex", "compile_rubric", "tfidf_path"]
+__all__ = [
+    "ENGINE_VERSION",
+    "ENUMERATION",
+    "CompiledRubric",
+    "CompiledRule",
+    "Hit",
+    "TermIndex",
+    "compile_rubric",
+    "tfidf_path",
+]
 
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.3.0"
+ENGINE_VERSION = "0.4.0"
 
 REPORTED = "~reported"
+ENUMERATION = "~enumeration"
 # Runs of this many characters shared with the prompt count as copied from it.
 PROMPT_NGRAM = 5
 
@@ -216,6 +226,8 @@ def _literal_keys(rubric: Rubric) -> dict[str, set[str]]:
             keys[literal.lower()].add("!" + name)
     for literal in rubric.reported_speech:
         keys[literal.lower()].add(REPORTED)
+    for literal in rubric.enumeration_markers:
+        keys[literal.lower()].add(ENUMERATION)
     for concept in rubric.concepts:
         for rule in [*concept.rules, *concept.contradicts]:
             for element in rule.elements():

@@ -89,7 +89,8 @@ def _off_topic(
     distractors = sum(len(found) for found in analysis.off_topic_hits.values())
     if distractors >= _OFF_TOPIC_MIN_HITS and distractors > 2 * explained:
         return True
-    return explained == 0 and similarity < settings.on_topic_similarity
+    # An answer that names the kinds of something ("X分为A、B、C") is about the question, if little more.
+    return explained == 0 and not analysis.enumerated and similarity < settings.on_topic_similarity
 
 
 @dataclass(frozen=True)

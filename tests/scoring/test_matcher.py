@@ -98,3 +98,24 @@ def test_terms_dropped_into_an_outing_story_earn_nothing(ic: CompiledRubric) -> 
     )
     result = grade(ic, story)
     assert result.score == 0
+
+
+def test_naming_the_kinds_earns_naming_credit_but_a_bare_list_does_not(ic: CompiledRubric) -> None:
+    # A classification ("……分成……三类") names its kinds, even though it explains none of them.
+    for named in [
+        "按来源看,内部客户可以分成三类:职级客户、职能客户和工序客户。",
+        "内部客户有三种:职级客户,职能客户,工序客户。",
+    ]:
+        result = grade(ic, named)
+        statuses = {i.concept_id: i.status for i in result.items}
+        assert statuses["rank"] == statuses["function"] == statuses["process"] == "partial", named
+        assert not {"off_topic", "keyword_list"} & {f.code for f in result.flags}, named
+        assert 0 < result.score <= 0.25 * result.max_score
+    # A bare line of terms is still a keyword list, with or without a marker in front.
+    for listed in [
+        "职级客户、职能客户、工序客户、互为供方、权利、义务、片面",
+        "关键词包括:职级客户、职能客户、工序客户、相互性、权利、义务、片面",
+    ]:
+        result = grade(ic, listed)
+        assert "keyword_list" in {f.code for f in result.flags}, listed
+        assert result.score <= 0.25 * result.max_score
