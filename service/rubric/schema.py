@@ -39,7 +39,8 @@ class Rule(_Strict):
     given), and none of ``none``. A match inside the scope of a negator (不, 并非, 不是 …)
     does not count and, for a concept, is evidence of the opposite. ``level`` says what a
     match shows: ``named`` (the idea is named; half credit before calibration) or
-    ``explained`` (the idea is stated with its meaning; full credit).
+    ``explained`` (the idea is stated with its meaning; full credit). A ``refutes`` rule
+    recognises a view stated in order to be rejected; see :attr:`refutes`.
     """
 
     level: Literal["named", "explained"] = "explained"
@@ -47,6 +48,9 @@ class Rule(_Strict):
     any: list[Element] = Field(default_factory=list)
     none: list[Element] = Field(default_factory=list)
     negatable: bool = True
+    # The sentence states a view in order to reject it ("把……理解成……是片面的"): the view it reports
+    # is not the candidate's, so the other concepts it touches are named at most.
+    refutes: bool = False
 
     @model_validator(mode="after")
     def _needs_something(self) -> Rule:

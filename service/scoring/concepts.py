@@ -18,6 +18,8 @@ from .engine import ENUMERATION, CompiledRubric, CompiledRule
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule"]
 
 Level = Literal["named", "explained"]
+# Conjunctions after which a sentence turns from a view it reports to what the writer holds.
+_CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可"})
 _RANK = {"named": 1, "explained": 2}
 
 
@@ -94,16 +96,26 @@ def _own_words(keys: dict[str, list[tuple[int, int]]], required: tuple[str, ...]
     return all(free(k) for k in required) and (not present_any or any(free(k) for k in present_any))
 
 
-def _sentence_levels(compiled: CompiledRubric, view: SentenceView) -> tuple[dict[str, Level], set[str]]:
-    """Best level per concept in one sentence, and the concepts a rule found negated."""
+def _sentence_levels(
+    compiled: CompiledRubric, view: SentenceView
+) -> tuple[dict[str, Level], set[str], tuple[frozenset[str], int] | None]:
+    """Best level per concept in one sentence, the concepts a rule found negated, and, when a
+    ``refutes`` rule matched, its concepts and where the view it rejects starts."""
     levels: dict[str, Level] = {}
     negated: set[str] = set()
-    present = view.keys.keys()
+    refuting: set[str] = set()
+    view_starts = view.sentence.end
+    keys = view.keys
+    present = keys.keys()
     for rule in compiled.candidate_rules(present):
         if not rule.may_match(present):
             continue
         outcome = _match_checked(rule, view)
         best = levels.get(rule.concept_id)
+        if outcome == "match" and rule.refutes:
+            refuting.add(rule.concept_id)
+            elements = [k for k in (*rule.all, *rule.any) if k in keys]
+            view_starts = min(view_starts, *(start for k in elements for start, _ in keys[k]))
         if outcome == "match" and (best is None or _RANK[rule.level] > _RANK[best]):
             levels[rule.concept_id] = rule.level
         elif outcome == "negated":
@@ -111,7 +123,37 @@ def _sentence_levels(compiled: CompiledRubric, view: SentenceView) -> tuple[dict
     if len(levels) > 1:
         order = compiled.concept_order
         levels = dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))
-    return levels, negated
+    return levels, negated, (frozenset(refuting), view_starts) if refuting else None
+
+
+def _own_statement(
+    compiled: CompiledRubric, view: SentenceView, levels: dict[str, Level], refuted: tuple[frozenset[str], int] | None
+) -> dict[str, Level]:
+    """``levels`` without what the sentence only reports in order to reject it.
+
+    A ``refutes`` rule recognises a view stated to be rejected ("很多人把……当成……,这是片面的").
+    From where that view starts, the sentence reports it rather than explains it: the other
+    concepts count only as far as the words before it earn them.
+    """
+    if refuted is None:
+        return levels
+    refuting, view_starts = refuted
+    if len(levels) <= len(refuting):
+        return levels
+    # A contrast after the view ("……,其实……") returns to the candidate's own words.
+    resumes = next((t.end for t in view.tokens if t.start > view_starts and t.text in _CONTRAST), view.sentence.end)
+    own, _, _ = _sentence_levels(compiled, _outside(view, view_starts, resumes))
+    return {
+        cid: level if cid in refuting else own[cid] for cid, level in levels.items() if cid in refuting or cid in own
+    }
+
+
+def _outside(view: SentenceView, start: int, end: int) -> SentenceView:
+    """``view`` without the words between ``start`` and ``end`` (its negation scope unchanged)."""
+    keys = {k: kept for k, spans in view.keys.items() if (kept := [s for s in spans if s[1] <= start or s[0] >= end])}
+    cut = dataclasses.replace(view, keys=keys)
+    cut.__dict__["scope"] = view.scope
+    return cut
 
 
 def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, ConceptEvidence]:
@@ -127,11 +169,13 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         lead, previous = previous, view
         if not view.eligible:
             continue
-        levels, negated = _sentence_levels(compiled, view)
+        levels, negated, refuted = _sentence_levels(compiled, view)
         names_kinds = view.sentence.index in enumerated
         if lead is not None and _leads_in(lead, settings.lead_in_chars, analysis.keyword_list):
             # "部门之间也一样。" then what it means: the short opener lends its words to the explanation.
-            carried, _ = _sentence_levels(compiled, _with_lead(view, lead))
+            merged = _with_lead(view, lead)
+            carried, _, carried_refuted = _sentence_levels(compiled, merged)
+            carried = _own_statement(compiled, merged, carried, carried_refuted)
             for cid, level in carried.items():
                 if level == "explained":
                     levels[cid] = level
@@ -148,6 +192,8 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         if len(levels) > settings.max_concepts_per_sentence and crowded:
             # A sentence crammed with the terms of every concept explains none of them.
             levels = dict.fromkeys(levels, "named")
+        else:
+            levels = _own_statement(compiled, view, levels, refuted)
         if any(key in view.keys for key in wrong_topics):
             # A sentence that touches one of the wrong topics (CRM software, outings…) is at best
             # partly about the question: it may name a concept, it explains none.

@@ -106,6 +106,7 @@ class CompiledRule:
     any: tuple[str, ...]
     none: tuple[str, ...]
     negatable: bool
+    refutes: bool
     all_set: frozenset[str]
     any_set: frozenset[str]
 
@@ -122,6 +123,7 @@ class CompiledRule:
             alternatives,
             keys(rule.none),
             rule.negatable,
+            rule.refutes,
             frozenset(required),
             frozenset(alternatives),
         )

@@ -119,3 +119,15 @@ def test_naming_the_kinds_earns_naming_credit_but_a_bare_list_does_not(ic: Compi
         result = grade(ic, listed)
         assert "keyword_list" in {f.code for f in result.flags}, listed
         assert result.score <= 0.25 * result.max_score
+
+
+def test_a_view_stated_to_be_rejected_earns_only_the_critique(ic: CompiledRubric) -> None:
+    # The quoted view is what the candidate calls one-sided: it does not explain the departments.
+    rejected = "有的同事把内部客户理解成“销售部门提需求,财务部门就得为销售服务”,这种理解是片面的。"
+    assert _status(ic, rejected, "one_sided") == "met"
+    assert _status(ic, rejected, "function") == "missing"
+    assert _status(ic, "销售部门提需求,财务部门就为销售服务。", "function") == "met"
+    # After a contrast (其实……) the sentence says what the candidate holds, and that counts.
+    corrected = "有人觉得只有领导才是客户,这种看法不对,其实领导派任务时领导是客户,员工要资源时领导也得为员工服务。"
+    assert _status(ic, corrected, "one_sided") == "met"
+    assert _status(ic, corrected, "reciprocity") == "met"
