@@ -108,6 +108,9 @@ class RubricSettings(_Strict):
     # A sentence of at most this many characters of text that opens a topic ("部门之间也一样。")
     # lends its words to the next sentence, which says what it means; 0 turns this off.
     lead_in_chars: Annotated[int, Field(ge=0)] = 0
+    # A word of the rubric's `anaphora` starting within this many characters of a sentence's start
+    # makes the previous sentence lend its words to it, whatever its length; 0 turns this off.
+    anaphora_window: Annotated[int, Field(ge=0)] = 3
     on_topic_similarity: Annotated[float, Field(ge=0, le=1)] = 0.12
     copied_prompt_overlap: Annotated[float, Field(gt=0, le=1)] = 0.6
     keyword_density: Annotated[float, Field(gt=0, le=1)] = 0.75
@@ -132,6 +135,9 @@ class Rubric(_Strict):
     # Phrases that announce a classification ("分为", "包括"): a sentence with one that names two
     # or more concepts (at most `max_concepts_per_sentence`) names them, even written as a list.
     enumeration_markers: list[Element] = Field(default_factory=list)
+    # Words that refer back to the previous sentence ("这时", "他们", "反过来"): a sentence opening with
+    # one may use the previous sentence's words to explain a concept (see `anaphora_window`).
+    anaphora: list[Element] = Field(default_factory=list)
     # Words whose homophone misspellings (客护 for 客户, 工续 for 工序) still match, inside any phrase.
     typo_tolerant: list[Element] = Field(default_factory=list)
     negators: list[Element] = Field(default_factory=list)

@@ -11,9 +11,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..rubric.schema import Concept
+from ..rubric.schema import Concept, RubricSettings
 from .analysis import Analysis, SentenceView, is_keyword_list
-from .engine import ENUMERATION, CompiledRubric, CompiledRule
+from .engine import ANAPHORA, ENUMERATION, CompiledRubric, CompiledRule
 
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule"]
 
@@ -171,8 +171,10 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             continue
         levels, negated, refuted = _sentence_levels(compiled, view)
         names_kinds = view.sentence.index in enumerated
-        if lead is not None and _leads_in(lead, settings.lead_in_chars, analysis.keyword_list):
-            # "部门之间也一样。" then what it means: the short opener lends its words to the explanation.
+        touched = len(levels)  # what the sentence itself touches decides whether it is crammed
+        if lead is not None and _leads_in(lead, view, settings, analysis.keyword_list):
+            # "部门之间也一样。" then what it means: the short opener lends its words to the explanation;
+            # "这时……" / "他们……" refers back: the previous sentence names whom it is about.
             merged = _with_lead(view, lead)
             carried, _, carried_refuted = _sentence_levels(compiled, merged)
             carried = _own_statement(compiled, merged, carried, carried_refuted)
@@ -186,10 +188,10 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         if view.copied:
             # Quoting the prompt inside an answer of one's own shows at most that a point is named.
             levels = dict.fromkeys(levels, "named")
-        crowded = view.content < settings.crammed_chars_per_concept * len(levels) and (
+        crowded = view.content < settings.crammed_chars_per_concept * touched and (
             len({h.literal for h in view.hits if h.literal in textbook}) >= 2
         )
-        if len(levels) > settings.max_concepts_per_sentence and crowded:
+        if touched > settings.max_concepts_per_sentence and crowded:
             # A sentence crammed with the terms of every concept explains none of them.
             levels = dict.fromkeys(levels, "named")
         else:
@@ -252,13 +254,19 @@ def _enumerations(compiled: CompiledRubric, analysis: Analysis) -> set[int]:
     return found
 
 
-def _leads_in(lead: SentenceView, max_chars: int, keyword_list: bool) -> bool:
-    """Whether ``lead`` is a short opener whose words carry into the next sentence."""
-    if lead.content > max_chars or lead.copied or lead.duplicate_of is not None or lead.distracted:
+def _leads_in(lead: SentenceView, view: SentenceView, settings: RubricSettings, keyword_list: bool) -> bool:
+    """Whether ``lead``'s words carry into ``view``: ``lead`` is a short opener, or ``view`` opens
+    with a word that refers back to it (这时, 他们, 反过来 …)."""
+    if lead.copied or lead.duplicate_of is not None or lead.distracted:
         return False
     if keyword_list and lead.list_like:
         return False
-    return bool(lead.keys)
+    if not lead.keys:
+        return False
+    if lead.content <= settings.lead_in_chars:
+        return True
+    opening = view.sentence.start + settings.anaphora_window
+    return any(start < opening for start, _ in view.keys.get(ANAPHORA, ()))
 
 
 def _with_lead(view: SentenceView, lead: SentenceView) -> SentenceView:

@@ -27,6 +27,7 @@ from .calibration import Calibration
 from .similarity import Doc, FeatureCounts, References, TfidfModel
 
 __all__ = [
+    "ANAPHORA",
     "ENGINE_VERSION",
     "ENUMERATION",
     "CompiledRubric",
@@ -44,6 +45,7 @@ ENGINE_VERSION = "0.4.0"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
+ANAPHORA = "~anaphora"
 # Runs of this many characters shared with the prompt count as copied from it.
 PROMPT_NGRAM = 5
 
@@ -230,6 +232,8 @@ def _literal_keys(rubric: Rubric) -> dict[str, set[str]]:
         keys[literal.lower()].add(REPORTED)
     for literal in rubric.enumeration_markers:
         keys[literal.lower()].add(ENUMERATION)
+    for literal in rubric.anaphora:
+        keys[literal.lower()].add(ANAPHORA)
     for concept in rubric.concepts:
         for rule in [*concept.rules, *concept.contradicts]:
             for element in rule.elements():

@@ -131,3 +131,12 @@ def test_a_view_stated_to_be_rejected_earns_only_the_critique(ic: CompiledRubric
     corrected = "有人觉得只有领导才是客户,这种看法不对,其实领导派任务时领导是客户,员工要资源时领导也得为员工服务。"
     assert _status(ic, corrected, "one_sided") == "met"
     assert _status(ic, corrected, "reciprocity") == "met"
+
+
+def test_a_sentence_opening_with_a_word_that_refers_back_is_read_with_the_one_before(ic: CompiledRubric) -> None:
+    # "反过来……他……": who "he" is, and what he asks for, the previous sentence says.
+    roles = "主管每周给我们组布置任务,等着我们交结果,月底还要给我们每个人打分。"
+    back = "反过来我们要完成任务,也得靠他给人手和指导。"
+    assert _status(ic, roles + back, "reciprocity") == "met"
+    # Read the other way round, nothing before the opener says whom it is about.
+    assert _status(ic, back + roles, "reciprocity") == "missing"
