@@ -140,3 +140,14 @@ def test_a_sentence_opening_with_a_word_that_refers_back_is_read_with_the_one_be
     assert _status(ic, roles + back, "reciprocity") == "met"
     # Read the other way round, nothing before the opener says whom it is about.
     assert _status(ic, back + roles, "reciprocity") == "missing"
+
+
+def test_departments_serving_each_other_describes_the_kind_not_reciprocity(ic: CompiledRubric) -> None:
+    # The guide: functional departments provide services to each other (the kind); reciprocity is
+    # each side being the other's customer and supplier in turn.
+    for kind in [
+        "第二种是职能客户,指各职能部门之间互相提供服务。",
+        "内部客户是指企业里相互提供产品和服务的部门和员工。",
+    ]:
+        assert _status(ic, kind, "reciprocity") == "missing", kind
+    assert _status(ic, "我们和仓库之间是相互的,今天我是他们的客户,明天他们是我的客户。", "reciprocity") == "met"
