@@ -136,7 +136,8 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
     words = [t for t in view.tokens if not _NOT_CONTENT.fullmatch(t.text)]
     share = 0.0
     if words and terms:
-        inside = sum(1 for t in words if covered.issuperset(range(t.start, t.end)))
+        # A grammatical word inside a naming phrase ("是相互的") still makes a sentence, not a list.
+        inside = sum(1 for t in words if t.text not in FUNCTION_WORDS and covered.issuperset(range(t.start, t.end)))
         share = inside / len(words)
     separators = sum(1 for t in view.tokens if t.text in _SEPARATORS or t.text.strip() == "")
     grammar = sum(1 for t in words if t.text in FUNCTION_WORDS)

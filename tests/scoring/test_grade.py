@@ -194,3 +194,12 @@ def test_an_answer_of_many_sentences_grades_in_linear_time(ic: CompiledRubric) -
     sentences = [f"第{i}条：内部客户关系是相互的，编号{i * 7919 % 10007}。" for i in range(700)]
     result = grade(ic, "".join(sentences))
     assert "repetitive" in {f.code for f in result.flags}
+
+
+def test_a_sentence_with_grammatical_words_inside_its_naming_phrases_is_no_keyword_list(ic: CompiledRubric) -> None:
+    """ "是" and "的" inside a naming phrase still make a sentence: it is graded, not flagged as a list."""
+    result = grade(ic, "内部客户关系是相互的。")
+    assert "keyword_list" not in {f.code for f in result.flags}
+    assert result.score > 0
+    bare = grade(ic, "内部客户 相互的 职级客户 工序客户")
+    assert "keyword_list" in {f.code for f in bare.flags}
