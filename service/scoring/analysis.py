@@ -233,9 +233,12 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     for view in views:
         chars = alnum(view.sentence.text)
         grams = set(windows(chars, 2))
-        # Copied: long runs of the prompt, or the prompt's words rearranged (nearly all its bigrams).
+        # Copied: long runs of the prompt, or the prompt's words rearranged (nearly all its bigrams) with
+        # no idea the prompt lacks ("上级是下级的客户,下级也是上级的客户" turns the prompt's relation round).
         view.copied = copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
-            view.content >= 12 and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
+            view.content >= 12
+            and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
+            and not any(key[0] == "@" and key not in compiled.prompt_groups for key in view.keys)
         )
         view.duplicate_of = repeats.add(grams)
 

@@ -41,7 +41,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.4.1"
+ENGINE_VERSION = "0.4.2"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -173,6 +173,13 @@ class CompiledRubric:
             if groups:
                 out[literal] = groups
         return out
+
+    @cached_property
+    def prompt_groups(self) -> frozenset[str]:
+        """The synonym groups ("@group" keys) the prompt itself contains."""
+        keys_by_literal = self.index.keys_by_literal
+        hits = self.index.find(normalize(self.rubric.prompt).text)
+        return frozenset(k for hit in hits for k in keys_by_literal[hit.literal] if k.startswith("@"))
 
     @cached_property
     def textbook_literals(self) -> frozenset[str]:
@@ -356,7 +363,14 @@ def compile_rubric(
         calibration=load_calibration(rubric, calibration_file),
     )
     # The derived lookups are built here, once, not on the first answer each process grades.
-    for name in ("concept_order", "contradicting", "_rule_order", "off_topic_groups", "textbook_literals"):
+    for name in (
+        "concept_order",
+        "contradicting",
+        "_rule_order",
+        "off_topic_groups",
+        "textbook_literals",
+        "prompt_groups",
+    ):
         getattr(compiled, name)
     return compiled
 

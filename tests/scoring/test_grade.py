@@ -203,3 +203,12 @@ def test_a_sentence_with_grammatical_words_inside_its_naming_phrases_is_no_keywo
     assert result.score > 0
     bare = grade(ic, "内部客户 相互的 职级客户 工序客户")
     assert "keyword_list" in {f.code for f in bare.flags}
+
+
+def test_the_prompts_relation_turned_round_is_no_copy_of_the_prompt(ic: CompiledRubric) -> None:
+    """Made of the prompt's words, but saying what the prompt does not: the relation runs both ways."""
+    result = grade(ic, "上级是下级的客户，下级也是上级的客户。")
+    assert "copied_prompt" not in {f.code for f in result.flags}
+    assert {i.concept_id: i.status for i in result.items}["reciprocity"] != "missing"
+    rearranged = grade(ic, "在工作中，下级的客户是上级，上道工序的客户是下道工序，提供服务部门的客户是提出需求部门。")
+    assert "copied_prompt" in {f.code for f in rearranged.flags}
