@@ -162,3 +162,11 @@ def test_terms_strung_together_in_one_run_name_no_more_than_one_sentence_may_ear
     assert set(levels.values()) == {"named"}
     assert 1 <= len(levels) <= ic.rubric.settings.max_concepts_per_sentence
     assert not evidence["rank"].negated_in and not evidence["reciprocity"].negated_in
+
+
+def test_roles_swapping_over_time_and_a_boss_relying_on_staff_in_everyday_words(ic: CompiledRubric) -> None:
+    # The guide: positions swap with the task; a superior needs what the subordinate provides.
+    swapped = "我和仓库之间就是这样,这次我找仓库要货,我是他们的客户,下次仓库找我要单据,他们成了我的客户。"
+    assert _status(ic, swapped, "reciprocity") == "met"
+    assert _status(ic, "这次我找仓库要货,我是他们的客户。", "reciprocity") == "missing"
+    assert _status(ic, "主管离不开下面的组员。", "rank") == "met"
