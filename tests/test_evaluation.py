@@ -45,9 +45,9 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
     report = evaluate(rules_only, read_labeled(CORPUS), folds=5)
     m = report.metrics
     assert m["qwk"] >= 0.955, m
-    assert m["spearman"] >= 0.955, m
+    assert m["spearman"] >= 0.96, m
     assert m["pearson"] >= 0.96, m
-    assert m["adjacent"] >= 0.82, m
+    assert m["adjacent"] >= 0.835, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["excess_by_group"]["off_topic"] <= 2.0
     assert report.gaming["excess_by_group"]["keyword_list"] <= 2.0

@@ -21,6 +21,7 @@ Level = Literal["named", "explained"]
 # Conjunctions after which a sentence turns from a view it reports to what the writer holds.
 _CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可"})
 _RANK = {"named": 1, "explained": 2}
+_CLAUSE_MARKS = frozenset("，；、：")
 
 
 @dataclass
@@ -191,7 +192,11 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         crowded = view.content < settings.crammed_chars_per_concept * touched and (
             len({h.literal for h in view.hits if h.literal in textbook}) >= 2
         )
-        if touched > settings.max_concepts_per_sentence and crowded:
+        if touched > settings.max_concepts_per_sentence and _strung(view, textbook, settings, touched):
+            # Terms strung together in one run, with no clause of their own: the run names no more
+            # concepts than one sentence may earn.
+            levels = dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
+        elif touched > settings.max_concepts_per_sentence and crowded:
             # A sentence crammed with the terms of every concept explains none of them.
             levels = dict.fromkeys(levels, "named")
         else:
@@ -234,6 +239,22 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # Explained only the way the wrong view sees it: one direction of the relation.
             item.level, item.capped = "named", True
     return evidence
+
+
+def _strung(view: SentenceView, textbook: frozenset[str], settings: RubricSettings, touched: int) -> bool:
+    """Whether a sentence touching ``touched`` concepts strings the subject's terms together: one run
+    with no clause break, two or more terms, and too few words besides them to explain each concept
+    (``crammed_chars_per_concept``). Only the words around the terms explain."""
+    if any(t.text in _CLAUSE_MARKS for t in view.tokens):
+        return False
+    spans = sorted((h.start, h.end) for h in view.hits if h.literal in textbook)
+    if len({view.sentence.text[a - view.sentence.start : b - view.sentence.start] for a, b in spans}) < 2:
+        return False
+    covered, reach = 0, view.sentence.start
+    for start, end in spans:
+        covered += max(0, end - max(start, reach))
+        reach = max(reach, end)
+    return view.content - covered < settings.crammed_chars_per_concept * touched
 
 
 def _enumerations(compiled: CompiledRubric, analysis: Analysis) -> set[int]:

@@ -41,7 +41,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.4.2"
+ENGINE_VERSION = "0.5.1"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"

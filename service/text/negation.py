@@ -142,6 +142,33 @@ SCOPE_BREAKS = frozenset(
 )
 
 
+# Modal negators: "must not / need not / should not" forbid or waive the action that follows them.
+# Followed by a predicate of their own ("……工序客户不能片面地理解"), they deny that predicate, not the
+# words before them; at the end of their clause ("……是不应该的") they still judge what precedes.
+MODAL_NEGATORS = frozenset(
+    {
+        "不能",
+        "不要",
+        "不应",
+        "不应该",
+        "不该",
+        "别",
+        "不可",
+        "不必",
+        "不用",
+        "无需",
+        "无须",
+        "不需要",
+        "用不着",
+        "没必要",
+    }
+)
+# Modal verbs that start a new predicate: they end a modal negator's scope ("不能片面理解要结合……").
+_NEXT_MODAL = frozenset({"要", "应该", "应当", "必须", "需要", "还要", "更要", "也要", "就要", "而要", "应"})
+# Words that end a clause's predicate rather than start one: a modal negator before them has none.
+_NO_PREDICATE = frozenset({"的", "了", "吗", "呢", "吧", "啊", "呀", "嘛"})
+
+
 # Words after a statement that declare it false ("职级客户是不存在的", "……这个说法不成立").
 POST_NEGATORS = frozenset(
     {
@@ -174,6 +201,10 @@ EXCLUSIVE = frozenset(
 )
 
 
+# Punctuation and symbols: not a word that could be a predicate.
+_NOT_CONTENT = re.compile(r"[\W_]+")
+
+
 @lru_cache(maxsize=8)
 def _alternation(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))))
@@ -193,6 +224,7 @@ class Negator:
     not_negating: frozenset[str] = NOT_NEGATING
     scope_breaks: frozenset[str] = SCOPE_BREAKS
     post_negators: frozenset[str] = POST_NEGATORS
+    modal: frozenset[str] = MODAL_NEGATORS
 
     def extended(self, negators: Iterable[str] = (), not_negating: Iterable[str] = ()) -> Negator:
         """Return a copy with extra words (from a rubric)."""
@@ -201,6 +233,7 @@ class Negator:
             not_negating=self.not_negating | frozenset(not_negating),
             scope_breaks=self.scope_breaks,
             post_negators=self.post_negators,
+            modal=self.modal,
         )
 
     def is_negator(self, tokens: Sequence[Token], i: int) -> bool:
@@ -216,9 +249,10 @@ class Negator:
         """Compute the stretches of a sentence that a negator governs, before or after it.
 
         A negator also denies what comes before it in its clause ("各部门互不服务",
-        "上级从不需要……"), unless the clause is a condition (如果……不……) or the negator
+        "上级从不需要……"), unless the clause is a condition (如果……不……), the negator
         lies inside one of ``phrases`` the rubric looks for ("不是单向的" states something;
-        it does not deny its subject).
+        it does not deny its subject), or it is a modal negator (不能, 不要, 不应 …) followed
+        by a predicate of its own ("……工序客户,不能片面地理解"): that forbids what follows.
         """
         if _trigger(self.negators, self.post_negators).search("".join(map(itemgetter(0), tokens))) is None:
             return _NOTHING_NEGATED  # most sentences: no word that could negate
@@ -227,7 +261,11 @@ class Negator:
         opened: Token | None = None
         clause: list[Token] = []
         negators_seen: set[int] = set()
+        modal = False  # the open negator is a modal one with a predicate of its own
         for i, token in enumerate(tokens):
+            if modal and opened is not None and token.text in _NEXT_MODAL:
+                stretches.append((opened.start, opened.end, token.start))
+                opened, modal = None, False
             if token.text in self.scope_breaks or token.text.strip() == "":
                 if opened is not None:
                     stretches.append((opened.start, opened.end, token.start))
@@ -243,11 +281,12 @@ class Negator:
                 )
                 # The subject a negator denies starts after the previous negator of the clause.
                 subject = max([clause[0].start, *(t.end for t in clause[:-1] if t.start in negators_seen)])
-                if not absorbed and not conditional and subject < token.start:
+                forbids = self._has_predicate(tokens, i)
+                if not absorbed and not conditional and subject < token.start and not forbids:
                     post.append((subject, token.start, token.end))
                 negators_seen.add(token.start)
                 if opened is None:
-                    opened = token
+                    opened, modal = token, forbids
                 else:  # a second negator in the same scope cancels the first
                     stretches.append((opened.start, opened.end, token.start))
                     opened = None
@@ -255,6 +294,15 @@ class Negator:
             stretches.append((opened.start, opened.end, tokens[-1].end))
         post.extend(self._post(clause))
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
+
+    def _has_predicate(self, tokens: Sequence[Token], i: int) -> bool:
+        """Whether the negator at ``i`` is a modal one with a predicate of its own after it."""
+        if tokens[i].text not in self.modal or i + 1 >= len(tokens):
+            return False
+        nxt = tokens[i + 1].text
+        if nxt in self.scope_breaks or nxt in _NO_PREDICATE or nxt.strip() == "":
+            return False
+        return _NOT_CONTENT.fullmatch(nxt) is None
 
     def _post(self, clause: list[Token]) -> list[tuple[int, int, int]]:
         """Post-negators of one clause, unless an "only" word before them disarms them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.scoring import CompiledRubric, grade
 from service.scoring.analysis import analyse
-from service.scoring.concepts import match_rule
+from service.scoring.concepts import match_concepts, match_rule
 
 
 def _status(compiled: CompiledRubric, answer: str, concept: str) -> str:
@@ -151,3 +151,22 @@ def test_departments_serving_each_other_describes_the_kind_not_reciprocity(ic: C
     ]:
         assert _status(ic, kind, "reciprocity") == "missing", kind
     assert _status(ic, "我们和仓库之间是相互的,今天我是他们的客户,明天他们是我的客户。", "reciprocity") == "met"
+
+
+def test_terms_strung_together_in_one_run_name_no_more_than_one_sentence_may_earn(ic: CompiledRubric) -> None:
+    # One run of terms, a modal negator in the middle, no clause of its own: the negator forbids
+    # what follows it, it does not deny the terms before it; the run names a few concepts at most.
+    strung = "内部客户有职级客户职能客户工序客户并且互为供方讲究相互性有权利也有义务不要片面看待要联系实际。"
+    evidence = match_concepts(ic, analyse(ic, strung))
+    levels = {cid: e.level for cid, e in evidence.items() if e.level}
+    assert set(levels.values()) == {"named"}
+    assert 1 <= len(levels) <= ic.rubric.settings.max_concepts_per_sentence
+    assert not evidence["rank"].negated_in and not evidence["reciprocity"].negated_in
+
+
+def test_roles_swapping_over_time_and_a_boss_relying_on_staff_in_everyday_words(ic: CompiledRubric) -> None:
+    # The guide: positions swap with the task; a superior needs what the subordinate provides.
+    swapped = "我和仓库之间就是这样,这次我找仓库要货,我是他们的客户,下次仓库找我要单据,他们成了我的客户。"
+    assert _status(ic, swapped, "reciprocity") == "met"
+    assert _status(ic, "这次我找仓库要货,我是他们的客户。", "reciprocity") == "missing"
+    assert _status(ic, "主管离不开下面的组员。", "rank") == "met"

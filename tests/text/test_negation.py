@@ -40,3 +40,14 @@ def test_a_sentence_without_any_negating_word_has_an_empty_scope() -> None:
     assert not NEG.scope(SEG.tokens("上级和下级互为供方，各自提供服务"))
     assert NEG.scope(SEG.tokens("上级和下级并非互为供方"))
     assert NEG.scope(SEG.tokens("说上级只是客户是错误的"))  # a post-negator alone
+
+
+def test_a_modal_negator_with_its_own_predicate_forbids_what_follows_not_what_precedes() -> None:
+    # "不能 + verb" forbids that action; the terms listed before it are not denied.
+    listed = "单位里有上下级、部门、前后岗位之间的关系不能随便理解"
+    assert not _negated(listed, "前后岗位")
+    assert _negated(listed, "随便理解")
+    # Its scope ends where another modal starts a new predicate.
+    assert not _negated("不能只看一面要看到双方互为供方", "互为供方")
+    # At the end of its clause it still judges what precedes, like other negators.
+    assert _negated("上级永远是客户是不对的", "上级永远是客户")
