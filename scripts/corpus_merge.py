@@ -4,8 +4,8 @@ Reads corpus/<rubric>/raw/writer-*.jsonl (answers with the first marker's marks)
 raw/marker2-*.jsonl (the second marker's marks, made blind), plus raw/adjudication.jsonl
 when present (resolved marks for disagreements over 2 points). Writes
 corpus/<rubric>/answers.jsonl: the final score is the mean of the two markers (or the
-adjudicated score), per-concept points likewise. Answers by writer "d" form the held-out
-split: rules are never tuned on them.
+adjudicated score), per-concept points likewise. Answers by writers "d" and "e" form the
+held-out split: rules are never tuned on them.
 
     python scripts/corpus_merge.py internal-customer
 """
@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-HOLDOUT_WRITERS = {"d"}
+HOLDOUT_WRITERS = {"d", "e"}
 # The writers named some kinds differently; one name per kind in the merged file.
 KIND_NAMES = {
     "adv_negated_terms": "adv_opposite_terms",
@@ -39,6 +39,11 @@ KIND_NAMES = {
     "traditional_chars": "traditional",
     "traditional_chinese": "traditional",
     "typos_homophones": "typos",
+    "plain_complete": "complete_plain",
+    "names_three_kinds_only": "names_only",
+    "adv_opposite_meaning": "adv_opposite_terms",
+    "adv_points_as_questions": "adv_questions_only",
+    "dont_know": "empty",
 }
 
 
