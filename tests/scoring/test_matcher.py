@@ -170,3 +170,26 @@ def test_roles_swapping_over_time_and_a_boss_relying_on_staff_in_everyday_words(
     assert _status(ic, swapped, "reciprocity") == "met"
     assert _status(ic, "这次我找仓库要货,我是他们的客户。", "reciprocity") == "missing"
     assert _status(ic, "主管离不开下面的组员。", "rank") == "met"
+
+
+def test_everyday_wording_from_many_workplaces_is_credited(ic: CompiledRubric) -> None:
+    # Written for this test, in the words of a fitter, a nurse, a driver, a bank clerk…: none uses
+    # the textbook terms, and rubric 2026.11.5 credited none of these concepts.
+    plain = [
+        ("definition", "工友也是客户,我干的活最后是他们接着用。"),
+        ("rank", "师傅吩咐我做的活,我得做到他满意。"),
+        ("rank", "我每周给主任汇报进度,他要的是按时交差。"),
+        ("function", "车队跟调度要单子,调度得先把单子给他们排好。"),
+        ("process", "前面的人干得马虎,后面的人就得返工。"),
+        ("process", "钢筋扎不好,后面支模板、浇筑的人就没法干。"),
+        ("reciprocity", "我是他们的客户,他们也是我的客户。"),
+        ("reciprocity", "这件事我求他,那件事他求我,身份是会换的。"),
+        ("rights_obligations", "该我干的不能推,该我要的也不用不好意思。"),
+        ("one_sided", "如果各部门都只顾自己,就会踢皮球,一盘散沙。"),
+        ("own_example", "我以前在银行后台做结算,柜面等着我们的结果。"),
+    ]
+    for concept, sentence in plain:
+        assert _status(ic, sentence, concept) == "met", (concept, sentence)
+    # The same everyday words in a story about something else still earn nothing.
+    outing = "周末我们班组去农家乐聚餐,工头吩咐大家把烤串递给后面的人,谁也少不了谁。"
+    assert grade(ic, outing).score == 0
