@@ -193,3 +193,10 @@ def test_everyday_wording_from_many_workplaces_is_credited(ic: CompiledRubric) -
     # The same everyday words in a story about something else still earn nothing.
     outing = "周末我们班组去农家乐聚餐,工头吩咐大家把烤串递给后面的人,谁也少不了谁。"
     assert grade(ic, outing).score == 0
+
+
+def test_goods_handed_to_an_outside_buyer_are_no_process_customer(ic: CompiledRubric) -> None:
+    # Handing a parcel or a meal to a buyer is external service; handing work to the next step is not.
+    assert _status(ic, "快递员把包裹交给顾客,顾客签收以后才算完成任务。", "process") == "missing"
+    assert _status(ic, "外卖骑手把餐递给客人,客人满意就给好评。", "process") == "missing"
+    assert _status(ic, "我把焊好的零件交给下一道工序,下一道工序就是我的顾客。", "process") == "met"
