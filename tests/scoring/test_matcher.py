@@ -200,3 +200,9 @@ def test_goods_handed_to_an_outside_buyer_are_no_process_customer(ic: CompiledRu
     assert _status(ic, "快递员把包裹交给顾客,顾客签收以后才算完成任务。", "process") == "missing"
     assert _status(ic, "外卖骑手把餐递给客人,客人满意就给好评。", "process") == "missing"
     assert _status(ic, "我把焊好的零件交给下一道工序,下一道工序就是我的顾客。", "process") == "met"
+
+
+def test_an_example_of_serving_outside_buyers_is_no_example_of_internal_customers(ic: CompiledRubric) -> None:
+    # The guide credits an example from one's own job of the relation asked about: the internal one.
+    assert _status(ic, "我们门店把货交给顾客,顾客满意才会回头。", "own_example") != "met"  # names a workplace at most
+    assert _status(ic, "我在门店收银,仓库补货慢了我们就得干等,仓库其实也在为我们服务。", "own_example") == "met"
