@@ -152,9 +152,14 @@ def _own_statement(
 def _outside(view: SentenceView, start: int, end: int) -> SentenceView:
     """``view`` without the words between ``start`` and ``end`` (its negation scope unchanged)."""
     keys = {k: kept for k, spans in view.keys.items() if (kept := [s for s in spans if s[1] <= start or s[0] >= end])}
-    cut = dataclasses.replace(view, keys=keys)
-    cut.__dict__["scope"] = view.scope
-    return cut
+    return _with_keys(view, keys)
+
+
+def _with_keys(view: SentenceView, keys: dict[str, list[tuple[int, int]]]) -> SentenceView:
+    """``view`` with other keys and the sentence's own negation scope."""
+    changed = dataclasses.replace(view, keys=keys)
+    changed.__dict__["scope"] = view.scope
+    return changed
 
 
 def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, ConceptEvidence]:
@@ -164,7 +169,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
     previous: SentenceView | None = None
     # The subject's own terms: a sentence crammed with them names concepts, it explains none.
     textbook = compiled.textbook_literals
-    wrong_topics = ["!" + group for group in compiled.rubric.off_topic]
+    wrong_topics = compiled.wrong_topic_keys
     enumerated = _enumerations(compiled, analysis)
     for view in analysis.sentences:
         lead, previous = previous, view
@@ -295,6 +300,4 @@ def _with_lead(view: SentenceView, lead: SentenceView) -> SentenceView:
     keys = {k: list(spans) for k, spans in view.keys.items()}
     for key, spans in lead.keys.items():
         keys.setdefault(key, []).extend(spans)
-    merged = dataclasses.replace(view, keys=keys)
-    merged.__dict__["scope"] = view.scope  # the sentence's own negation scope
-    return merged
+    return _with_keys(view, keys)

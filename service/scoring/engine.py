@@ -158,6 +158,7 @@ class CompiledRubric:
     references: References
     prompt_ngrams: frozenset[str]
     prompt_bigrams: frozenset[str]
+    prompt_groups: frozenset[str]  # the synonym groups ("@group" keys) the prompt itself contains
     rules: dict[str, tuple[CompiledRule, ...]]
     contradicts: dict[str, tuple[CompiledRule, ...]]
     triggers: dict[str, tuple[CompiledRule, ...]]
@@ -175,11 +176,9 @@ class CompiledRubric:
         return out
 
     @cached_property
-    def prompt_groups(self) -> frozenset[str]:
-        """The synonym groups ("@group" keys) the prompt itself contains."""
-        keys_by_literal = self.index.keys_by_literal
-        hits = self.index.find(normalize(self.rubric.prompt).text)
-        return frozenset(k for hit in hits for k in keys_by_literal[hit.literal] if k.startswith("@"))
+    def wrong_topic_keys(self) -> tuple[str, ...]:
+        """The index keys of the rubric's off-topic groups ("!group")."""
+        return tuple("!" + group for group in self.rubric.off_topic)
 
     @cached_property
     def textbook_literals(self) -> frozenset[str]:
@@ -345,10 +344,11 @@ def compile_rubric(
             for key in rule.triggers():
                 triggers[key].append(rule)
     prompt = normalize(rubric.prompt).text
+    index = _build_index(rubric)
     compiled = CompiledRubric(
         rubric=rubric,
         segmenter=segmenter,
-        index=_build_index(rubric),
+        index=index,
         negator=negator,
         term_literals=_term_literals(rubric),
         tfidf=tfidf,
@@ -356,6 +356,9 @@ def compile_rubric(
         references=References.of(tfidf.transform(refs).T.toarray()),
         prompt_ngrams=frozenset(ngrams(prompt, PROMPT_NGRAM)),
         prompt_bigrams=frozenset(bigrams(prompt)),
+        prompt_groups=frozenset(
+            key for hit in index.find(prompt) for key in index.keys_by_literal[hit.literal] if key.startswith("@")
+        ),
         rules=rules,
         contradicts={c.id: tuple(CompiledRule.of(c.id, r) for r in c.contradicts) for c in rubric.concepts},
         triggers={k: tuple(v) for k, v in triggers.items()},
