@@ -1,12 +1,12 @@
 # Two commands do all the set-up: `make run` and `make test`.
-# `make test` also drives Debian's Chromium (/usr/bin/chromium: apt-get install chromium) for the page tests.
+# `make test` also drives Debian's Chromium for the page tests; run as root, it installs it when missing.
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev openapi bench fuzz load screenshot clean
+.PHONY: run test browser lint install install-dev openapi bench fuzz load screenshot clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
@@ -27,8 +27,19 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/yuejuan serve --host $(HOST) --port $(PORT)
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/python -m pytest -q
+
+# The page tests drive Debian's Chromium (/usr/bin/chromium): as root, install it when it is missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the page tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "the page tests need /usr/bin/chromium: apt-get install chromium"; \
+	  fi; \
+	fi
 
 lint: install-dev
 	$(BIN)/ruff check service tests scripts
