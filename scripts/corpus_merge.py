@@ -4,7 +4,7 @@ Reads corpus/<rubric>/raw/writer-*.jsonl (answers with the first marker's marks)
 raw/marker2-*.jsonl (the second marker's marks, made blind), plus raw/adjudication.jsonl
 when present (resolved marks for disagreements over 2 points). Writes
 corpus/<rubric>/answers.jsonl: the final score is the mean of the two markers (or the
-adjudicated score), per-concept points likewise. Answers by writers "d" and "e" form the
+adjudicated score), per-concept points likewise. Answers by writers "d", "e" and "f" form the
 held-out split: rules are never tuned on them.
 
     python scripts/corpus_merge.py internal-customer
@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-HOLDOUT_WRITERS = {"d", "e"}
+HOLDOUT_WRITERS = {"d", "e", "f"}
 # The writers named some kinds differently; one name per kind in the merged file.
 KIND_NAMES = {
     "adv_negated_terms": "adv_opposite_terms",
@@ -44,6 +44,13 @@ KIND_NAMES = {
     "adv_opposite_meaning": "adv_opposite_terms",
     "adv_points_as_questions": "adv_questions_only",
     "dont_know": "empty",
+    "adversarial_scattered_terms": "adv_scattered_terms",
+    "adversarial_opposite": "adv_opposite_terms",
+    "adversarial_questions": "adv_questions_only",
+    "adversarial_pasted_text": "adv_good_opening_pasted",
+    "adversarial_hidden_passage": "adv_hidden_passage",
+    "adversarial_headings_only": "adv_crammed_terms",
+    "names_three_kinds": "names_only",
 }
 
 

@@ -53,8 +53,11 @@ def _check_references(file: str, rubric: Rubric) -> list[RubricProblem]:
     for c, concept in enumerate(rubric.concepts):
         for kind in ("rules", "contradicts"):
             for r, rule in enumerate(getattr(concept, kind)):
-                for field in ("all", "any", "none"):
+                for field in ("all", "any", "none", "about"):
                     check(f"concepts[{c}].{kind}[{r}].{field}", getattr(rule, field))
+    for i, name in enumerate(rubric.story_topics):
+        if name not in rubric.off_topic:
+            problems.append(RubricProblem(file, f"story_topics[{i}]", "unknown_group", f"no off_topic group {name!r}"))
     return problems
 
 

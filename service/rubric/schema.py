@@ -36,10 +36,11 @@ class Rule(_Strict):
     """A pattern that matches one sentence.
 
     Every element of ``all`` must occur in the sentence, at least one of ``any`` (when
-    given), and none of ``none``. A match inside the scope of a negator (不, 并非, 不是 …)
-    does not count and, for a concept, is evidence of the opposite. ``level`` says what a
-    match shows: ``named`` (the idea is named; half credit before calibration) or
-    ``explained`` (the idea is stated with its meaning; full credit). A ``refutes`` rule
+    given), at least one of ``about`` (when given), and none of ``none``. A match inside the
+    scope of a negator (不, 并非, 不是 …) does not count and, for a concept, is evidence of the
+    opposite. ``level`` says what a match shows: ``named`` (the idea is named; half credit
+    before calibration) or ``explained`` (the idea is stated with its meaning; full credit). A
+    ``refutes`` rule
     recognises a view stated in order to be rejected; see :attr:`refutes`.
     """
 
@@ -47,6 +48,10 @@ class Rule(_Strict):
     all: list[Element] = Field(default_factory=list)
     any: list[Element] = Field(default_factory=list)
     none: list[Element] = Field(default_factory=list)
+    # What the sentence must be about ("@subject": the people and units at work): one of these must
+    # occur. Unlike ``all`` and ``any`` it is no part of the statement: a negator before it denies
+    # nothing and it does not mark where a refuted view starts.
+    about: list[Element] = Field(default_factory=list)
     negatable: bool = True
     # The sentence states a view in order to reject it ("把……理解成……是片面的"): the view it reports
     # is not the candidate's, so the other concepts it touches are named at most.
@@ -59,7 +64,7 @@ class Rule(_Strict):
         return self
 
     def elements(self) -> list[str]:
-        return [*self.all, *self.any, *self.none]
+        return [*self.all, *self.any, *self.none, *self.about]
 
 
 class Concept(_Strict):
@@ -131,6 +136,10 @@ class Rubric(_Strict):
     terms: list[Element] = Field(default_factory=list)
     lexicon: dict[str, list[Element]] = Field(default_factory=dict)
     off_topic: dict[str, list[Element]] = Field(default_factory=dict)
+    # The `off_topic` groups that are stories terms get dropped into (an outing, family life) rather
+    # than a wrong reading of the question (CRM software): a story is padding around whatever the
+    # answer explains, so it makes the answer off topic only when the concepts sit in the story.
+    story_topics: list[str] = Field(default_factory=list)
     reported_speech: list[Element] = Field(default_factory=list)
     # Phrases that announce a classification ("分为", "包括"): a sentence with one that names two
     # or more concepts (at most `max_concepts_per_sentence`) names them, even written as a list.

@@ -51,6 +51,10 @@ REARRANGED_SHARE = 0.75
 # Share of an answer copied from the prompt above which the answer counts as copied back.
 COPIED_ANSWER_SHARE = 0.4
 
+# Clauses end at these marks; a clause of fewer letters than BORROWED_MIN is never judged borrowed.
+_CLAUSE_END = re.compile(r"[，；：,;:]")
+BORROWED_MIN = 6
+
 
 def content_length(text: str) -> int:
     """Characters that carry text: punctuation, spaces, digits and list numerals left out."""
@@ -74,6 +78,9 @@ class SentenceView:
     reported: bool = False
     answer_copied: bool = False
     distracted: bool = False  # about one of the rubric's wrong topics
+    # Clauses that only rearrange the prompt's words ("下级的客户是上级"), inside a sentence of one's own.
+    borrowed: list[tuple[int, int]] = field(default_factory=list)
+    borrowed_content: int = 0
 
     @cached_property
     def scope(self) -> NegationScope:
@@ -113,6 +120,31 @@ def copied_share(chars: str, prompt_ngrams: frozenset[str]) -> float:
     for i in starts:
         covered.update(range(i, i + PROMPT_NGRAM))
     return len(covered) / len(chars)
+
+
+def _new_idea(compiled: CompiledRubric, view: SentenceView, start: int, end: int) -> bool:
+    """Whether a synonym group the prompt lacks occurs between ``start`` and ``end``."""
+    groups = compiled.prompt_groups
+    return any(
+        key[0] == "@" and key not in groups and any(start <= a and b <= end for a, b in spans)
+        for key, spans in view.keys.items()
+    )
+
+
+def _borrowed_clauses(compiled: CompiledRubric, view: SentenceView) -> list[tuple[int, int]]:
+    """The clauses of ``view`` made (nearly) only of the prompt's character pairs and bringing no
+    synonym group the prompt lacks: the prompt's statements rearranged, not the candidate's own."""
+    text, offset = view.sentence.text, view.sentence.start
+    found = []
+    start = 0
+    for end in [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]:
+        chars = alnum(text[start:end])
+        if len(chars) >= BORROWED_MIN and not _new_idea(compiled, view, offset + start, offset + end):
+            grams = set(windows(chars, 2))
+            if len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams):
+                found.append((offset + start, offset + end))
+        start = end + 1
+    return found
 
 
 def _keys(compiled: CompiledRubric, hits: list[Hit]) -> dict[str, list[tuple[int, int]]]:
@@ -241,6 +273,9 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
             and not any(key[0] == "@" and key not in compiled.prompt_groups for key in view.keys)
         )
         view.duplicate_of = repeats.add(grams)
+        if not view.copied and len(grams & compiled.prompt_bigrams) >= BORROWED_MIN:
+            view.borrowed = _borrowed_clauses(compiled, view)
+            view.borrowed_content = sum(content_length(text[a:b]) for a, b in view.borrowed)
 
     copied = sum(v.content for v in views if v.copied)
     if total and copied / total >= COPIED_ANSWER_SHARE:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..rubric.schema import Concept, RubricSettings
-from .analysis import Analysis, SentenceView, is_keyword_list
+from .analysis import COPIED_ANSWER_SHARE, Analysis, SentenceView, is_keyword_list
 from .engine import ANAPHORA, ENUMERATION, CompiledRubric, CompiledRule
 
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule"]
@@ -155,6 +155,29 @@ def _outside(view: SentenceView, start: int, end: int) -> SentenceView:
     return _with_keys(view, keys)
 
 
+def _without_spans(view: SentenceView, spans: list[tuple[int, int]]) -> SentenceView:
+    """``view`` without the words inside any of ``spans`` (its negation scope unchanged)."""
+    keys = {
+        k: kept
+        for k, found in view.keys.items()
+        if (kept := [(a, b) for a, b in found if not any(s <= a and b <= e for s, e in spans)])
+    }
+    return _with_keys(view, keys)
+
+
+def _own_levels(levels: dict[str, Level], own: dict[str, Level], copied: bool) -> dict[str, Level]:
+    """``levels`` limited by what the sentence's own words earn (``own``): a concept they do not earn
+    as well is named at most, or dropped when the answer counts as copied."""
+    out: dict[str, Level] = {}
+    for cid, level in levels.items():
+        mine = own.get(cid)
+        if mine == level or (copied and mine is not None):
+            out[cid] = mine
+        elif not copied:
+            out[cid] = "named"
+    return out
+
+
 def _with_keys(view: SentenceView, keys: dict[str, list[tuple[int, int]]]) -> SentenceView:
     """``view`` with other keys and the sentence's own negation scope."""
     changed = dataclasses.replace(view, keys=keys)
@@ -169,19 +192,26 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
     previous: SentenceView | None = None
     # The subject's own terms: a sentence crammed with them names concepts, it explains none.
     textbook = compiled.textbook_literals
-    wrong_topics = compiled.wrong_topic_keys
+    wrong_topics = compiled.misreading_keys
     enumerated = _enumerations(compiled, analysis)
+    _copied_back(compiled, analysis)
     for view in analysis.sentences:
         lead, previous = previous, view
         if not view.eligible:
             continue
         levels, negated, refuted = _sentence_levels(compiled, view)
+        own_words = view
+        if view.borrowed:
+            # The prompt's statements rearranged inside the sentence are no explanation of one's own:
+            # what only they earn is named at most, and nothing when the answer is mostly the prompt.
+            own_words = _without_spans(view, view.borrowed)
+            levels = _own_levels(levels, _sentence_levels(compiled, own_words)[0], view.answer_copied)
         names_kinds = view.sentence.index in enumerated
         touched = len(levels)  # what the sentence itself touches decides whether it is crammed
         if lead is not None and _leads_in(lead, view, settings, analysis.keyword_list):
             # "部门之间也一样。" then what it means: the short opener lends its words to the explanation;
             # "这时……" / "他们……" refers back: the previous sentence names whom it is about.
-            merged = _with_lead(view, lead)
+            merged = _with_lead(own_words, _without_spans(lead, lead.borrowed) if lead.borrowed else lead)
             carried, _, carried_refuted = _sentence_levels(compiled, merged)
             carried = _own_statement(compiled, merged, carried, carried_refuted)
             for cid, level in carried.items():
@@ -207,8 +237,9 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         else:
             levels = _own_statement(compiled, view, levels, refuted)
         if any(key in view.keys for key in wrong_topics):
-            # A sentence that touches one of the wrong topics (CRM software, outings…) is at best
-            # partly about the question: it may name a concept, it explains none.
+            # A sentence that touches a wrong reading of the question (CRM software, culture layers…)
+            # is at best partly about it: it may name a concept, it explains none. (Stories, such as
+            # an outing, are judged on the whole answer: see the off-topic flag.)
             levels = dict.fromkeys(levels, "named")
         if view.topicality < settings.on_topic_similarity and not names_kinds:
             # Terms dropped into a sentence about something else earn nothing by name alone.
@@ -244,6 +275,26 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # Explained only the way the wrong view sees it: one direction of the relation.
             item.level, item.capped = "named", True
     return evidence
+
+
+def _copied_back(compiled: CompiledRubric, analysis: Analysis) -> None:
+    """Count the prompt's rearranged clauses into the share of the answer copied from the prompt,
+    unless the sentence around them explains a concept in words of its own ("上级是下级的客户,下级也是
+    上级的客户" uses the prompt's relation to state another). At COPIED_ANSWER_SHARE the whole
+    answer counts as copied back (``answer_copied``)."""
+    views = analysis.sentences
+    if not analysis.content or not any(v.borrowed for v in views) or any(v.answer_copied for v in views):
+        return
+    copied = sum(v.content for v in views if v.copied)
+    for view in views:
+        if (
+            view.borrowed
+            and "explained" not in _sentence_levels(compiled, _without_spans(view, view.borrowed))[0].values()
+        ):
+            copied += view.borrowed_content
+    if copied / analysis.content >= COPIED_ANSWER_SHARE:
+        for view in views:
+            view.answer_copied = True
 
 
 def _strung(view: SentenceView, textbook: frozenset[str], settings: RubricSettings, touched: int) -> bool:

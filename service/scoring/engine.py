@@ -41,7 +41,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.5.1"
+ENGINE_VERSION = "0.6.0"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -111,6 +111,7 @@ class CompiledRule:
     refutes: bool
     all_set: frozenset[str]
     any_set: frozenset[str]
+    about: frozenset[str]
 
     @classmethod
     def of(cls, concept_id: str, rule: Rule) -> CompiledRule:
@@ -128,13 +129,16 @@ class CompiledRule:
             rule.refutes,
             frozenset(required),
             frozenset(alternatives),
+            frozenset(keys(rule.about)),
         )
 
     def may_match(self, present: KeysView[str]) -> bool:
-        """The cheap part of matching: every ``all`` key, some ``any`` key and no ``none`` key present."""
+        """The cheap part of matching: every ``all`` key, some ``any`` and ``about`` key, no ``none`` key
+        present. ``about`` needs no more than this."""
         return (
             self.all_set <= present
             and not (self.any_set and present.isdisjoint(self.any_set))
+            and not (self.about and present.isdisjoint(self.about))
             and present.isdisjoint(self.none)
         )
 
@@ -179,6 +183,12 @@ class CompiledRubric:
     def wrong_topic_keys(self) -> tuple[str, ...]:
         """The index keys of the rubric's off-topic groups ("!group")."""
         return tuple("!" + group for group in self.rubric.off_topic)
+
+    @cached_property
+    def misreading_keys(self) -> tuple[str, ...]:
+        """The keys of the off-topic groups that are a wrong reading of the question, not stories."""
+        stories = set(self.rubric.story_topics)
+        return tuple("!" + group for group in self.rubric.off_topic if group not in stories)
 
     @cached_property
     def textbook_literals(self) -> frozenset[str]:

@@ -16,6 +16,8 @@ from .result import Adjustment, ConceptItem, Evidence, Flag, GradeResult, Status
 __all__ = ["calibration_evidence", "grade"]
 
 _OFF_TOPIC_MIN_HITS = 3
+# Share of the sentences that touch concepts which, inside a story, make the answer that story's.
+_STORY_SHARE = 0.5
 
 
 def _evidence(normalized: NormalizedText, analysis: Analysis, indices: list[int], role: str) -> list[Evidence]:
@@ -82,13 +84,30 @@ def _argues_against(compiled: CompiledRubric, evidence: dict[str, ConceptEvidenc
 def _off_topic(
     compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence], similarity: float
 ) -> bool:
-    settings = compiled.rubric.settings
+    rubric = compiled.rubric
+    settings = rubric.settings
     if analysis.keyword_list or any(v.copied for v in analysis.sentences):
         return False  # those answers get their own flag
     explained = sum(1 for e in evidence.values() if e.level == "explained" or e.capped)
-    distractors = sum(len(found) for found in analysis.off_topic_hits.values())
-    if distractors >= _OFF_TOPIC_MIN_HITS and distractors > 2 * explained:
+    hits = analysis.off_topic_hits
+    stories = set(rubric.story_topics)
+    # A wrong reading of the question (CRM software, culture layers): what a sentence of it happens to
+    # explain does not put the answer on topic.
+    misread = sum(len(found) for group, found in hits.items() if group not in stories)
+    if misread >= _OFF_TOPIC_MIN_HITS and misread > 2 * explained:
         return True
+    # A story: off topic when it outweighs every concept the answer touches, or when the sentences that
+    # touch concepts are mostly the story's own (terms scattered through it, not a passage beside it).
+    told = sum(len(found) for group, found in hits.items() if group in stories)
+    if told:
+        touched = [e for e in evidence.values() if e.level is not None]
+        if told + misread >= _OFF_TOPIC_MIN_HITS and told + misread > 2 * len(touched):
+            return True
+        support = {i for e in touched for i in e.support}
+        wrong = compiled.wrong_topic_keys
+        inside = sum(1 for i in support if any(key in analysis.sentences[i].keys for key in wrong))
+        if told >= 2 and support and inside >= _STORY_SHARE * len(support):
+            return True
     # An answer that names the kinds of something ("X分为A、B、C") is about the question, if little more.
     return explained == 0 and not analysis.enumerated and similarity < settings.on_topic_similarity
 

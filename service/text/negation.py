@@ -119,6 +119,11 @@ NOT_NEGATING = frozenset(
 )
 # A negator followed by one of these reads "not only" or is rhetorical (不就是……吗), which does not negate.
 _ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "单", "单单", "止", "就", "就是", "正是"})
+# A negator before a word of failure says the work is done well ("服务不出错", "不耽误后面"): it denies
+# the failure, not the rest of its clause.
+_FAILURE_AFTER = frozenset(
+    {"出错", "出差错", "差错", "错", "耽误", "拖延", "延误", "失误", "误事", "马虎", "遗漏", "落下", "出岔子", "掉队"}
+)
 # Words and marks that end the scope of a negation inside a sentence.
 SCOPE_BREAKS = frozenset(
     {
@@ -242,7 +247,7 @@ class Negator:
             return False
         if word in self.negators or (len(word) > 1 and word[0] in "不没未" and word[:2] not in self.not_negating):
             nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-            return nxt not in _ONLY_AFTER
+            return nxt not in _ONLY_AFTER and nxt not in _FAILURE_AFTER
         return False
 
     def scope(self, tokens: Sequence[Token], phrases: Sequence[tuple[int, int]] = ()) -> NegationScope:

@@ -55,6 +55,8 @@ def test_cross_field_problems_are_reported_together(tmp_path: Path) -> None:
     concepts[2]["id"] = concepts[0]["id"]
     concepts[0]["hint"] = "想想可回收物有哪些?"
     concepts[0]["capped_by"] = ["no_such_concept"]
+    concepts[0]["rules"][0]["about"] = ["@no_such_subject"]
+    data["story_topics"] = ["no_such_story"]
     path = _write(tmp_path, data)
     with pytest.raises(RubricError) as caught:
         load_rubric(path)
@@ -64,6 +66,8 @@ def test_cross_field_problems_are_reported_together(tmp_path: Path) -> None:
         ("concepts[2].id", "duplicate_id"),
         ("concepts[0].hint", "hint_gives_answer"),
         ("concepts[0].capped_by[0]", "unknown_concept"),
+        ("concepts[0].rules[0].about[0]", "unknown_group"),
+        ("story_topics[0]", "unknown_group"),
     }
 
 

@@ -206,3 +206,64 @@ def test_an_example_of_serving_outside_buyers_is_no_example_of_internal_customer
     # The guide credits an example from one's own job of the relation asked about: the internal one.
     assert _status(ic, "我们门店把货交给顾客,顾客满意才会回头。", "own_example") != "met"  # names a workplace at most
     assert _status(ic, "我在门店收银,仓库补货慢了我们就得干等,仓库其实也在为我们服务。", "own_example") == "met"
+
+
+def test_rights_and_duties_earn_the_concept_only_about_work_and_service(ic: CompiledRubric) -> None:
+    # `about: ["@subject"]`: 权利 and 义务 attached to anything (dishes, prizes) name the idea at most.
+    assert _status(ic, "为同事提供服务是义务,向对方提出要求是权利。", "rights_obligations") == "met"
+    assert _status(ic, "午饭后洗碗是义务,挑座位是权利。", "rights_obligations") != "met"
+    # The anchor is no part of the statement: a negator before it denies nothing, and a refuted view
+    # does not start at it (the duty before "只……是片面的" still counts).
+    assert _status(ic, "服务同事是义务,提出要求是权利,只讲单向就是片面的。", "rights_obligations") == "met"
+
+
+# Written for these tests: the terms dropped into stories that have nothing to do with work.
+SCATTERED_STORIES = [
+    "周末我和表哥去水库钓鱼,他说钓鱼讲究工序,先打窝再下竿,下道工序是上道工序的客户。我负责挂饵,表哥负责收线,"
+    "我们互为客户也互为供方。中午鱼不咬钩,表哥说等待是钓鱼人的义务,钓到大鱼是我们的权利。有人说只看鱼竿贵不贵太片面了。"
+    "最后我们钓了三条鲫鱼,回家做了鱼汤。",
+    "昨晚看足球比赛,教练说球队也讲内部客户关系,后卫把球传给中场,中场就是后卫的客户,前锋又是中场的客户,大家互为客户、"
+    "互为供方。队长说防守是每个人的义务,射门是前锋的权利。解说员说只看进球数评价球员太片面了。最后两队踢平。",
+    "今年公司年会很热闹。主持人开场说内部客户关系很重要,然后各部门表演节目。职级高的领导先上台唱歌,我们工序班组演了小品。"
+    "抽奖时大家互为客户,互为供方,你抽到我的礼物,我抽到你的礼物。领取奖品是权利,上台表演是义务。"
+    "有人说年会只有吃饭是片面的看法。最后大家合影留念。",
+]
+
+
+def test_terms_scattered_through_a_story_about_something_else_earn_nothing(ic: CompiledRubric) -> None:
+    for story in SCATTERED_STORIES:
+        result = grade(ic, story)
+        assert result.score == 0, story
+        assert "off_topic" in {f.code for f in result.flags}, story
+
+
+def test_a_correct_passage_told_inside_a_family_story_is_credited(ic: CompiledRubric) -> None:
+    # The story's words sit beside the passage, not in it: the answer is graded on what the passage shows.
+    answer = (
+        "过年回家,我妈问我在物流公司干得怎么样。我跟她说,我们调度室每天把派车单交给车队,车队就是我们的客户,"
+        "单子排错了司机就白跑一趟;反过来,车队得把回单及时交回来,我们才能结账,这时候我们又成了车队的客户。"
+        "领导给我们定任务要结果,可我们也得找领导要车、要人,所以谁是客户是跟着事情变的。"
+        "把单子排好是我的本分,需要车队配合的时候我也可以大大方方提。吃完饭我们全家去逛街,买了不少年货。"
+    )
+    result = grade(ic, answer)
+    assert "off_topic" not in {f.code for f in result.flags}
+    assert result.score >= 5
+    met = {i.concept_id for i in result.items if i.status == "met"}
+    assert {"reciprocity", "rights_obligations", "own_example"} <= met
+
+
+def test_the_prompts_statements_rearranged_inside_a_sentence_earn_nothing(ic: CompiledRubric) -> None:
+    # Written for this test: the prompt's three relations turned round, with a lead-in of one's own.
+    rearranged = (
+        "企业文化里讲的客户关系,我用自己的话说:下级的客户是上级,上道工序的客户是下道工序,服务部门的客户是需求部门。"
+        "在工作中就是这样理解的。"
+    )
+    result = grade(ic, rearranged)
+    assert result.score == 0
+    assert "copied_prompt" in {f.code for f in result.flags}
+    # Quoted inside an explanation of one's own, a prompt clause names its concept at most; the
+    # candidate's own clause beside it still explains.
+    quoted = "我们仓库天天给车间发料,下道工序就是上道工序的客户,车间就是我们的客户。"
+    assert _status(ic, quoted, "process") == "partial"
+    assert _status(ic, quoted, "function") == "met"
+    assert _status(ic, "上级是下级的客户,下级也是上级的客户,双方互为客户。", "reciprocity") == "met"

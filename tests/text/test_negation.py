@@ -51,3 +51,16 @@ def test_a_modal_negator_with_its_own_predicate_forbids_what_follows_not_what_pr
     assert not _negated("不能只看一面要看到双方互为供方", "互为供方")
     # At the end of its clause it still judges what precedes, like other negators.
     assert _negated("上级永远是客户是不对的", "上级永远是客户")
+
+
+def test_a_negated_failure_praises_the_work_it_does_not_deny_it() -> None:
+    def denied(sentence: str, phrase: str) -> bool:
+        start = sentence.index(phrase)
+        span = (start, start + len(phrase))
+        return NEG.scope(SEG.tokens(sentence), [span]).covers(*span)
+
+    # "不出错" says the service is done well: the rest of its clause is not denied.
+    assert not denied("经理要的是服务不出错", "服务")
+    assert not denied("我按时交活，不耽误后面的工序", "后面的工序")
+    # Other predicates after the negator are still denied.
+    assert denied("我按时交活，不配合后面的工序", "后面的工序")
