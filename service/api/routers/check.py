@@ -10,6 +10,7 @@ from ...errors import AnswerTooLongError
 from .. import metrics
 from ..deps import RegistryDep, SettingsDep
 from ..errors import CHECK_RESPONSES, ERROR_RESPONSES
+from ..offload import grade_answer
 from ..schemas import Text
 from ..student import CheckQuestion, CheckResult, question_view, student_view
 
@@ -39,7 +40,7 @@ async def check_draft(
     compiled = registry.get(body.rubric_id)
     if len(body.answer) > settings.max_answer_chars:
         raise AnswerTooLongError(len(body.answer), settings.max_answer_chars)
-    result = registry.grade(compiled.rubric.id, body.answer)
+    result = await grade_answer(registry, compiled.rubric.id, body.answer)
     metrics.GRADES.labels(compiled.rubric.id, "check").inc()
     return student_view(result, compiled.rubric)
 

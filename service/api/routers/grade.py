@@ -1,7 +1,8 @@
 """Grading: one answer, or a batch of submissions in one request.
 
-One answer is graded on the event loop (``async def``); a batch, which takes seconds, in a worker
-thread (``def``) so that the process keeps answering other requests meanwhile.
+One answer is graded on the event loop (``async def``), or in a worker thread when it is long (see
+:mod:`..offload`); a batch, which takes seconds, in a worker thread (``def``) so that the process
+keeps answering other requests meanwhile.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ...scoring import GradeResult
 from .. import metrics
 from ..deps import RegistryDep, SettingsDep
 from ..errors import AUTH_RESPONSES, ERROR_RESPONSES
+from ..offload import grade_answer
 from ..schemas import BatchGradeRequest, BatchGradeResult, BatchItem, ErrorBody, GradeRequest
 
 router = APIRouter(prefix="/v1/grade", tags=["grade"])
@@ -31,11 +33,12 @@ async def grade_one(
     body: GradeRequest, caller: GradeLimitDep, registry: RegistryDep, settings: SettingsDep
 ) -> GradeResult:
     """Grade one answer and explain the score. Needs a grader or admin key."""
-    # Graded on the event loop, not in a worker thread: a few milliseconds of CPU that threads
-    # would only fight over (one GIL); a server process per core gives the parallelism.
+    # A usual answer is graded on the event loop: a few milliseconds of CPU that threads would only
+    # fight over (one GIL); a server process per core gives the parallelism. A long one goes to a
+    # worker thread so that it does not stall the other requests.
     compiled = registry.get(body.rubric_id)
     _check_length(body.answer, settings.max_answer_chars)
-    result = registry.grade(compiled.rubric.id, body.answer)
+    result = await grade_answer(registry, compiled.rubric.id, body.answer)
     metrics.GRADES.labels(compiled.rubric.id, "grade").inc()
     return result
 
