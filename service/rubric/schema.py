@@ -52,6 +52,10 @@ class Rule(_Strict):
     # occur. Unlike ``all`` and ``any`` it is no part of the statement: a negator before it denies
     # nothing and it does not mark where a refuted view starts.
     about: list[Element] = Field(default_factory=list)
+    # How many consecutive sentences the rule may gather its elements from: a relation stated
+    # across sentences ("队长派活时他是我的客户。……那时候我就是他的客户。"). Only sentences that may
+    # earn points and report no one else's view take part; a negated element does not count.
+    span: Annotated[int, Field(ge=1, le=3)] = 1
     negatable: bool = True
     # The sentence states a view in order to reject it ("把……理解成……是片面的"): the view it reports
     # is not the candidate's, so the other concepts it touches are named at most.
@@ -118,6 +122,9 @@ class RubricSettings(_Strict):
     anaphora_window: Annotated[int, Field(ge=0)] = 3
     on_topic_similarity: Annotated[float, Field(ge=0, le=1)] = 0.12
     copied_prompt_overlap: Annotated[float, Field(gt=0, le=1)] = 0.6
+    # An answer with at least this share of its character pairs taken from the prompt, explaining no
+    # concept beyond those the prompt itself states, is the prompt rearranged: it earns nothing.
+    rearranged_prompt_share: Annotated[float, Field(gt=0, le=1)] = 0.65
     keyword_density: Annotated[float, Field(gt=0, le=1)] = 0.75
     repeated_sentence_similarity: Annotated[float, Field(gt=0, le=1)] = 0.8
 

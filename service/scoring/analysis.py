@@ -106,6 +106,7 @@ class Analysis:
     relevant_content: int = 0  # their length in characters of text
     # Sentences that name the kinds of something ("X分为A、B、C三种"): set by the concept matcher.
     enumerated: set[int] = field(default_factory=set)
+    prompt_share: float = 0.0  # share of the answer's character pairs that are the prompt's
 
 
 def copied_share(chars: str, prompt_ngrams: frozenset[str]) -> float:
@@ -277,6 +278,9 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
             view.borrowed = _borrowed_clauses(compiled, view)
             view.borrowed_content = sum(content_length(text[a:b]) for a, b in view.borrowed)
 
+    pairs = list(windows(alnum(text), 2))
+    if pairs:
+        analysis.prompt_share = sum(map(compiled.prompt_bigrams.__contains__, pairs)) / len(pairs)
     copied = sum(v.content for v in views if v.copied)
     if total and copied / total >= COPIED_ANSWER_SHARE:
         for view in views:

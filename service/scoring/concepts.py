@@ -15,7 +15,7 @@ from ..rubric.schema import Concept, RubricSettings
 from .analysis import COPIED_ANSWER_SHARE, Analysis, SentenceView, is_keyword_list
 from .engine import ANAPHORA, ENUMERATION, CompiledRubric, CompiledRule
 
-__all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule"]
+__all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence_levels"]
 
 Level = Literal["named", "explained"]
 # Conjunctions after which a sentence turns from a view it reports to what the writer holds.
@@ -127,6 +127,11 @@ def _sentence_levels(
     return levels, negated, (frozenset(refuting), view_starts) if refuting else None
 
 
+def sentence_levels(compiled: CompiledRubric, view: SentenceView) -> dict[str, Level]:
+    """The level each concept reaches in one sentence by its rules alone (no guard of the answer applied)."""
+    return _sentence_levels(compiled, view)[0]
+
+
 def _own_statement(
     compiled: CompiledRubric, view: SentenceView, levels: dict[str, Level], refuted: tuple[frozenset[str], int] | None
 ) -> dict[str, Level]:
@@ -232,8 +237,9 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # concepts than one sentence may earn.
             levels = dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
         elif touched > settings.max_concepts_per_sentence and crowded:
-            # A sentence crammed with the terms of every concept explains none of them.
-            levels = dict.fromkeys(levels, "named")
+            # A sentence crammed with the terms of every concept explains none of them, and names no
+            # more than one sentence may earn.
+            levels = dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
         else:
             levels = _own_statement(compiled, view, levels, refuted)
         if any(key in view.keys for key in wrong_topics):
@@ -266,6 +272,8 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
                 if view.sentence.index not in item.against:
                     item.against.append(view.sentence.index)
                 item.denied = True
+    if compiled.spanning_rules:
+        _across_sentences(compiled, analysis, evidence)
     for item in evidence.values():
         if any(evidence[o].denied and evidence[o].contradicted for o in item.concept.excluded_by):
             item.level, item.support = None, []
@@ -275,6 +283,54 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # Explained only the way the wrong view sees it: one direction of the relation.
             item.level, item.capped = "named", True
     return evidence
+
+
+def _across_sentences(compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence]) -> None:
+    """Try the rules with a ``span`` on runs of consecutive sentences: a relation stated across
+    sentences. A run holds only sentences that may earn points in the candidate's own voice (no
+    reported view, no list, no copied or wrong-topic text); their negated words are left out."""
+    views = analysis.sentences
+    misread = compiled.misreading_keys
+    usable = [
+        v.eligible
+        and not (v.list_like or v.copied or v.borrowed or v.reported)
+        and not any(key in v.keys for key in misread)
+        for v in views
+    ]
+    # A question in between ("……我咋跑?") asserts nothing but does not break the thread.
+    bridge = [u or (v.sentence.is_question and v.duplicate_of is None) for u, v in zip(usable, views, strict=True)]
+    widest = max(rule.span for rule in compiled.spanning_rules)
+    for first in range(len(views)):
+        if not usable[first]:
+            continue
+        for width in range(2, widest + 1):
+            run = range(first, first + width)
+            if run.stop > len(views) or not all(bridge[i] for i in run):
+                break
+            if not usable[run[-1]]:
+                continue
+            keys: dict[str, list[tuple[int, int]]] = {}
+            for i in run:
+                view = views[i]
+                if not usable[i]:
+                    continue
+                for key, spans in view.keys.items():
+                    kept = [(a, b) for a, b in spans if not view.scope.covers(a, b)] if view.scope else spans
+                    if kept:
+                        keys.setdefault(key, []).extend(kept)
+            present = keys.keys()
+            for rule in compiled.spanning_rules:
+                if rule.span < width or not rule.may_match(present):
+                    continue
+                if not _own_words(keys, rule.all, [k for k in rule.any if k in keys]):
+                    continue
+                # Every sentence of the run holds part of the statement, not only what it is about.
+                elements = (*rule.all, *rule.any)
+                if not all(any(k in views[i].keys for k in elements) for i in run if usable[i]):
+                    continue
+                item = evidence[rule.concept_id]
+                if item.level is None or _RANK[rule.level] > _RANK[item.level]:
+                    item.level, item.support = rule.level, list(run)
 
 
 def _copied_back(compiled: CompiledRubric, analysis: Analysis) -> None:

@@ -41,7 +41,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.6.0"
+ENGINE_VERSION = "0.7.0"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -112,6 +112,7 @@ class CompiledRule:
     all_set: frozenset[str]
     any_set: frozenset[str]
     about: frozenset[str]
+    span: int
 
     @classmethod
     def of(cls, concept_id: str, rule: Rule) -> CompiledRule:
@@ -130,6 +131,7 @@ class CompiledRule:
             frozenset(required),
             frozenset(alternatives),
             frozenset(keys(rule.about)),
+            rule.span,
         )
 
     def may_match(self, present: KeysView[str]) -> bool:
@@ -189,6 +191,21 @@ class CompiledRubric:
         """The keys of the off-topic groups that are a wrong reading of the question, not stories."""
         stories = set(self.rubric.story_topics)
         return tuple("!" + group for group in self.rubric.off_topic if group not in stories)
+
+    @cached_property
+    def prompt_concepts(self) -> frozenset[str]:
+        """The concepts the prompt itself states (named or explained): restating them adds nothing."""
+        from .analysis import analyse  # the matcher builds on this module
+        from .concepts import sentence_levels
+
+        # Read as if it were an answer's own words (an answer would count them copied, of course).
+        views = analyse(self, self.rubric.prompt).sentences
+        return frozenset(cid for view in views for cid in sentence_levels(self, view))
+
+    @cached_property
+    def spanning_rules(self) -> tuple[CompiledRule, ...]:
+        """The rules that may gather their elements from several consecutive sentences."""
+        return tuple(rule for rule in self.all_rules if rule.span > 1)
 
     @cached_property
     def textbook_literals(self) -> frozenset[str]:
@@ -381,8 +398,11 @@ def compile_rubric(
         "contradicting",
         "_rule_order",
         "off_topic_groups",
+        "wrong_topic_keys",
+        "misreading_keys",
+        "spanning_rules",
         "textbook_literals",
-        "prompt_groups",
+        "prompt_concepts",
     ):
         getattr(compiled, name)
     return compiled

@@ -57,7 +57,7 @@ def _flags(
         )
     if analysis.keyword_list:
         flags.append(Flag(code="keyword_list", message=flag_message("keyword_list")))
-    if any(v.answer_copied for v in views):
+    if any(v.answer_copied for v in views) or _rearranged(compiled, analysis, evidence):
         flags.append(Flag(code="copied_prompt", message=flag_message("copied_prompt")))
     repeated = [v for v in views if v.duplicate_of is not None]
     if len(repeated) >= 2 or (repeated and sum(v.content for v in repeated) / analysis.content >= 0.3):
@@ -75,9 +75,26 @@ def _flags(
     return flags
 
 
+def _rearranged(compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence]) -> bool:
+    """Whether the whole answer is the prompt's words rearranged: most of its character pairs are the
+    prompt's and it explains nothing the prompt does not already state."""
+    if analysis.prompt_share < compiled.rubric.settings.rearranged_prompt_share:
+        return False
+    beyond = {cid for cid, e in evidence.items() if e.level == "explained"} - compiled.prompt_concepts
+    return not beyond
+
+
+def _affirmed(item: ConceptEvidence) -> bool:
+    """Whether a concept is explained by a sentence in which no rule of it is negated."""
+    doubted = {*item.negated_in, *item.against}
+    return item.level == "explained" and any(i not in doubted for i in item.support)
+
+
 def _argues_against(compiled: CompiledRubric, evidence: dict[str, ConceptEvidence]) -> bool:
-    """Whether the answer denies so many concepts that it argues against the question."""
-    denied = sum(1 for e in evidence.values() if e.against or e.negated_in)
+    """Whether the answer denies so many concepts that it argues against the question. A concept it
+    explains in a sentence that denies nothing of it is not denied by a negation elsewhere near its
+    words ("才不会该做的不做、该要的不敢要")."""
+    denied = sum(1 for e in evidence.values() if (e.against or e.negated_in) and not _affirmed(e))
     return denied >= compiled.rubric.settings.denied_concepts_limit
 
 
@@ -128,7 +145,11 @@ def _read(compiled: CompiledRubric, answer: str) -> _Reading:
     evidence = match_concepts(compiled, analysis)
     similarity = _similarity(compiled, analysis)
     flags = _flags(compiled, analysis, evidence, similarity)
-    withheld = bool({f.code for f in flags} & {"empty", "off_topic"}) or _argues_against(compiled, evidence)
+    withheld = (
+        bool({f.code for f in flags} & {"empty", "off_topic"})
+        or _argues_against(compiled, evidence)
+        or _rearranged(compiled, analysis, evidence)
+    )
     levels: dict[str, str | None] = {
         cid: None if withheld or item.contradicted else item.level for cid, item in evidence.items()
     }

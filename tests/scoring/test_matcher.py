@@ -267,3 +267,55 @@ def test_the_prompts_statements_rearranged_inside_a_sentence_earn_nothing(ic: Co
     assert _status(ic, quoted, "process") == "partial"
     assert _status(ic, quoted, "function") == "met"
     assert _status(ic, "上级是下级的客户,下级也是上级的客户,双方互为客户。", "reciprocity") == "met"
+
+
+def test_a_relation_stated_across_consecutive_sentences_is_credited(ic: CompiledRubric) -> None:
+    # `span`: the duty in one sentence and the right in the next; the relation from both ends, with a
+    # question of one's own in between.
+    assert (
+        _status(ic, "给下一个岗位把活干好是应该的。需要同事配合的时候,我也有权利提出来。", "rights_obligations")
+        == "met"
+    )
+    both_ends = "队长给我派活,那他是我的客户。可他不给我排好线路,我咋跑?那时候我就是他的客户了。"
+    assert _status(ic, both_ends, "reciprocity") == "met"
+    # Each sentence alone states one side only.
+    assert _status(ic, "队长给我派活,那他是我的客户。", "reciprocity") != "met"
+    # A negated side does not count.
+    assert (
+        _status(ic, "给下一个岗位把活干好是应该的。需要同事配合的时候,我也没有权利提出来。", "rights_obligations")
+        != "met"
+    )
+
+
+def test_negations_inside_a_complete_answer_do_not_make_it_argue_against_the_question(ic: CompiledRubric) -> None:
+    # Written for this test: each point is explained, and three sentences also hold a negation
+    # ("不当供方", "没有谁永远", "才不会……不做"). Before, three concepts "negated somewhere" voided it all.
+    answer = (
+        "内部客户就是公司里接收我们工作成果的人、部门和下一个环节。"
+        "领导给我们派活,要的是结果,这时领导是我们的客户;我们要把活干好,也离不开领导给的人手和授权,这时我们又是领导的客户。"
+        "把上级看成下级的客户是单向的理解,是片面的,如果人人都只当客户不当供方,部门之间就没法配合。"
+        "所以没有谁永远是客户,位置跟着任务变。"
+        "为别人把服务做好是义务,需要别人配合时提出要求是权利,弄清自己的位置,才不会该做的不做、该要的不敢要。"
+    )
+    result = grade(ic, answer)
+    assert "contradiction" not in {f.code for f in result.flags}
+    assert result.score >= 5
+
+
+def test_a_sentence_crammed_with_every_term_names_no_more_than_one_sentence_may_earn(ic: CompiledRubric) -> None:
+    crammed = "内部客户关系包括职级客户、职能客户、工序客户、相互性、互为客户互为供方、权利与义务以及片面理解的纠正。"
+    named = [i for i in grade(ic, crammed).items if i.status != "missing"]
+    assert len(named) <= ic.rubric.settings.max_concepts_per_sentence
+    assert all(i.status == "partial" for i in named)
+
+
+def test_an_answer_that_only_rearranges_the_prompt_earns_nothing(ic: CompiledRubric) -> None:
+    # Most of its character pairs are the prompt's, and it states nothing the prompt does not.
+    rearranged = (
+        "客户关系就是内部客户。上道工序的客户是下道工序,下级的客户是上级,提供服务部门的客户是提出需求部门。"
+        "所以上级是客户,下道工序是客户,提出需求的部门也是客户。"
+    )
+    result = grade(ic, rearranged)
+    assert result.score == 0
+    assert "copied_prompt" in {f.code for f in result.flags}
+    assert ic.prompt_concepts == {"rank", "function", "process"}
