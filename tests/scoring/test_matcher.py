@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.scoring import CompiledRubric, grade
+from service.scoring import CompiledRubric, GradeResult, grade
 from service.scoring.analysis import analyse
 from service.scoring.concepts import match_concepts, match_rule
 
@@ -237,6 +237,14 @@ def test_terms_scattered_through_a_story_about_something_else_earn_nothing(ic: C
         assert "off_topic" in {f.code for f in result.flags}, story
 
 
+def _credited(compiled: CompiledRubric, answer: str, *, without: str) -> GradeResult:
+    """The result of an answer that must earn at least half marks and not be flagged ``without``."""
+    result = grade(compiled, answer)
+    assert without not in {f.code for f in result.flags}
+    assert result.score >= 5
+    return result
+
+
 def test_a_correct_passage_told_inside_a_family_story_is_credited(ic: CompiledRubric) -> None:
     # The story's words sit beside the passage, not in it: the answer is graded on what the passage shows.
     answer = (
@@ -245,11 +253,15 @@ def test_a_correct_passage_told_inside_a_family_story_is_credited(ic: CompiledRu
         "领导给我们定任务要结果,可我们也得找领导要车、要人,所以谁是客户是跟着事情变的。"
         "把单子排好是我的本分,需要车队配合的时候我也可以大大方方提。吃完饭我们全家去逛街,买了不少年货。"
     )
-    result = grade(ic, answer)
-    assert "off_topic" not in {f.code for f in result.flags}
-    assert result.score >= 5
+    result = _credited(ic, answer, without="off_topic")
     met = {i.concept_id for i in result.items if i.status == "met"}
     assert {"reciprocity", "rights_obligations", "own_example"} <= met
+
+
+def _assert_copied_back(compiled: CompiledRubric, answer: str) -> None:
+    result = grade(compiled, answer)
+    assert result.score == 0
+    assert "copied_prompt" in {f.code for f in result.flags}
 
 
 def test_the_prompts_statements_rearranged_inside_a_sentence_earn_nothing(ic: CompiledRubric) -> None:
@@ -258,9 +270,7 @@ def test_the_prompts_statements_rearranged_inside_a_sentence_earn_nothing(ic: Co
         "企业文化里讲的客户关系,我用自己的话说:下级的客户是上级,上道工序的客户是下道工序,服务部门的客户是需求部门。"
         "在工作中就是这样理解的。"
     )
-    result = grade(ic, rearranged)
-    assert result.score == 0
-    assert "copied_prompt" in {f.code for f in result.flags}
+    _assert_copied_back(ic, rearranged)
     # Quoted inside an explanation of one's own, a prompt clause names its concept at most; the
     # candidate's own clause beside it still explains.
     quoted = "我们仓库天天给车间发料,下道工序就是上道工序的客户,车间就是我们的客户。"
@@ -297,9 +307,7 @@ def test_negations_inside_a_complete_answer_do_not_make_it_argue_against_the_que
         "所以没有谁永远是客户,位置跟着任务变。"
         "为别人把服务做好是义务,需要别人配合时提出要求是权利,弄清自己的位置,才不会该做的不做、该要的不敢要。"
     )
-    result = grade(ic, answer)
-    assert "contradiction" not in {f.code for f in result.flags}
-    assert result.score >= 5
+    _credited(ic, answer, without="contradiction")
 
 
 def test_a_sentence_crammed_with_every_term_names_no_more_than_one_sentence_may_earn(ic: CompiledRubric) -> None:
@@ -315,7 +323,5 @@ def test_an_answer_that_only_rearranges_the_prompt_earns_nothing(ic: CompiledRub
         "客户关系就是内部客户。上道工序的客户是下道工序,下级的客户是上级,提供服务部门的客户是提出需求部门。"
         "所以上级是客户,下道工序是客户,提出需求的部门也是客户。"
     )
-    result = grade(ic, rearranged)
-    assert result.score == 0
-    assert "copied_prompt" in {f.code for f in result.flags}
+    _assert_copied_back(ic, rearranged)
     assert ic.prompt_concepts == {"rank", "function", "process"}
