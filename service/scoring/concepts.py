@@ -396,8 +396,8 @@ def _leads_in(lead: SentenceView, view: SentenceView, settings: RubricSettings, 
         return False
     if not lead.keys:
         return False
-    if lead.content <= settings.lead_in_chars:
-        return True
+    if lead.content <= settings.lead_in_chars or lead.sentence.text.endswith("；"):
+        return True  # a short opener, or the clause before a semicolon: the same sentence goes on
     opening = view.sentence.start + settings.anaphora_window
     return any(start < opening for start, _ in view.keys.get(ANAPHORA, ()))
 

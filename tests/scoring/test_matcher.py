@@ -68,6 +68,14 @@ def test_a_short_opener_lends_its_topic_to_the_next_sentence(ic: CompiledRubric)
     assert _status(ic, said, "function") == "missing"
 
 
+def test_the_clause_after_a_semicolon_goes_on_with_the_one_before(ic: CompiledRubric) -> None:
+    # A semicolon ends a sentence for the evidence shown, but the clause after it still speaks of
+    # whom the clause before it named (here the team leader, as "他").
+    after = "可下雨天人手不够,他得给我们调人、给我们拿雨具,这就是他为我们服务了。"
+    assert _status(ic, "队长要我们准点装完,我们得让他满意;" + after, "reciprocity") == "met"
+    assert _status(ic, "队长要我们准点装完,我们得让他满意。" + after, "reciprocity") != "met"
+
+
 def test_an_opener_in_a_bare_list_of_terms_explains_nothing(ic: CompiledRubric) -> None:
     listed = "职级客户、职能客户、工序客户\n互为客户\n权利、义务\n片面"
     result = grade(ic, listed)
