@@ -291,42 +291,49 @@ def _across_sentences(compiled: CompiledRubric, analysis: Analysis, evidence: di
     reported view, no list, no copied or wrong-topic text); their negated words are left out."""
     views = analysis.sentences
     misread = compiled.misreading_keys
-    usable = [
-        v.eligible
-        and not (v.list_like or v.copied or v.borrowed or v.reported)
-        and not any(key in v.keys for key in misread)
-        for v in views
-    ]
+    wanted = compiled.spanning_keys
+    # Per sentence, the keys the spanning rules use, without negated words; None: may not take part.
+    own: list[dict[str, list[tuple[int, int]]] | None] = []
+    for view in views:
+        if not view.eligible or view.list_like or view.copied or view.borrowed or view.reported:
+            own.append(None)
+            continue
+        if any(key in view.keys for key in misread):
+            own.append(None)
+            continue
+        keys = {key: spans for key, spans in view.keys.items() if key in wanted}
+        if keys and view.scope:
+            covers = view.scope.covers
+            keys = {k: kept for k, spans in keys.items() if (kept := [(a, b) for a, b in spans if not covers(a, b)])}
+        own.append(keys)
     # A question in between ("……我咋跑?") asserts nothing but does not break the thread.
-    bridge = [u or (v.sentence.is_question and v.duplicate_of is None) for u, v in zip(usable, views, strict=True)]
+    bridge = [
+        o is not None or (v.sentence.is_question and v.duplicate_of is None) for o, v in zip(own, views, strict=True)
+    ]
     widest = max(rule.span for rule in compiled.spanning_rules)
     for first in range(len(views)):
-        if not usable[first]:
+        if not own[first]:
             continue
         for width in range(2, widest + 1):
             run = range(first, first + width)
             if run.stop > len(views) or not all(bridge[i] for i in run):
                 break
-            if not usable[run[-1]]:
-                continue
-            keys: dict[str, list[tuple[int, int]]] = {}
-            for i in run:
-                view = views[i]
-                if not usable[i]:
-                    continue
-                for key, spans in view.keys.items():
-                    kept = [(a, b) for a, b in spans if not view.scope.covers(a, b)] if view.scope else spans
-                    if kept:
-                        keys.setdefault(key, []).extend(kept)
-            present = keys.keys()
+            parts = [own[i] for i in run if own[i] is not None]
+            if not own[run[-1]] or not all(parts):
+                continue  # every sentence of the run must hold something the rules use
+            merged: dict[str, list[tuple[int, int]]] = {}
+            for part in parts:
+                for key, spans in part.items():  # type: ignore[union-attr]
+                    merged.setdefault(key, []).extend(spans)
+            present = merged.keys()
             for rule in compiled.spanning_rules:
                 if rule.span < width or not rule.may_match(present):
                     continue
-                if not _own_words(keys, rule.all, [k for k in rule.any if k in keys]):
+                if not _own_words(merged, rule.all, [k for k in rule.any if k in merged]):
                     continue
                 # Every sentence of the run holds part of the statement, not only what it is about.
                 elements = (*rule.all, *rule.any)
-                if not all(any(k in views[i].keys for k in elements) for i in run if usable[i]):
+                if not all(any(k in part for k in elements) for part in parts):  # type: ignore[operator]
                     continue
                 item = evidence[rule.concept_id]
                 if item.level is None or _RANK[rule.level] > _RANK[item.level]:

@@ -208,6 +208,11 @@ class CompiledRubric:
         return tuple(rule for rule in self.all_rules if rule.span > 1)
 
     @cached_property
+    def spanning_keys(self) -> frozenset[str]:
+        """The keys the spanning rules look at."""
+        return frozenset(k for r in self.spanning_rules for k in (*r.all, *r.any, *r.about, *r.none))
+
+    @cached_property
     def textbook_literals(self) -> frozenset[str]:
         """The subject's own terms and key phrases, lower-cased."""
         rubric = self.rubric
@@ -401,6 +406,7 @@ def compile_rubric(
         "wrong_topic_keys",
         "misreading_keys",
         "spanning_rules",
+        "spanning_keys",
         "textbook_literals",
         "prompt_concepts",
     ):
