@@ -51,7 +51,8 @@ REARRANGED_SHARE = 0.75
 # Share of an answer copied from the prompt above which the answer counts as copied back.
 COPIED_ANSWER_SHARE = 0.4
 
-# Clauses end at these marks; a clause of fewer letters than BORROWED_MIN is never judged borrowed.
+# Clauses end at these marks. A clause of fewer letters than BORROWED_MIN is never judged borrowed,
+# and a sentence sharing fewer than BORROWED_MIN character pairs with the prompt is not searched.
 _CLAUSE_END = re.compile(r"[，；：,;:]")
 BORROWED_MIN = 6
 
