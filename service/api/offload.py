@@ -1,4 +1,5 @@
-"""Grading from an ``async`` handler: short answers on the event loop, long ones in a worker thread.
+"""Grading from a handler: the length check, and where the grading runs (short answers on the event
+loop, long ones in a worker thread).
 
 A few hundred characters grade in a millisecond or two, less than a hop to a worker thread
 costs, so they stay on the loop. An answer of up to 20,000 characters takes a few tenths of a
@@ -11,13 +12,20 @@ from __future__ import annotations
 
 from fastapi.concurrency import run_in_threadpool
 
+from ..errors import AnswerTooLongError
 from ..registry import RubricRegistry
 from ..scoring import GradeResult
 
-__all__ = ["LOOP_CHARS", "grade_answer"]
+__all__ = ["LOOP_CHARS", "check_length", "grade_answer"]
 
 # Answers longer than this (about 20 ms of grading) are graded in a worker thread.
 LOOP_CHARS = 2_000
+
+
+def check_length(answer: str, limit: int) -> None:
+    """Refuse an answer longer than ``limit`` characters (413 ``answer_too_long``)."""
+    if len(answer) > limit:
+        raise AnswerTooLongError(len(answer), limit)
 
 
 async def grade_answer(registry: RubricRegistry, rubric_id: str, answer: str) -> GradeResult:

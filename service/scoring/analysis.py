@@ -149,14 +149,6 @@ def _borrowed_clauses(compiled: CompiledRubric, view: SentenceView) -> list[tupl
     return found
 
 
-def _keys(compiled: CompiledRubric, hits: list[Hit]) -> dict[str, list[tuple[int, int]]]:
-    keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for hit in hits:
-        for key in compiled.index.keys_by_literal[hit.literal]:
-            keys[key].append((hit.start, hit.end))
-    return keys
-
-
 def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float, int, bool]:
     """(share of the sentence's words that are subject terms, number of distinct terms, whether the
     words stand side by side with separators and (almost) no grammatical words)."""
@@ -272,7 +264,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         view.copied = copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
             view.content >= 12
             and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
-            and not any(key[0] == "@" and key not in compiled.prompt_groups for key in view.keys)
+            and not _new_idea(compiled, view, view.sentence.start, view.sentence.end)
         )
         view.duplicate_of = repeats.add(grams)
         if not view.copied and len(grams & compiled.prompt_bigrams) >= BORROWED_MIN:

@@ -148,24 +148,18 @@ def _own_statement(
         return levels
     # A contrast after the view ("……,其实……") returns to the candidate's own words.
     resumes = next((t.end for t in view.tokens if t.start > view_starts and t.text in _CONTRAST), view.sentence.end)
-    own, _, _ = _sentence_levels(compiled, _outside(view, view_starts, resumes))
+    own, _, _ = _sentence_levels(compiled, _without_spans(view, [(view_starts, resumes)]))
     return {
         cid: level if cid in refuting else own[cid] for cid, level in levels.items() if cid in refuting or cid in own
     }
 
 
-def _outside(view: SentenceView, start: int, end: int) -> SentenceView:
-    """``view`` without the words between ``start`` and ``end`` (its negation scope unchanged)."""
-    keys = {k: kept for k, spans in view.keys.items() if (kept := [s for s in spans if s[1] <= start or s[0] >= end])}
-    return _with_keys(view, keys)
-
-
 def _without_spans(view: SentenceView, spans: list[tuple[int, int]]) -> SentenceView:
-    """``view`` without the words inside any of ``spans`` (its negation scope unchanged)."""
+    """``view`` without the words reaching into any of ``spans`` (its negation scope unchanged)."""
     keys = {
         k: kept
         for k, found in view.keys.items()
-        if (kept := [(a, b) for a, b in found if not any(s <= a and b <= e for s, e in spans)])
+        if (kept := [(a, b) for a, b in found if all(b <= s or a >= e for s, e in spans)])
     }
     return _with_keys(view, keys)
 
@@ -190,6 +184,41 @@ def _with_keys(view: SentenceView, keys: dict[str, list[tuple[int, int]]]) -> Se
     return changed
 
 
+def _misreads(compiled: CompiledRubric, view: SentenceView) -> bool:
+    """Whether the sentence touches a wrong reading of the question (CRM software, culture layers…)."""
+    return any(key in view.keys for key in compiled.misreading_keys)
+
+
+class _SentenceLevels:
+    """The rules' verdict on each sentence of one answer, computed once: on the sentence as written,
+    and on its own words (without the clauses that rearrange the prompt)."""
+
+    def __init__(self, compiled: CompiledRubric, views: list[SentenceView]) -> None:
+        self.compiled = compiled
+        self.views = views
+        self._whole: dict[int, tuple[dict[str, Level], set[str], tuple[frozenset[str], int] | None]] = {}
+        self._own_views: dict[int, SentenceView] = {}
+        self._own: dict[int, dict[str, Level]] = {}
+
+    def whole(self, i: int) -> tuple[dict[str, Level], set[str], tuple[frozenset[str], int] | None]:
+        if i not in self._whole:
+            self._whole[i] = _sentence_levels(self.compiled, self.views[i])
+        return self._whole[i]
+
+    def own_view(self, i: int) -> SentenceView:
+        view = self.views[i]
+        if not view.borrowed:
+            return view
+        if i not in self._own_views:
+            self._own_views[i] = _without_spans(view, view.borrowed)
+        return self._own_views[i]
+
+    def own(self, i: int) -> dict[str, Level]:
+        if i not in self._own:
+            self._own[i] = _sentence_levels(self.compiled, self.own_view(i))[0]
+        return self._own[i]
+
+
 def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, ConceptEvidence]:
     """Gather, for every concept, the sentences that support it and those that deny it."""
     settings = compiled.rubric.settings
@@ -197,26 +226,26 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
     previous: SentenceView | None = None
     # The subject's own terms: a sentence crammed with them names concepts, it explains none.
     textbook = compiled.textbook_literals
-    wrong_topics = compiled.misreading_keys
-    enumerated = _enumerations(compiled, analysis)
-    _copied_back(compiled, analysis)
+    verdicts = _SentenceLevels(compiled, analysis.sentences)
+    enumerated = _enumerations(compiled, analysis, verdicts)
+    _copied_back(analysis, verdicts)
     for view in analysis.sentences:
         lead, previous = previous, view
         if not view.eligible:
             continue
-        levels, negated, refuted = _sentence_levels(compiled, view)
-        own_words = view
+        index = view.sentence.index
+        whole, negated, refuted = verdicts.whole(index)
+        levels = dict(whole)
         if view.borrowed:
             # The prompt's statements rearranged inside the sentence are no explanation of one's own:
             # what only they earn is named at most, and nothing when the answer is mostly the prompt.
-            own_words = _without_spans(view, view.borrowed)
-            levels = _own_levels(levels, _sentence_levels(compiled, own_words)[0], view.answer_copied)
+            levels = _own_levels(levels, verdicts.own(index), view.answer_copied)
         names_kinds = view.sentence.index in enumerated
         touched = len(levels)  # what the sentence itself touches decides whether it is crammed
         if lead is not None and _leads_in(lead, view, settings, analysis.keyword_list):
             # "部门之间也一样。" then what it means: the short opener lends its words to the explanation;
             # "这时……" / "他们……" refers back: the previous sentence names whom it is about.
-            merged = _with_lead(own_words, _without_spans(lead, lead.borrowed) if lead.borrowed else lead)
+            merged = _with_lead(verdicts.own_view(index), verdicts.own_view(lead.sentence.index))
             carried, _, carried_refuted = _sentence_levels(compiled, merged)
             carried = _own_statement(compiled, merged, carried, carried_refuted)
             for cid, level in carried.items():
@@ -242,7 +271,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             levels = dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
         else:
             levels = _own_statement(compiled, view, levels, refuted)
-        if any(key in view.keys for key in wrong_topics):
+        if _misreads(compiled, view):
             # A sentence that touches a wrong reading of the question (CRM software, culture layers…)
             # is at best partly about it: it may name a concept, it explains none. (Stories, such as
             # an outing, are judged on the whole answer: see the off-topic flag.)
@@ -290,7 +319,6 @@ def _across_sentences(compiled: CompiledRubric, analysis: Analysis, evidence: di
     sentences. A run holds only sentences that may earn points in the candidate's own voice (no
     reported view, no list, no copied or wrong-topic text); their negated words are left out."""
     views = analysis.sentences
-    misread = compiled.misreading_keys
     wanted = compiled.spanning_keys
     # Per sentence, the keys the spanning rules use, without negated words; None: may not take part.
     own: list[dict[str, list[tuple[int, int]]] | None] = []
@@ -298,7 +326,7 @@ def _across_sentences(compiled: CompiledRubric, analysis: Analysis, evidence: di
         if not view.eligible or view.list_like or view.copied or view.borrowed or view.reported:
             own.append(None)
             continue
-        if any(key in view.keys for key in misread):
+        if _misreads(compiled, view):
             own.append(None)
             continue
         keys = {key: spans for key, spans in view.keys.items() if key in wanted}
@@ -340,7 +368,7 @@ def _across_sentences(compiled: CompiledRubric, analysis: Analysis, evidence: di
                     item.level, item.support = rule.level, list(run)
 
 
-def _copied_back(compiled: CompiledRubric, analysis: Analysis) -> None:
+def _copied_back(analysis: Analysis, verdicts: _SentenceLevels) -> None:
     """Count the prompt's rearranged clauses into the share of the answer copied from the prompt,
     unless the sentence around them explains a concept in words of its own ("上级是下级的客户,下级也是
     上级的客户" uses the prompt's relation to state another). At COPIED_ANSWER_SHARE the whole
@@ -350,10 +378,7 @@ def _copied_back(compiled: CompiledRubric, analysis: Analysis) -> None:
         return
     copied = sum(v.content for v in views if v.copied)
     for view in views:
-        if (
-            view.borrowed
-            and "explained" not in _sentence_levels(compiled, _without_spans(view, view.borrowed))[0].values()
-        ):
+        if view.borrowed and "explained" not in verdicts.own(view.sentence.index).values():
             copied += view.borrowed_content
     if copied / analysis.content >= COPIED_ANSWER_SHARE:
         for view in views:
@@ -376,7 +401,7 @@ def _strung(view: SentenceView, textbook: frozenset[str], settings: RubricSettin
     return view.content - covered < settings.crammed_chars_per_concept * touched
 
 
-def _enumerations(compiled: CompiledRubric, analysis: Analysis) -> set[int]:
+def _enumerations(compiled: CompiledRubric, analysis: Analysis, verdicts: _SentenceLevels) -> set[int]:
     """The sentences that name the kinds of something ("X分为A、B、C三种"): an enumeration marker and
     two to ``max_concepts_per_sentence`` concepts. Such a line states a classification: it names its
     concepts even when it reads like a list or is too short to resemble the references, and it is
@@ -385,7 +410,7 @@ def _enumerations(compiled: CompiledRubric, analysis: Analysis) -> set[int]:
     found = {
         view.sentence.index
         for view in analysis.sentences
-        if ENUMERATION in view.keys and view.eligible and 2 <= len(_sentence_levels(compiled, view)[0]) <= cap
+        if ENUMERATION in view.keys and view.eligible and 2 <= len(verdicts.whole(view.sentence.index)[0]) <= cap
     }
     if found:
         analysis.enumerated = found

@@ -41,7 +41,13 @@ def _similarity(compiled: CompiledRubric, analysis: Analysis) -> float:
 
 
 def _flags(
-    compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence], similarity: float
+    compiled: CompiledRubric,
+    analysis: Analysis,
+    evidence: dict[str, ConceptEvidence],
+    similarity: float,
+    *,
+    rearranged: bool,
+    denies_many: bool,
 ) -> list[Flag]:
     rubric = compiled.rubric
     flags: list[Flag] = []
@@ -57,14 +63,13 @@ def _flags(
         )
     if analysis.keyword_list:
         flags.append(Flag(code="keyword_list", message=flag_message("keyword_list")))
-    if any(v.answer_copied for v in views) or _rearranged(compiled, analysis, evidence):
+    if rearranged or any(v.answer_copied for v in views):
         flags.append(Flag(code="copied_prompt", message=flag_message("copied_prompt")))
     repeated = [v for v in views if v.duplicate_of is not None]
     if len(repeated) >= 2 or (repeated and sum(v.content for v in repeated) / analysis.content >= 0.3):
         flags.append(Flag(code="repetitive", message=flag_message("repetitive")))
     if _off_topic(compiled, analysis, evidence, similarity):
         flags.append(Flag(code="off_topic", message=flag_message("off_topic")))
-    denies_many = _argues_against(compiled, evidence)
     contradicted = [
         e.concept.title for e in evidence.values() if e.contradicted or (denies_many and (e.against or e.negated_in))
     ]
@@ -144,12 +149,10 @@ def _read(compiled: CompiledRubric, answer: str) -> _Reading:
     analysis = analyse(compiled, answer)
     evidence = match_concepts(compiled, analysis)
     similarity = _similarity(compiled, analysis)
-    flags = _flags(compiled, analysis, evidence, similarity)
-    withheld = (
-        bool({f.code for f in flags} & {"empty", "off_topic"})
-        or _argues_against(compiled, evidence)
-        or _rearranged(compiled, analysis, evidence)
-    )
+    rearranged = _rearranged(compiled, analysis, evidence)
+    denies_many = _argues_against(compiled, evidence)
+    flags = _flags(compiled, analysis, evidence, similarity, rearranged=rearranged, denies_many=denies_many)
+    withheld = bool({f.code for f in flags} & {"empty", "off_topic"}) or denies_many or rearranged
     levels: dict[str, str | None] = {
         cid: None if withheld or item.contradicted else item.level for cid, item in evidence.items()
     }

@@ -6,11 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...auth.deps import CheckAccessDep, CheckLimitDep
-from ...errors import AnswerTooLongError
 from .. import metrics
 from ..deps import RegistryDep, SettingsDep
 from ..errors import CHECK_RESPONSES, ERROR_RESPONSES
-from ..offload import grade_answer
+from ..offload import check_length, grade_answer
 from ..schemas import Text
 from ..student import CheckQuestion, CheckResult, question_view, student_view
 
@@ -38,8 +37,7 @@ async def check_draft(
 ) -> CheckResult:
     """Check a draft: which points it meets, where, and hints for the rest; the score only if the rubric allows."""
     compiled = registry.get(body.rubric_id)
-    if len(body.answer) > settings.max_answer_chars:
-        raise AnswerTooLongError(len(body.answer), settings.max_answer_chars)
+    check_length(body.answer, settings.max_answer_chars)
     result = await grade_answer(registry, compiled.rubric.id, body.answer)
     metrics.GRADES.labels(compiled.rubric.id, "check").inc()
     return student_view(result, compiled.rubric)

@@ -12,20 +12,15 @@ from collections import Counter
 from fastapi import APIRouter
 
 from ...auth.deps import GradeLimitDep
-from ...errors import AnswerTooLongError, YuejuanError
+from ...errors import YuejuanError
 from ...scoring import GradeResult
 from .. import metrics
 from ..deps import RegistryDep, SettingsDep
 from ..errors import AUTH_RESPONSES, ERROR_RESPONSES
-from ..offload import grade_answer
+from ..offload import check_length, grade_answer
 from ..schemas import BatchGradeRequest, BatchGradeResult, BatchItem, ErrorBody, GradeRequest
 
 router = APIRouter(prefix="/v1/grade", tags=["grade"])
-
-
-def _check_length(answer: str, limit: int) -> None:
-    if len(answer) > limit:
-        raise AnswerTooLongError(len(answer), limit)
 
 
 @router.post("", response_model=GradeResult, responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
@@ -37,7 +32,7 @@ async def grade_one(
     # fight over (one GIL); a server process per core gives the parallelism. A long one goes to a
     # worker thread so that it does not stall the other requests.
     compiled = registry.get(body.rubric_id)
-    _check_length(body.answer, settings.max_answer_chars)
+    check_length(body.answer, settings.max_answer_chars)
     result = await grade_answer(registry, compiled.rubric.id, body.answer)
     metrics.GRADES.labels(compiled.rubric.id, "grade").inc()
     return result
@@ -69,7 +64,7 @@ def grade_batch(
     items = []
     for submission in body.submissions:
         try:
-            _check_length(submission.answer, settings.max_answer_chars)
+            check_length(submission.answer, settings.max_answer_chars)
             items.append(BatchItem(id=submission.id, result=registry.grade(body.rubric_id, submission.answer)))
         except YuejuanError as error:
             items.append(BatchItem(id=submission.id, error=ErrorBody(code=error.code, message=str(error))))
