@@ -216,6 +216,34 @@ def test_an_example_of_serving_outside_buyers_is_no_example_of_internal_customer
     assert _status(ic, "我在门店收银,仓库补货慢了我们就得干等,仓库其实也在为我们服务。", "own_example") == "met"
 
 
+def test_a_general_statement_in_the_first_person_is_no_example_from_ones_work(ic: CompiledRubric) -> None:
+    # Rubric 2026.11.12: "我是/我给/在我们…" beside the word 客户 states the relation in general; an
+    # example needs one's own job or unit, a unit, step or superior beside it, or an example marker.
+    general = [
+        "这件事你是我的客户,换一件事我是你的客户。",
+        "这三类客户在我们日常工作中都会遇到。",
+        "在一项工作里我是给人服务的一方,在另一项工作里我要求别人配合。",
+    ]
+    for sentence in general:
+        assert _status(ic, sentence, "own_example") != "met", sentence
+    concrete = [
+        "我每天给仓库报领料单,仓库按单发料。",
+        "我是包装组的,上次急单我找主任要了两个临时工。",
+        "我负责排班,一线的同事就是我要服务的人。",
+    ]
+    for sentence in concrete:
+        assert _status(ic, sentence, "own_example") == "met", sentence
+
+
+def test_a_chain_of_steps_is_no_mutual_relation(ic: CompiledRubric) -> None:
+    # "又是" passing work on down a chain (A serves B, B serves C) is not A and B swapping roles.
+    chain = "我把面团交给烤炉组,烤炉组是我的客户;烤好的面包交给包装组,包装组又是烤炉组的客户。"
+    assert _status(ic, chain, "reciprocity") != "met"
+    # Taking over each other's work in turn is.
+    turns = "今天我接你的活,明天你接我的活,谁也不比谁高一头。"
+    assert _status(ic, turns, "reciprocity") == "met"
+
+
 def test_rights_and_duties_earn_the_concept_only_about_work_and_service(ic: CompiledRubric) -> None:
     # `about: ["@subject"]`: 权利 and 义务 attached to anything (dishes, prizes) name the idea at most.
     assert _status(ic, "为同事提供服务是义务,向对方提出要求是权利。", "rights_obligations") == "met"
