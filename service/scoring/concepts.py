@@ -276,8 +276,14 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # is at best partly about it: it may name a concept, it explains none. (Stories, such as
             # an outing, are judged on the whole answer: see the off-topic flag.)
             levels = dict.fromkeys(levels, "named")
-        if view.topicality < settings.on_topic_similarity and not names_kinds:
-            # Terms dropped into a sentence about something else earn nothing by name alone.
+        if (
+            view.topicality < settings.on_topic_similarity
+            and not names_kinds
+            and any(h.literal in textbook for h in view.hits)
+        ):
+            # The subject's terms dropped into a sentence about something else earn nothing by name
+            # alone. Everyday words are no such terms: a sentence in plain or spoken words shares few
+            # n-grams with the references ("说到底大家都是互相的"), and still names what it says.
             levels = {cid: lvl for cid, lvl in levels.items() if lvl == "explained"}
         for cid, level in levels.items():
             item = evidence[cid]

@@ -235,6 +235,16 @@ def test_a_general_statement_in_the_first_person_is_no_example_from_ones_work(ic
         assert _status(ic, sentence, "own_example") == "met", sentence
 
 
+def test_a_sentence_in_spoken_words_names_what_it_says_though_unlike_the_references(ic: CompiledRubric) -> None:
+    # Engine 0.7.2: a sentence far from the references loses its naming credit only when it holds the
+    # subject's own terms (dropped into something else); everyday words are no such terms.
+    first = "后面的工位接我们的活,就是我们的客户。"
+    spoken = grade(ic, first + "说到底大家都是互相的,谁也别摆架子。")
+    assert next(i.status for i in spoken.items if i.concept_id == "reciprocity") == "partial"
+    dropped = grade(ic, first + "中午食堂的饺子互为供方,谁也别多拿。")
+    assert next(i.status for i in dropped.items if i.concept_id == "reciprocity") == "missing"
+
+
 def test_a_chain_of_steps_is_no_mutual_relation(ic: CompiledRubric) -> None:
     # "又是" passing work on down a chain (A serves B, B serves C) is not A and B swapping roles.
     chain = "我把面团交给烤炉组,烤炉组是我的客户;烤好的面包交给包装组,包装组又是烤炉组的客户。"
