@@ -248,8 +248,11 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             merged = _with_lead(verdicts.own_view(index), verdicts.own_view(lead.sentence.index))
             carried, _, carried_refuted = _sentence_levels(compiled, merged)
             carried = _own_statement(compiled, merged, carried, carried_refuted)
+            # The opener lends its words, not a way round a denial: what either clause denies
+            # ("职能客户也谈不上;工序客户更没必要,……") is not explained by reading the two together.
+            denied_here = negated | verdicts.whole(lead.sentence.index)[1]
             for cid, level in carried.items():
-                if level == "explained":
+                if level == "explained" and cid not in denied_here:
                     levels[cid] = level
         if view.list_like:
             if analysis.keyword_list and not names_kinds:

@@ -41,7 +41,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.7.2"
+ENGINE_VERSION = "0.7.3"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"

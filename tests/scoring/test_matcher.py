@@ -245,6 +245,25 @@ def test_a_sentence_in_spoken_words_names_what_it_says_though_unlike_the_referen
     assert next(i.status for i in dropped.items if i.concept_id == "reciprocity") == "missing"
 
 
+def test_clauses_read_together_do_not_undo_a_denial(ic: CompiledRubric) -> None:
+    # Engine 0.7.3: a clause after a semicolon is read with the one before, but what either denies
+    # stays denied; an answer that denies the points one clause after another earns nothing.
+    denial = "部门之间谈不上什么客户;前后工序更谈不上是客户,前面干完就完了,后面出了问题自己兜着。"
+    assert _status(ic, denial, "process") != "met"
+    assert _status(ic, denial, "function") != "met"
+    against = (
+        "内部客户只是个说法,公司里只有外面的买家才算客户。职级客户不存在,上级不欠下级什么服务;"
+        "部门之间谈不上什么客户;前后工序更谈不上是客户,前面干完就完了,后面出了问题自己兜着。"
+        "也没有什么相互性,根本不可能互为客户。"
+    )
+    assert grade(ic, against).score == 0
+
+
+def test_one_side_serving_too_is_no_mutual_relation(ic: CompiledRubric) -> None:
+    # "也要为……服务" adds one more party that serves; it does not turn the relation round.
+    assert _status(ic, "后道工序是前道工序的客户,后勤也要为一线班组服务。", "reciprocity") != "met"
+
+
 def test_a_chain_of_steps_is_no_mutual_relation(ic: CompiledRubric) -> None:
     # "又是" passing work on down a chain (A serves B, B serves C) is not A and B swapping roles.
     chain = "我把面团交给烤炉组,烤炉组是我的客户;烤好的面包交给包装组,包装组又是烤炉组的客户。"
