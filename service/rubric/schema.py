@@ -148,6 +148,10 @@ class Rubric(_Strict):
     # answer explains, so it makes the answer off topic only when the concepts sit in the story.
     story_topics: list[str] = Field(default_factory=list)
     reported_speech: list[Element] = Field(default_factory=list)
+    # Phrases that open a sentence by pointing back at what the previous one said as a view
+    # ("这种理解", "这种看法"): when that sentence makes the critique (a concept with `refutes`
+    # rules), the previous sentence stated the view to reject it and earns nothing else.
+    view_pointers: list[Element] = Field(default_factory=list)
     # Phrases that announce a classification ("分为", "包括"): a sentence with one that names two
     # or more concepts (at most `max_concepts_per_sentence`) names them, even written as a list.
     enumeration_markers: list[Element] = Field(default_factory=list)

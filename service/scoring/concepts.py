@@ -13,7 +13,7 @@ from typing import Literal
 
 from ..rubric.schema import Concept, RubricSettings
 from .analysis import COPIED_ANSWER_SHARE, Analysis, SentenceView, is_keyword_list
-from .engine import ANAPHORA, ENUMERATION, CompiledRubric, CompiledRule
+from .engine import ANAPHORA, ENUMERATION, VIEW, CompiledRubric, CompiledRule
 
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence_levels"]
 
@@ -228,6 +228,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
     textbook = compiled.textbook_literals
     verdicts = _SentenceLevels(compiled, analysis.sentences)
     enumerated = _enumerations(compiled, analysis, verdicts)
+    rejected = _rejected_views(compiled, analysis, verdicts)
     _copied_back(analysis, verdicts)
     for view in analysis.sentences:
         lead, previous = previous, view
@@ -274,6 +275,10 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             levels = dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
         else:
             levels = _own_statement(compiled, view, levels, refuted)
+        if index in rejected:
+            # The next sentence rejects what this one said ("……。这种理解太片面了。"): a view reported
+            # to be rejected explains nothing of the candidate's own, only the critique counts.
+            levels = {cid: lvl for cid, lvl in levels.items() if cid in compiled.refuting_concepts}
         if _misreads(compiled, view):
             # A sentence that touches a wrong reading of the question (CRM software, culture layers…)
             # is at best partly about it: it may name a concept, it explains none. (Stories, such as
@@ -426,6 +431,26 @@ def _enumerations(compiled: CompiledRubric, analysis: Analysis, verdicts: _Sente
         if analysis.keyword_list:
             analysis.keyword_list = is_keyword_list(compiled, analysis.sentences, frozenset(found))
     return found
+
+
+def _rejected_views(compiled: CompiledRubric, analysis: Analysis, verdicts: _SentenceLevels) -> set[int]:
+    """The sentences whose statement the next sentence rejects as a view: it opens by pointing back
+    at it (``view_pointers``, within ``anaphora_window``) and makes the critique itself."""
+    window = compiled.rubric.settings.anaphora_window
+    out = set()
+    views = analysis.sentences
+    for i, view in enumerate(views[1:], start=1):
+        opening = view.sentence.start + window
+        if any(start < opening for start, _ in view.keys.get(VIEW, ())) and not compiled.refuting_concepts.isdisjoint(
+            verdicts.whole(view.sentence.index)[0]
+        ):
+            # The view is the whole sentence before, clauses ended by a semicolon included.
+            out.add(views[i - 1].sentence.index)
+            j = i - 1
+            while j > 0 and views[j - 1].sentence.text.endswith("；"):
+                j -= 1
+                out.add(views[j].sentence.index)
+    return out
 
 
 def _leads_in(lead: SentenceView, view: SentenceView, settings: RubricSettings, keyword_list: bool) -> bool:

@@ -30,6 +30,7 @@ __all__ = [
     "ANAPHORA",
     "ENGINE_VERSION",
     "ENUMERATION",
+    "VIEW",
     "CompiledRubric",
     "CompiledRule",
     "Hit",
@@ -41,11 +42,12 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.7.3"
+ENGINE_VERSION = "0.8.0"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
 ANAPHORA = "~anaphora"
+VIEW = "~view"
 # Runs of this many characters shared with the prompt count as copied from it.
 PROMPT_NGRAM = 5
 
@@ -182,6 +184,11 @@ class CompiledRubric:
         return out
 
     @cached_property
+    def refuting_concepts(self) -> frozenset[str]:
+        """The concepts that reject a view (those with `refutes` rules): the critique itself."""
+        return frozenset(c.id for c in self.rubric.concepts if any(r.refutes for r in c.rules))
+
+    @cached_property
     def wrong_topic_keys(self) -> tuple[str, ...]:
         """The index keys of the rubric's off-topic groups ("!group")."""
         return tuple("!" + group for group in self.rubric.off_topic)
@@ -272,6 +279,8 @@ def _literal_keys(rubric: Rubric) -> dict[str, set[str]]:
         keys[literal.lower()].add(ENUMERATION)
     for literal in rubric.anaphora:
         keys[literal.lower()].add(ANAPHORA)
+    for literal in rubric.view_pointers:
+        keys[literal.lower()].add(VIEW)
     for concept in rubric.concepts:
         for rule in [*concept.rules, *concept.contradicts]:
             for element in rule.elements():
@@ -408,6 +417,7 @@ def compile_rubric(
         "spanning_rules",
         "spanning_keys",
         "textbook_literals",
+        "refuting_concepts",
         "prompt_concepts",
     ):
         getattr(compiled, name)

@@ -259,6 +259,20 @@ def test_clauses_read_together_do_not_undo_a_denial(ic: CompiledRubric) -> None:
     assert grade(ic, against).score == 0
 
 
+def test_a_view_the_next_sentence_rejects_earns_only_the_critique(ic: CompiledRubric) -> None:
+    # Engine 0.8.0, `view_pointers`: "这种看法太片面了" rejects what the sentence before said, semicolon
+    # clauses included; the same pointer without a critique leaves the sentence its concepts.
+    rejected = grade(
+        ic,
+        "不少同事觉得车间主任是工人的客户,工人只管听安排;仓库也总说生产部门得围着采购转。"
+        "这种看法太片面了,只会让大家互相推。",
+    )
+    met = {i.concept_id for i in rejected.items if i.status == "met"}
+    assert "one_sided" in met and not met & {"rank", "function"}
+    agreed = grade(ic, "车间主任给工人派活,工人干完交给他验收,主任就是工人的客户。这种看法我很赞同。")
+    assert next(i.status for i in agreed.items if i.concept_id == "rank") == "met"
+
+
 def test_one_side_serving_too_is_no_mutual_relation(ic: CompiledRubric) -> None:
     # "也要为……服务" adds one more party that serves; it does not turn the relation round.
     assert _status(ic, "后道工序是前道工序的客户,后勤也要为一线班组服务。", "reciprocity") != "met"
