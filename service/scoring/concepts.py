@@ -435,14 +435,18 @@ def _enumerations(compiled: CompiledRubric, analysis: Analysis, verdicts: _Sente
 
 def _rejected_views(compiled: CompiledRubric, analysis: Analysis, verdicts: _SentenceLevels) -> set[int]:
     """The sentences whose statement the next sentence rejects as a view: it opens by pointing back
-    at it (``view_pointers``, within ``anaphora_window``) and makes the critique itself."""
+    at it (``view_pointers``, within ``anaphora_window``) and makes the critique itself (a question
+    such as "这种理解片面吗?" rejects nothing)."""
     window = compiled.rubric.settings.anaphora_window
     out = set()
     views = analysis.sentences
     for i, view in enumerate(views[1:], start=1):
         opening = view.sentence.start + window
-        if any(start < opening for start, _ in view.keys.get(VIEW, ())) and not compiled.refuting_concepts.isdisjoint(
-            verdicts.whole(view.sentence.index)[0]
+        pointed = any(start < opening for start, _ in view.keys.get(VIEW, ()))
+        if (
+            pointed
+            and view.eligible
+            and not compiled.refuting_concepts.isdisjoint(verdicts.whole(view.sentence.index)[0])
         ):
             # The view is the whole sentence before, clauses ended by a semicolon included.
             out.add(views[i - 1].sentence.index)

@@ -269,8 +269,10 @@ def test_a_view_the_next_sentence_rejects_earns_only_the_critique(ic: CompiledRu
     )
     met = {i.concept_id for i in rejected.items if i.status == "met"}
     assert "one_sided" in met and not met & {"rank", "function"}
-    agreed = grade(ic, "车间主任给工人派活,工人干完交给他验收,主任就是工人的客户。这种看法我很赞同。")
-    assert next(i.status for i in agreed.items if i.concept_id == "rank") == "met"
+    stated = "车间主任给工人派活,工人干完交给他验收,主任就是工人的客户。"
+    for after in ("这种看法我很赞同。", "这种看法片面吗?"):  # no critique; a question rejects nothing
+        agreed = grade(ic, stated + after)
+        assert next(i.status for i in agreed.items if i.concept_id == "rank") == "met", after
 
 
 def test_one_side_serving_too_is_no_mutual_relation(ic: CompiledRubric) -> None:
