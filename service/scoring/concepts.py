@@ -266,9 +266,9 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             len({h.literal for h in view.hits if h.literal in textbook}) >= 2
         )
         if touched > settings.max_concepts_per_sentence and _strung(view, textbook, settings, touched):
-            # Terms strung together in one run, with no clause of their own: the run names no more
-            # concepts than one sentence may earn.
-            levels = dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
+            # Terms strung together in one run, with no clause of their own: written to fool a keyword
+            # grader, it shows nothing.
+            levels = {}
         elif touched > settings.max_concepts_per_sentence and crowded:
             # A sentence crammed with the terms of every concept explains none of them, and names no
             # more than one sentence may earn.

@@ -161,15 +161,18 @@ def test_departments_serving_each_other_describes_the_kind_not_reciprocity(ic: C
     assert _status(ic, "我们和仓库之间是相互的,今天我是他们的客户,明天他们是我的客户。", "reciprocity") == "met"
 
 
-def test_terms_strung_together_in_one_run_name_no_more_than_one_sentence_may_earn(ic: CompiledRubric) -> None:
+def test_terms_strung_together_in_one_run_earn_nothing(ic: CompiledRubric) -> None:
     # One run of terms, a modal negator in the middle, no clause of its own: the negator forbids
-    # what follows it, it does not deny the terms before it; the run names a few concepts at most.
+    # what follows it, it does not deny the terms before it. Written to fool a keyword grader, the
+    # run shows nothing (engine 0.8.1; it named three concepts before). Terms listed as a sentence
+    # that names the kinds ("分为……三种") still name them.
     strung = "内部客户有职级客户职能客户工序客户并且互为供方讲究相互性有权利也有义务不要片面看待要联系实际。"
     evidence = match_concepts(ic, analyse(ic, strung))
-    levels = {cid: e.level for cid, e in evidence.items() if e.level}
-    assert set(levels.values()) == {"named"}
-    assert 1 <= len(levels) <= ic.rubric.settings.max_concepts_per_sentence
+    assert not [cid for cid, e in evidence.items() if e.level]
     assert not evidence["rank"].negated_in and not evidence["reciprocity"].negated_in
+    assert grade(ic, strung).score == 0
+    kinds = grade(ic, "内部客户分为职级客户、职能客户、工序客户三种。")
+    assert {i.concept_id for i in kinds.items if i.status == "partial"} == {"rank", "function", "process"}
 
 
 def test_roles_swapping_over_time_and_a_boss_relying_on_staff_in_everyday_words(ic: CompiledRubric) -> None:
