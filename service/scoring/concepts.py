@@ -262,14 +262,12 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         if view.copied:
             # Quoting the prompt inside an answer of one's own shows at most that a point is named.
             levels = dict.fromkeys(levels, "named")
-        crowded = view.content < settings.crammed_chars_per_concept * touched and (
-            len({h.literal for h in view.hits if h.literal in textbook}) >= 2
-        )
-        if touched > settings.max_concepts_per_sentence and _strung(view, textbook, settings, touched):
+        many = touched > settings.max_concepts_per_sentence
+        if many and _strung(view, textbook, settings, touched):
             # Terms strung together in one run, with no clause of their own: written to fool a keyword
             # grader, it shows nothing.
             levels = {}
-        elif touched > settings.max_concepts_per_sentence and crowded:
+        elif many and _crowded(view, textbook, settings, touched):
             # A sentence crammed with the terms of every concept explains none of them, and names no
             # more than one sentence may earn.
             levels = dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
@@ -399,6 +397,19 @@ def _copied_back(analysis: Analysis, verdicts: _SentenceLevels) -> None:
             view.answer_copied = True
 
 
+def _crowded(view: SentenceView, textbook: frozenset[str], settings: RubricSettings, touched: int) -> bool:
+    """Whether a sentence touching ``touched`` concepts is too short for them (fewer than
+    ``crammed_chars_per_concept`` characters each) and holds two or more of the subject's terms."""
+    return view.content < settings.crammed_chars_per_concept * touched and (
+        len({h.literal for h in view.hits if h.literal in textbook}) >= 2
+    )
+
+
+def _goes_on(view: SentenceView) -> bool:
+    """Whether the sentence ends in a semicolon: the writer's sentence goes on in the next one."""
+    return view.sentence.text.endswith("；")
+
+
 def _strung(view: SentenceView, textbook: frozenset[str], settings: RubricSettings, touched: int) -> bool:
     """Whether a sentence touching ``touched`` concepts strings the subject's terms together: one run
     with no clause break, two or more terms, and too few words besides them to explain each concept
@@ -451,7 +462,7 @@ def _rejected_views(compiled: CompiledRubric, analysis: Analysis, verdicts: _Sen
             # The view is the whole sentence before, clauses ended by a semicolon included.
             out.add(views[i - 1].sentence.index)
             j = i - 1
-            while j > 0 and views[j - 1].sentence.text.endswith("；"):
+            while j > 0 and _goes_on(views[j - 1]):
                 j -= 1
                 out.add(views[j].sentence.index)
     return out
@@ -466,7 +477,7 @@ def _leads_in(lead: SentenceView, view: SentenceView, settings: RubricSettings, 
         return False
     if not lead.keys:
         return False
-    if lead.content <= settings.lead_in_chars or lead.sentence.text.endswith("；"):
+    if lead.content <= settings.lead_in_chars or _goes_on(lead):
         return True  # a short opener, or the clause before a semicolon: the same sentence goes on
     opening = view.sentence.start + settings.anaphora_window
     return any(start < opening for start, _ in view.keys.get(ANAPHORA, ()))
