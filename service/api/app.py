@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import Engine
 from .. import __version__
 from ..auth import RateLimiter, connect
 from ..auth.deps import GraderDep
-from ..registry import RubricRegistry
+from ..registry import RubricRegistry, settle_heap
 from ..settings import Settings
 from ..storage import Database
 from . import metrics
@@ -48,6 +49,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     elif settings.run_jobs:
         runner = JobRunner(database, settings, app.state.registry)
     app.state.runner = runner
+    # Rubrics and the database are loaded: keep full garbage collections off them (the job runner's
+    # forked grading processes inherit this).
+    settle_heap()
     if runner is not None:
         runner.start()
     try:
@@ -60,6 +64,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             runner.stop()
         database.dispose()
         metrics.mark_process_dead()
+        gc.unfreeze()
 
 
 async def _needs_grader(caller: GraderDep) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AnswerTooLongError, YuejuanError
-from ..registry import RubricRegistry
+from ..registry import RubricRegistry, settle_heap
 
 __all__ = ["ChunkFailed", "Outcome", "exit_with_parent", "grade_chunk", "init_worker", "warm_up"]
 
@@ -63,6 +63,7 @@ def init_worker(rubrics_dir: str, max_answer_chars: int, registry: RubricRegistr
         exit_with_parent()
     _registry = registry or RubricRegistry.from_dir(Path(rubrics_dir))
     _max_chars = max_answer_chars
+    settle_heap()  # a long-lived process: keep full collections off the loaded rubrics
 
 
 def warm_up() -> int:

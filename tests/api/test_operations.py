@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import os
 import re
@@ -15,6 +17,13 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from support import ServerProcess, TcpProxy, api
+
+from service.api.app import create_app
+from service.jobs import grading
+from service.registry import RubricRegistry
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 IC = "internal-customer"
 DRAFT = {"rubric_id": IC, "answer": "上级给下级安排任务,上级就是下级的客户。"}
@@ -248,3 +257,29 @@ def test_a_long_answer_is_graded_without_stalling_the_other_requests(paused: Ser
     assert [r.status_code for r in done] == [200, 200]
     assert all(len(r.json()["items"]) == 8 for r in done)
     assert seen_in_flight >= 5, seen_in_flight
+
+
+def test_a_started_app_keeps_what_it_loaded_out_of_full_garbage_collections(
+    tmp_path: Path, registry: RubricRegistry
+) -> None:
+    """A full collection walks every tracked object: with the compiled rubrics and the segmenter's
+    dictionary (some 400,000 objects) that stalls a server process for a tenth of a second. Once the
+    app has started they are frozen, out of its way, and handed back when the app stops."""
+    gc.unfreeze()
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'gc.db'}", run_jobs=False), registry=registry)
+
+    async def frozen_while_serving() -> int:
+        async with app.router.lifespan_context(app):
+            return gc.get_freeze_count()
+
+    assert asyncio.run(frozen_while_serving()) > 100_000
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_grading_worker_freezes_the_rubrics_it_loaded(registry: RubricRegistry) -> None:
+    gc.unfreeze()
+    try:
+        grading.init_worker(str(ROOT / "rubrics"), 20_000, registry)
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
