@@ -171,6 +171,19 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
     return share, len(terms), listed
 
 
+def _bare_words(view: SentenceView) -> bool:
+    """Whether the sentence is one or two of the rubric's words on their own ("部门", "服务满意"):
+    no grammatical word makes them a statement."""
+    words = [t.text for t in view.tokens if not _NOT_CONTENT.fullmatch(t.text)]
+    return bool(view.keys) and 1 <= len(words) <= 2 and FUNCTION_WORDS.isdisjoint(words)
+
+
+def _short_statement(view: SentenceView) -> bool:
+    """Whether a short sentence is a statement: it ends in a full stop or an exclamation mark and a
+    grammatical word holds its words together ("所以是互相的。", not "职级客户")."""
+    return view.sentence.text.endswith(("。", "！")) and any(t.text in FUNCTION_WORDS for t in view.tokens)
+
+
 class _Repeats:
     """Finds, for each sentence in turn, the first earlier one it nearly repeats (Jaccard similarity
     of their character bigrams at least ``threshold``). An index from bigram to the sentences holding
@@ -284,7 +297,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         if view.copied:
             continue
         share, distinct, listed_words = _list_features(compiled, view)
-        heading = view.content <= 8 and distinct >= 1
+        heading = view.content <= 8 and (distinct >= 1 or _bare_words(view)) and not _short_statement(view)
         view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or listed_words
     analysis.keyword_list = is_keyword_list(compiled, views)
 

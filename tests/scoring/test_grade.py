@@ -205,6 +205,19 @@ def test_a_sentence_with_grammatical_words_inside_its_naming_phrases_is_no_keywo
     assert "keyword_list" in {f.code for f in bare.flags}
 
 
+def test_everyday_words_one_per_line_are_a_keyword_list(ic: CompiledRubric) -> None:
+    """A column of the rubric's words, most of them everyday ones (部门, 服务, 领导…), one or two to a
+    line with no grammatical word between them, is a bare list: flagged, and it earns nothing."""
+    column = "\n".join(["互为供方", "义务权利", "领导下属", "前后道", "部门", "服务", "配合", "需求"])
+    result = grade(ic, column)
+    assert "keyword_list" in {f.code for f in result.flags}
+    assert result.score == 0
+    # Short lines that say something are sentences, not list entries.
+    said = grade(ic, "领导要结果。\n我要资源。\n所以是互相的。\n部门之间也一样。")
+    assert "keyword_list" not in {f.code for f in said.flags}
+    assert said.score > 0
+
+
 def test_the_prompts_relation_turned_round_is_no_copy_of_the_prompt(ic: CompiledRubric) -> None:
     """Made of the prompt's words, but saying what the prompt does not: the relation runs both ways."""
     result = grade(ic, "上级是下级的客户，下级也是上级的客户。")
