@@ -5,7 +5,7 @@ raw/marker2-*.jsonl (the second marker's marks, made blind), plus raw/adjudicati
 when present (resolved marks for disagreements over 2 points). Writes
 corpus/<rubric>/answers.jsonl: the final score is the mean of the two markers (or the
 adjudicated score), per-concept points likewise. Answers by writers "d", "e", "f", "h", "i",
-"k" and "l" form the held-out split: rules are never tuned on them. (Writer j was held out until it had
+"k", "l" and "m" form the held-out split: rules are never tuned on them. (Writer j was held out until it had
 been measured, then read to find what the rules miss.)
 
     python scripts/corpus_merge.py internal-customer
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-HOLDOUT_WRITERS = {"d", "e", "f", "h", "i", "k", "l"}
+HOLDOUT_WRITERS = {"d", "e", "f", "h", "i", "k", "l", "m"}
 # The writers named some kinds differently; one name per kind in the merged file.
 KIND_NAMES = {
     "adv_negated_terms": "adv_opposite_terms",
@@ -60,6 +60,10 @@ KIND_NAMES = {
     "traditional_chars_mid": "traditional",
     "traditional_chars_weak": "traditional",
     "traditional_good": "traditional",
+    "adversarial_good_then_pasted": "adv_good_opening_pasted",
+    "empty_or_dont_know": "empty",
+    "full_width_punct": "odd_punctuation",
+    "very_short_complete": "short_complete",
     "traditional_medium": "traditional",
     "traditional_weak": "traditional",
     "meaningless": "empty",
