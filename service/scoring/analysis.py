@@ -149,9 +149,10 @@ def _borrowed_clauses(compiled: CompiledRubric, view: SentenceView) -> list[tupl
     return found
 
 
-def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float, int, bool]:
+def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float, int, bool, bool]:
     """(share of the sentence's words that are subject terms, number of distinct terms, whether the
-    words stand side by side with separators and (almost) no grammatical words)."""
+    words stand side by side with separators and (almost) no grammatical words, whether it is a
+    heading)."""
     covered: set[int] = set()
     terms: set[str] = set()
     term_literals = compiled.term_literals
@@ -168,20 +169,13 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
     separators = sum(1 for t in view.tokens if t.text in _SEPARATORS or t.text.strip() == "")
     grammar = sum(1 for t in words if t.text in FUNCTION_WORDS)
     listed = len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)
-    return share, len(terms), listed
-
-
-def _bare_words(view: SentenceView) -> bool:
-    """Whether the sentence is one or two of the rubric's words on their own ("部门", "服务满意"):
-    no grammatical word makes them a statement."""
-    words = [t.text for t in view.tokens if not _NOT_CONTENT.fullmatch(t.text)]
-    return bool(view.keys) and 1 <= len(words) <= 2 and FUNCTION_WORDS.isdisjoint(words)
-
-
-def _short_statement(view: SentenceView) -> bool:
-    """Whether a short sentence is a statement: it ends in a full stop or an exclamation mark and a
-    grammatical word holds its words together ("所以是互相的。", not "职级客户")."""
-    return view.sentence.text.endswith(("。", "！")) and any(t.text in FUNCTION_WORDS for t in view.tokens)
+    # A short line is a heading when it holds a term, or one or two of the rubric's words with no
+    # grammatical word between them ("部门", "服务满意"); ending in a full stop or an exclamation mark
+    # with a grammatical word, it is a statement ("所以是互相的。"), not a heading.
+    bare = bool(view.keys) and 1 <= len(words) <= 2 and not grammar
+    statement = bool(grammar) and view.sentence.text.endswith(("。", "！"))
+    heading = view.content <= 8 and bool(terms or bare) and not statement
+    return share, len(terms), listed, heading
 
 
 class _Repeats:
@@ -296,8 +290,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     for view in views:
         if view.copied:
             continue
-        share, distinct, listed_words = _list_features(compiled, view)
-        heading = view.content <= 8 and (distinct >= 1 or _bare_words(view)) and not _short_statement(view)
+        share, distinct, listed_words, heading = _list_features(compiled, view)
         view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or listed_words
     analysis.keyword_list = is_keyword_list(compiled, views)
 
