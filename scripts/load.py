@@ -158,6 +158,7 @@ class Server:
 class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"/v1/grade": [], "/v1/check": []})
     errors: dict[str, int] = field(default_factory=dict)
+    by_client: list[list[float]] = field(default_factory=list)  # each client's latencies
 
 
 class _Connection:
@@ -200,6 +201,8 @@ async def _drive(url: str, key: str, answers: list[str], clients: int, total: in
 
     async def one_client() -> None:
         connection = _Connection(host, int(port), key)
+        mine: list[float] = []
+        tally.by_client.append(mine)
         try:
             for n in counter:
                 if time.monotonic() > deadline:
@@ -215,6 +218,7 @@ async def _drive(url: str, key: str, answers: list[str], clients: int, total: in
                 elapsed = time.perf_counter() - start
                 if ok:
                     tally.latencies[path].append(elapsed)
+                    mine.append(elapsed)
                 else:
                     tally.errors[f"{path} {reason}"] = tally.errors.get(f"{path} {reason}", 0) + 1
         finally:
@@ -322,6 +326,10 @@ def main() -> None:
     for path, values in tally.latencies.items():
         print(f"  {path:10} {len(values):6d} ok  {_percentiles(values)}")
     print(f"  {'all':10} {done:6d} ok  {_percentiles([v for vs in tally.latencies.values() for v in vs])}")
+    # Clients served by a process holding more connections than the others wait longer, all run long.
+    means = sorted(1000 * statistics.fmean(v) for v in tally.by_client if v)
+    if means:
+        print(f"  mean latency by client: {means[0]:.1f} ms (lowest) to {means[-1]:.1f} ms (highest)")
     per_request = 1000 * server_cpu / max(done, 1)
     print(f"CPU: server {server_cpu:.1f} s ({per_request:.2f} ms per request), client {client_cpu:.1f} s")
     shares = ", ".join(f"{seconds:.1f}" for _, seconds in sorted(by_process.items()))

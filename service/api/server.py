@@ -1,9 +1,17 @@
 """Serving the app: one process, or several that each listen on the port themselves.
 
 With ``--workers N`` each server process opens its own listening socket on the same port
-(SO_REUSEPORT) and the kernel spreads new connections evenly over them. Sharing one socket
-instead (uvicorn's own workers) lets whichever process wakes first accept a whole burst of
-connections: with keep-alive clients one process then did all the grading while the other idled.
+(SO_REUSEPORT) and the kernel hands each new connection to one of them by a hash of its addresses.
+Sharing one socket instead (uvicorn's own workers) lets whichever process wakes first accept a
+whole burst of connections: with keep-alive clients one process then did all the grading while the
+other idled.
+
+A hash spreads connections at random, not evenly: 16 keep-alive clients often land 11 on one
+process and 5 on the other, and grading is CPU-bound, so the first 11 wait twice as long as the
+others for as long as their connections live. Each process therefore publishes how many connections
+it holds, and one holding more than its share of all of them asks a client to reconnect
+(``Connection: close`` on a response, at most one every ``REBALANCE_SECONDS``); the new connection
+lands on a process at random again, and the counts even out within a second or two.
 
 The supervisor forwards SIGTERM and SIGINT to the server processes, each of which answers its
 requests in flight before it stops, and starts a process again if one dies while serving.
@@ -21,6 +29,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable, MutableMapping, MutableSequence
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -29,6 +38,55 @@ from ..settings import Settings
 __all__ = ["serve"]
 
 log = logging.getLogger("yuejuan.server")
+
+# A process holding more than its share of the connections asks one client to reconnect at most this often.
+REBALANCE_SECONDS = 0.2
+
+_Message = MutableMapping[str, Any]
+_Asgi = Callable[[_Message, Callable[[], Awaitable[_Message]], Callable[[_Message], Awaitable[None]]], Awaitable[None]]
+
+
+class ConnectionBalancer:
+    """The app of one of several server processes, wrapped: it records how many connections this
+    process holds (``counts[slot]``, shared by all of them) and, when that is more than its share of
+    the total, ends one response with ``Connection: close`` so that its client reconnects."""
+
+    def __init__(
+        self,
+        app: _Asgi,
+        slot: int,
+        counts: MutableSequence[int],
+        held: Callable[[], int],
+        interval: float = REBALANCE_SECONDS,
+    ) -> None:
+        self.app, self.slot, self.counts, self.held, self.interval = app, slot, counts, held, interval
+        self._next = 0.0
+
+    def _over_share(self) -> bool:
+        mine = self.held()
+        self.counts[self.slot] = mine
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        share = -(-sum(self.counts) // len(self.counts))  # the total over the processes, rounded up
+        if mine <= share:
+            return False
+        self._next = now + self.interval
+        return True
+
+    async def __call__(
+        self, scope: _Message, receive: Callable[[], Awaitable[_Message]], send: Callable[[_Message], Awaitable[None]]
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def reply(message: _Message) -> None:
+            if message["type"] == "http.response.start" and self._over_share():
+                message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, reply)
 
 
 def _options(settings: Settings) -> dict[str, Any]:
@@ -55,16 +113,20 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _run_process(host: str, port: int, serving: Any) -> None:
+def _run_process(host: str, port: int, serving: Any, slot: int, counts: MutableSequence[int]) -> None:
     """One server process: its own socket on the shared port, the app built from the environment.
-    ``serving`` (an Event) is set once it serves, so that the supervisor tells a crash from a failed start."""
+    ``serving`` (an Event) is set once it serves, so that the supervisor tells a crash from a failed start;
+    ``counts[slot]`` is where it publishes how many connections it holds (see ConnectionBalancer)."""
     import uvicorn
 
     from . import create_app
 
     settings = Settings()
-    config = uvicorn.Config(create_app(settings), host=host, port=port, **_options(settings))
+    counts[slot] = 0
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=host, port=port, **_options(settings))
     server = uvicorn.Server(config)
+    config.app = ConnectionBalancer(app, slot, counts, lambda: len(server.server_state.connections))
 
     def report() -> None:
         while not server.started and not server.should_exit:
@@ -116,10 +178,11 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     _listen(host, port).close()  # the port is free (else fail now, not in every process)
     context = multiprocessing.get_context("spawn")
     stopping = False
+    counts = context.RawArray("i", workers)  # connections held by each server process
 
-    def start() -> tuple[BaseProcess, Any]:
+    def start(slot: int) -> tuple[BaseProcess, Any]:
         serving = context.Event()
-        process = context.Process(target=_run_process, args=(host, port, serving), name="yuejuan-server")
+        process = context.Process(target=_run_process, args=(host, port, serving, slot, counts), name="yuejuan-server")
         process.start()
         return process, serving
 
@@ -132,7 +195,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
             if process.pid is not None and process.is_alive():
                 os.kill(process.pid, signal.SIGTERM)
 
-    processes = [start() for _ in range(workers)]
+    processes = [start(slot) for slot in range(workers)]
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("serving on http://%s:%d with %d processes", host, port, workers)
@@ -149,7 +212,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
                     stop(signal.SIGTERM, None)
                     break
                 log.warning("server process %s died (code %s); starting another", process.pid, process.exitcode)
-                processes[n] = start()
+                processes[n] = start(n)
         for process, _ in processes:
             process.join()
     finally:
