@@ -47,7 +47,7 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
     assert m["qwk"] >= 0.94, m
     assert m["spearman"] >= 0.94, m
     assert m["pearson"] >= 0.94, m
-    assert m["adjacent"] >= 0.755, m
+    assert m["adjacent"] >= 0.77, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["excess_by_group"]["off_topic"] <= 2.0
     assert report.gaming["excess_by_group"]["keyword_list"] <= 2.0
@@ -64,9 +64,9 @@ def test_regression_guard_on_the_held_out_writers(ic: CompiledRubric) -> None:
     calibrated = dataclasses.replace(ic, calibration=fit_calibration(ic, dev))
     report = evaluate(calibrated, held_out)
     m = report.metrics
-    assert m["qwk"] >= 0.93, m
-    assert m["spearman"] >= 0.93, m
-    assert m["adjacent"] >= 0.73, m
+    assert m["qwk"] >= 0.935, m
+    assert m["spearman"] >= 0.94, m
+    assert m["adjacent"] >= 0.745, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["worst_excess"] <= 2.0
 

@@ -10,10 +10,12 @@ two stages with scikit-learn, how many points careful markers give for that:
    Explaining is never worth less than naming, and nothing is worth more than the
    concept's maximum.
 2. **Overall.** A non-negative ridge regression of the human score on the sum of the
-   concept points, the similarity and the on-topic length.
+   concept points, the similarity, the on-topic length and the discussion: the sentences that
+   relate two or more of the rubric's word groups in everyday words yet support no concept
+   (markers credit points made in plain words that the rules cannot place).
 
 The score therefore splits into per-concept points (stage 1, scaled by stage 2's slope)
-plus an explicit adjustment (intercept, similarity, length, rounding): the itemized
+plus an explicit adjustment (intercept, similarity, length, discussion, rounding): the itemized
 explanation stays true. Everything learned is plain numbers in JSON, next to the rubric.
 """
 
@@ -31,7 +33,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 __all__ = ["Calibration", "Evidence", "calibration_path"]
 
 LEVELS = ("named", "explained")
-OVERALL = ("concepts", "similarity", "length")
+OVERALL = ("concepts", "similarity", "length", "discussion")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class Evidence:
     levels: Mapping[str, str | None]  # concept id -> "named" | "explained" | None
     similarity: float
     length_ratio: float  # length of the on-topic sentences / expected length (padding adds nothing)
+    discussion: int = 0  # sentences on the subject in everyday words that support no concept
 
 
 def calibration_path(rubric_file: Path) -> Path:
@@ -57,11 +60,13 @@ class Calibration:
         partial_credit: float = 0.5,
         alpha: float = 1.0,
         max_length_ratio: float = 1.5,
+        max_discussion: int = 4,
     ) -> None:
         self.max_points = dict(max_points)
         self.partial_credit = partial_credit
         self.alpha = alpha
         self.max_length_ratio = max_length_ratio
+        self.max_discussion = max_discussion
 
     def fit(
         self,
@@ -103,14 +108,15 @@ class Calibration:
             sum(self._concept_points(evidence).values()),
             evidence.similarity,
             min(evidence.length_ratio, self.max_length_ratio),
+            min(evidence.discussion, self.max_discussion),
         ]
 
     def predict_parts(self, evidence: Evidence) -> tuple[dict[str, float], float]:
         """Per-concept points and the rest (intercept, similarity, length), before clipping."""
         slope = self.coef_[0]
         points = {c: p * slope for c, p in self._concept_points(evidence).items()}
-        _, similarity, length = self._overall(evidence)
-        rest = self.intercept_ + self.coef_[1] * similarity + self.coef_[2] * length
+        _, *others = self._overall(evidence)
+        rest = self.intercept_ + sum(c * v for c, v in zip(self.coef_[1:], others, strict=True))
         return points, rest
 
     def predict(self, evidence: Sequence[Evidence]) -> np.ndarray:
@@ -123,6 +129,7 @@ class Calibration:
                 "partial_credit": self.partial_credit,
                 "alpha": self.alpha,
                 "max_length_ratio": self.max_length_ratio,
+                "max_discussion": self.max_discussion,
             },
             "concept_credit": self.credit_,
             "overall": {"features": list(OVERALL), "coef": self.coef_, "intercept": self.intercept_},
@@ -137,9 +144,12 @@ class Calibration:
             partial_credit=float(params["partial_credit"]),
             alpha=float(params["alpha"]),
             max_length_ratio=float(params["max_length_ratio"]),
+            max_discussion=int(params.get("max_discussion", 4)),
         )
         model.credit_ = {c: {lvl: float(v) for lvl, v in d.items()} for c, d in data["concept_credit"].items()}
-        model.coef_ = [float(c) for c in data["overall"]["coef"]]
+        # A calibration stored before a feature existed gives it no weight.
+        fitted = dict(zip(data["overall"]["features"], data["overall"]["coef"], strict=True))
+        model.coef_ = [float(fitted.get(feature, 0.0)) for feature in OVERALL]
         model.intercept_ = float(data["overall"]["intercept"])
         model.n_samples_ = int(data["n_samples"])
         return model

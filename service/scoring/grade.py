@@ -143,6 +143,26 @@ class _Reading:
     similarity: float
     flags: list[Flag]
     levels: dict[str, str | None]  # effective level per concept after guards
+    discussion: int  # see _discussion
+
+
+def _discussion(compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence]) -> int:
+    """The sentences that discuss the subject in everyday words without supporting any concept: two or
+    more of the rubric's word groups, no textbook term (a term the rules did not credit was not
+    explained), nothing of a wrong topic, and no rule of any concept matched, denied or negated in it.
+    Markers credit points made in plain words that the rules cannot place; calibration learns how much
+    such sentences are worth."""
+    placed = {i for e in evidence.values() for i in (*e.support, *e.against, *e.negated_in)}
+    textbook, wrong = compiled.textbook_literals, compiled.off_topic_groups
+    count = 0
+    for view in analysis.sentences:
+        if not view.eligible or view.list_like or view.copied or view.sentence.index in placed:
+            continue
+        if any(hit.literal in textbook or hit.literal in wrong for hit in view.hits):
+            continue
+        if sum(1 for key in view.keys if key.startswith("@")) >= 2:
+            count += 1
+    return count
 
 
 def _read(compiled: CompiledRubric, answer: str) -> _Reading:
@@ -156,7 +176,7 @@ def _read(compiled: CompiledRubric, answer: str) -> _Reading:
     levels: dict[str, str | None] = {
         cid: None if withheld or item.contradicted else item.level for cid, item in evidence.items()
     }
-    return _Reading(analysis, evidence, similarity, flags, levels)
+    return _Reading(analysis, evidence, similarity, flags, levels, _discussion(compiled, analysis, evidence))
 
 
 def calibration_evidence(compiled: CompiledRubric, answer: str) -> CalibrationEvidence:
@@ -167,7 +187,10 @@ def calibration_evidence(compiled: CompiledRubric, answer: str) -> CalibrationEv
 def _evidence_of(compiled: CompiledRubric, reading: _Reading) -> CalibrationEvidence:
     target = compiled.rubric.expected_length.target
     return CalibrationEvidence(
-        levels=reading.levels, similarity=reading.similarity, length_ratio=reading.analysis.relevant_content / target
+        levels=reading.levels,
+        similarity=reading.similarity,
+        length_ratio=reading.analysis.relevant_content / target,
+        discussion=reading.discussion,
     )
 
 
@@ -227,7 +250,9 @@ def grade(compiled: CompiledRubric, answer: str) -> GradeResult:
     adjustment = None
     if abs(score - item_total) > 1e-9:
         if calibration is not None:
-            reason = "按人工评分校准:结合与参考答案的相似度和作答长度的整体调整,并按得分步长取整"
+            counted = min(reading.discussion, calibration.max_discussion)
+            basis = f"相似度、作答长度和 {counted} 句未归入要点的相关论述" if counted else "相似度和作答长度"
+            reason = f"按人工评分校准:结合与参考答案的{basis}的整体调整,并按得分步长取整"
         elif settings.similarity_weight:
             reason = "结合与参考答案的相似度调整并取整"
         else:

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.scoring import CompiledRubric, GradeResult, grade
+from service.scoring import CompiledRubric, GradeResult, calibration_evidence, grade
 from service.scoring.analysis import _Repeats, content_length
+from service.scoring.calibration import OVERALL, Calibration
+from service.scoring.calibration import Evidence as CalibrationEvidence
 
 EXAMPLES: dict[str, str] = yaml.safe_load((Path(__file__).parents[1] / "data/examples.yaml").read_text("utf-8"))
 GIVEAWAYS = ["职级客户", "职能客户", "工序客户", "互为供方", "片面"]
@@ -225,3 +227,42 @@ def test_the_prompts_relation_turned_round_is_no_copy_of_the_prompt(ic: Compiled
     assert {i.concept_id: i.status for i in result.items}["reciprocity"] != "missing"
     rearranged = grade(ic, "在工作中，下级的客户是上级，上道工序的客户是下道工序，提供服务部门的客户是提出需求部门。")
     assert "copied_prompt" in {f.code for f in rearranged.flags}
+
+
+def test_plain_discussion_no_rule_places_is_counted_for_calibration(ic: CompiledRubric) -> None:
+    """Markers credit points made in everyday words that the rules cannot place; calibration learns
+    what such sentences are worth. Counted: a sentence relating two or more of the rubric's word
+    groups that supports, denies and negates no concept. Not counted: the sentence a rule placed, one
+    holding a textbook term, one about a wrong topic, a question, a repeat, small talk."""
+    placed = "上级给下级布置任务，要求按时完成，这时上级是下级的客户。"
+    plain = ["同事之间要多沟通、多配合，工作才能顺。", "有了难处，大家商量着来，别互相埋怨。"]
+    not_counted = [
+        "职能客户这个说法我以前听过。",
+        "客户关系管理系统能帮销售部门跟进客户。",
+        "同事之间要多沟通吗？",
+        plain[0],
+        "今天天气很好，大家心情都不错。",
+    ]
+    assert calibration_evidence(ic, placed).discussion == 0
+    assert calibration_evidence(ic, placed + "".join(plain) + "".join(not_counted)).discussion == 2
+    # The stored calibration gives them weight, and the adjustment says how many it counted.
+    assert ic.calibration is not None and ic.calibration.coef_[OVERALL.index("discussion")] > 0
+    result = grade(ic, placed + "".join(plain))
+    assert result.adjustment is not None and "2 句未归入要点的相关论述" in result.adjustment.reason
+    assert result.score > grade(ic, placed).score
+
+
+def test_a_calibration_stored_before_the_discussion_feature_gives_it_no_weight() -> None:
+    evidence = [
+        CalibrationEvidence({"a": lvl}, similarity=0.1 * n, length_ratio=0.2 * n, discussion=n % 3)
+        for n, lvl in enumerate(["named", "explained", None] * 5)
+    ]
+    scores = [1.0 + 0.5 * (e.levels["a"] is not None) + 0.8 * e.discussion for e in evidence]
+    fitted = Calibration({"a": 2.0}).fit(evidence, scores)
+    assert fitted.coef_[OVERALL.index("discussion")] > 0.5
+    assert Calibration.from_dict(fitted.to_dict()).predict(evidence).tolist() == fitted.predict(evidence).tolist()
+    old = fitted.to_dict()
+    old["overall"] = {"features": list(OVERALL[:3]), "coef": fitted.coef_[:3], "intercept": fitted.intercept_}
+    del old["params"]["max_discussion"]
+    loaded = Calibration.from_dict(old)
+    assert loaded.coef_ == [*fitted.coef_[:3], 0.0]
