@@ -66,7 +66,7 @@ def test_regression_guard_on_the_held_out_writers(ic: CompiledRubric) -> None:
     m = report.metrics
     assert m["qwk"] >= 0.935, m
     assert m["spearman"] >= 0.94, m
-    assert m["adjacent"] >= 0.745, m
+    assert m["adjacent"] >= 0.75, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["worst_excess"] <= 2.0
 

@@ -48,6 +48,9 @@ _PUNCT_MAP = {
     "\t": " ",
     "\u3000": " ",
 }
+# Ellipses: NFKC spells "…" as three ASCII dots, which would read as full stops; an ellipsis is no
+# sentence end ("我想……也是一样的").
+_ELLIPSES = frozenset("…⋯‥︙")
 # Marks whose repetition carries no meaning ("！！！", "。。", "，，").
 _COLLAPSIBLE = set("，、。？！；：…～-—·. ")
 _ASCII_ALNUM = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -127,13 +130,23 @@ def to_simplified(text: str) -> str:
     return "".join(out)
 
 
+def _fold(raw: str) -> str:
+    """NFKC, except that every ellipsis mark stays one "…"."""
+    if raw in _ELLIPSES:
+        return "…"
+    return unicodedata.normalize("NFKC", raw) if ord(raw) > 0x7F else raw
+
+
 def _canonical_chars(original: str) -> tuple[list[str], list[int]]:
     chars: list[str] = []
     origin: list[int] = []
+    last = len(original) - 1
     for i, raw in enumerate(original):
         if raw in _INVISIBLE:
             continue
-        folded = unicodedata.normalize("NFKC", raw) if ord(raw) > 0x7F else raw
+        if raw == "\r" and i < last and original[i + 1] == "\n":
+            continue  # a Windows line break (CRLF) is one line break
+        folded = _fold(raw)
         for ch in folded:
             ch = _PUNCT_MAP.get(ch, ch)
             if ch != "\n" and unicodedata.category(ch)[0] == "C":
@@ -152,11 +165,13 @@ def _keeps_ascii_dot(chars: list[str], i: int) -> bool:
 
 @lru_cache(maxsize=65536)
 def _one_to_one(ch: str) -> str | None:
-    """The canonical form of ``ch`` when it is exactly one character and needs no context."""
-    if ch in _INVISIBLE or ch == ".":
+    """The canonical form of ``ch`` when it is exactly one character and needs no context. A dot
+    ("." or a full-width "．") is a full stop or not by its neighbours, and "\r" is one line break
+    with a "\n" after it: those need the context."""
+    if ch in _INVISIBLE or ch == "\r":
         return None
-    folded = unicodedata.normalize("NFKC", ch) if ord(ch) > 0x7F else ch
-    if len(folded) != 1:
+    folded = _fold(ch)
+    if len(folded) != 1 or folded == ".":
         return None
     out = _PUNCT_MAP.get(folded, folded)
     if out != "\n" and unicodedata.category(out)[0] == "C":
@@ -192,15 +207,21 @@ def normalize(original: str) -> NormalizedText:
     """Return the canonical form of ``original`` with offsets back into it.
 
     Steps: drop invisible and control characters; NFKC; one canonical mark per punctuation
-    (full-width Chinese forms); an ASCII full stop becomes "。" unless it follows a digit; runs of the
-    same mark or of spaces collapse to one; traditional → simplified characters.
+    (full-width Chinese forms); an ASCII full stop becomes "。" unless it follows a digit, and dots in a
+    row or any ellipsis mark become one "…"; runs of the same mark or of spaces collapse to one;
+    traditional → simplified characters.
     """
     fast = _fast(original)
     if fast is not None:
         return fast
     chars, origin = _canonical_chars(original)
+    dots = [ch == "." for ch in chars]
     for i, ch in enumerate(chars):
-        if ch == "." and not _keeps_ascii_dot(chars, i):
+        if ch != ".":
+            continue
+        if (i > 0 and dots[i - 1]) or (i + 1 < len(chars) and dots[i + 1]):
+            chars[i] = "…"  # two or more dots typed in a row are an ellipsis ("我想...")
+        elif not _keeps_ascii_dot(chars, i):
             chars[i] = "。"
     out_chars: list[str] = []
     out_origin: list[int] = []

@@ -66,6 +66,27 @@ def test_traditional_twin_grades_like_its_simplified_original(ic: CompiledRubric
     assert [i.status for i in trad.items] == [i.status for i in simp.items]
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda t: t.replace("。", "．"),  # full-width full stops (the whole answer read as one sentence)
+        lambda t: t.replace("。", "．") + "\u200b",  # and an invisible character that took another path
+        lambda t: t.replace("。", "．", 3).replace("，", "，\r\n", 2),  # with Windows line breaks
+    ],
+)
+def test_the_same_answer_in_other_spellings_grades_the_same(ic: CompiledRubric, spelling: object) -> None:
+    """Punctuation and line breaks as other keyboards and systems type them change no grade."""
+    text = EXAMPLES["complete"].replace("\n", "")
+    other = spelling(text)  # type: ignore[operator]
+    assert other != text
+    base, again = grade(ic, text), grade(ic, other)
+    assert again.score == base.score and again.flags == base.flags
+    assert [(i.status, i.points) for i in again.items] == [(i.status, i.points) for i in base.items]
+    for item in again.items:
+        for evidence in item.evidence:
+            assert other[evidence.start : evidence.end] == evidence.text
+
+
 @pytest.mark.parametrize("answer", ["", "   \n ", "。。。"])
 def test_empty_answer_scores_zero_with_flag(ic: CompiledRubric, answer: str) -> None:
     result = grade(ic, answer)
