@@ -36,6 +36,9 @@ ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML (so XLSX) cannot hold; openpyxl refuses a cell with any of them.
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# The inside of a quoted CSV cell: anything but a quote, or a doubled quote.
+_QUOTED_BODY = re.compile(r'[^"]*(?:""[^"]*)*')
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,43 @@ def _dialect(text: str) -> type[csv.Dialect]:
     return csv.excel_tab if "\t" in header and "," not in header else csv.excel
 
 
+def _where(text: str, index: int) -> tuple[int, str]:
+    """The 1-based line of ``text[index]`` (line breaks counted as the csv module counts them: CRLF,
+    CR, LF) and how that line starts, for the administrator to find it."""
+    line_start = max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    shown = _LINE_BREAK.split(text[line_start : line_start + 41], maxsplit=1)[0]
+    return len(_LINE_BREAK.findall(text, 0, index)) + 1, shown[:40] + ("……" if len(shown) > 40 else "")
+
+
+def _check_quotes(text: str, delimiter: str) -> None:
+    """Refuse a quoted cell that swallows the lines after it: a quote never closed, or one closed
+    lines later with more text right behind it (by a stray quote further down). The csv module reads
+    both without complaint, as one cell holding all those rows. A quoted cell over several lines that
+    closes cleanly (a multi-line answer) is fine, and so is a stray quote within one line."""
+    opening = re.compile(rf'(?:^|(?<=[{re.escape(delimiter)}\r\n]))"')
+    at = 0
+    while (found := opening.search(text, at)) is not None:
+        start = found.start()
+        body = _QUOTED_BODY.match(text, start + 1)
+        assert body is not None  # the pattern matches the empty string
+        end = body.end()  # the closing quote, or the end of the text
+        unclosed = end == len(text)
+        if unclosed or (
+            text[end + 1 : end + 2] not in ("", delimiter, "\r", "\n") and _LINE_BREAK.search(text, start, end)
+        ):
+            line, shown = _where(text, start)
+            if unclosed:
+                what = f'第 {line} 行有未闭合的引号("):从这里到文件末尾都会被读成同一格,后面各行的作答都会丢失'
+            else:
+                what = (
+                    f'第 {line} 行的引号(")没有在本格闭合:到第 {_where(text, end)[0]} 行才遇到下一个引号,'
+                    "且其后紧跟其他文字,中间各行会被读成同一格"
+                )
+            message = f'{what}。请在该格末尾补上引号,或把格内的引号写成两个("")。该行:{shown}'
+            raise InvalidJobInputError([message], code="invalid_file")
+        at = end + 1
+
+
 def _table_rows(data: bytes, filename: str) -> Iterator[list[str]]:
     name = filename.lower()
     if name.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
@@ -121,8 +161,10 @@ def _table_rows(data: bytes, filename: str) -> Iterator[list[str]]:
             workbook.close()
         return
     text = _decode(data)
+    dialect = _dialect(text)
+    _check_quotes(text, dialect.delimiter)
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), _dialect(text))
+        yield from csv.reader(io.StringIO(text, newline=""), dialect)
     except csv.Error as error:
         raise InvalidJobInputError([f"CSV 格式错误:{error}"], code="invalid_file") from None
 

@@ -228,3 +228,43 @@ def test_cancel_and_export_rules_on_a_queued_job(paused_server: str) -> None:
 def test_jobs_need_a_grader_key(jobs_server: str) -> None:
     response = httpx.get(f"{jobs_server}/v1/jobs")
     assert response.status_code == 401 and _error(response)["code"] == "missing_key"
+
+
+def _upload(server: str, name: str, data: bytes) -> httpx.Response:
+    return api.post(f"{server}/v1/jobs", data={"rubric_id": IC}, files={"file": (name, data)})
+
+
+def _plain_answers(n: int) -> list[str]:
+    """Corpus answers a CSV line can hold as they are: no ASCII quote, comma or line break."""
+    return [a for a in _answers(200) if not set(a) & {'"', ",", "\n", "\r"}][:n]
+
+
+def _results(server: str, job_id: str) -> list[dict[str, object]]:
+    page = api.get(f"{server}/v1/jobs/{job_id}/results", params={"limit": 1000}).json()
+    items: list[dict[str, object]] = page["items"]
+    return items
+
+
+def test_an_unclosed_quote_refuses_the_file_naming_its_line(jobs_server: str, registry: RubricRegistry) -> None:
+    answers = _plain_answers(7)
+    lines = ["id,answer", *(f"s{i + 1},{a}" for i, a in enumerate(answers))]
+    lines[2] = f's2,"{answers[1]}'  # the quote is never closed: s3 to s7 would become part of s2's answer
+    unclosed = _upload(jobs_server, "一班.csv", "\r\n".join(lines).encode("utf-8-sig"))
+    assert unclosed.status_code == 422, unclosed.text
+    error = _error(unclosed)
+    assert error["code"] == "invalid_file" and "第 3 行" in error["message"] and "引号" in error["message"]
+    # A quote further down closes it: s3 and s4 would be swallowed, the rest read as if nothing happened.
+    lines[5] = f's5,他说"好"的。{answers[4]}'
+    swallowed = _upload(jobs_server, "一班.csv", "\n".join(lines).encode())
+    assert swallowed.status_code == 422 and "第 3 行" in _error(swallowed)["message"], swallowed.text
+
+    # A quoted answer over several lines, with commas and doubled quotes, is one answer.
+    multi = f'{answers[0]}\r\n{answers[1]},他说"好"。\n'
+    text = io.StringIO()
+    csv.writer(text).writerows([["id", "answer"], ["m1", multi], ["m2", answers[2]], ["m3", f'"{answers[3]}"']])
+    created = _upload(jobs_server, "多行.csv", text.getvalue().encode())
+    assert created.status_code == 202 and created.json()["total"] == 3, created.text
+    assert wait_for_job(jobs_server, created.json()["id"])["status"] == "done"
+    items = _results(jobs_server, created.json()["id"])
+    expected = [multi, answers[2], f'"{answers[3]}"']
+    assert [i["result"] for i in items] == [registry.grade(IC, a).model_dump(mode="json") for a in expected]

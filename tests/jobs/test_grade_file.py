@@ -68,3 +68,22 @@ def test_grade_file_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> No
     good.write_text("id,answer\n1,上级是下级的客户。\n", encoding="utf-8")
     unknown = _yuejuan("grade-file", str(good), "--rubric", "nope")
     assert unknown.returncode == 2 and "unknown_rubric" in unknown.stderr
+
+
+def _answers(n: int) -> list[str]:
+    """Corpus answers a CSV line can hold as they are: no ASCII quote, comma or line break."""
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    return [a for a in answers if a.strip() and not set(a) & {'"', ",", "\n", "\r"}][:n]
+
+
+def test_grade_file_refuses_an_unclosed_quote_naming_its_line(tmp_path: Path) -> None:
+    answers = _answers(7)
+    lines = ["id,answer", *(f"s{i + 1},{a}" for i, a in enumerate(answers))]
+    lines[2] = f's2,"{answers[1]}'
+    source = tmp_path / "一班.csv"
+    source.write_text("\r\n".join(lines), encoding="utf-8")
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "invalid_file" in run.stderr and "第 3 行" in run.stderr and "引号" in run.stderr
+    assert "已评" not in run.stderr and not out.exists()
