@@ -36,6 +36,10 @@ ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML (so XLSX) cannot hold; openpyxl refuses a cell with any of them.
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The csv module refuses a cell over 131,072 characters, failing the whole file in English; the body
+# limit bounds an upload, and an over-long answer gets its own error when graded. (The setting is
+# process-wide; no reader in this package relies on the lower limit.)
+csv.field_size_limit(2**31 - 1)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # The inside of a quoted CSV cell: anything but a quote, or a doubled quote.
 _QUOTED_BODY = re.compile(r'[^"]*(?:""[^"]*)*')

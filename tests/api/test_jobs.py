@@ -268,3 +268,17 @@ def test_an_unclosed_quote_refuses_the_file_naming_its_line(jobs_server: str, re
     items = _results(jobs_server, created.json()["id"])
     expected = [multi, answers[2], f'"{answers[3]}"']
     assert [i["result"] for i in items] == [registry.grade(IC, a).model_dump(mode="json") for a in expected]
+
+
+def test_an_answer_over_the_csv_field_limit_gets_its_own_error(jobs_server: str, registry: RubricRegistry) -> None:
+    answers = _plain_answers(2)
+    data = f"id,answer\na,{answers[0]}\nlong,{'字' * 140_000}\nb,{answers[1]}\n".encode()
+    created = _upload(jobs_server, "长.csv", data)
+    assert created.status_code == 202, created.text
+    final = wait_for_job(jobs_server, created.json()["id"])
+    assert (final["status"], final["total"], final["errors"]) == ("done", 3, 1)
+    items = _results(jobs_server, created.json()["id"])
+    assert [i["id"] for i in items] == ["a", "long", "b"]
+    error = items[1]["error"]
+    assert isinstance(error, dict) and error["code"] == "answer_too_long" and "140000" in error["message"]
+    assert items[2]["result"] == registry.grade(IC, answers[1]).model_dump(mode="json")

@@ -87,3 +87,21 @@ def test_grade_file_refuses_an_unclosed_quote_naming_its_line(tmp_path: Path) ->
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert "invalid_file" in run.stderr and "第 3 行" in run.stderr and "引号" in run.stderr
     assert "已评" not in run.stderr and not out.exists()
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+
+
+def test_grade_file_gives_an_overlong_answer_its_own_error(tmp_path: Path, registry: RubricRegistry) -> None:
+    answers = _answers(2)
+    source = tmp_path / "长.csv"
+    source.write_text(f"id,answer\na,{answers[0]}\nlong,{'字' * 140_000}\nb,{answers[1]}\n", encoding="utf-8")
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert "已评 3 份,其中 1 份无法评分" in run.stderr
+    rows = _read_csv(out)
+    assert [r[0] for r in rows[1:]] == ["a", "long", "b"]
+    assert rows[2][-1].startswith("answer_too_long") and "140000" in rows[2][-1]
+    assert float(rows[3][1]) == registry.grade("internal-customer", answers[1]).score
