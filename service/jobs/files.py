@@ -242,8 +242,11 @@ def check_unique_ids(ids: Iterable[str]) -> None:
 
 
 def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[str]:
-    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, flags, …"""
-    return ["id", *columns, "score", "max_score", *concept_ids, "flags", "needs_review", "comment", "error"]
+    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, flags, …
+
+    Header cells come from the input file too, so they are made safe like any other cell."""
+    names = ["id", *columns, "score", "max_score", *concept_ids, "flags", "needs_review", "comment", "error"]
+    return [_safe(name) for name in names]
 
 
 def _safe(value: str) -> str:

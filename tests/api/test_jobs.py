@@ -282,3 +282,27 @@ def test_an_answer_over_the_csv_field_limit_gets_its_own_error(jobs_server: str,
     error = items[1]["error"]
     assert isinstance(error, dict) and error["code"] == "answer_too_long" and "140000" in error["message"]
     assert items[2]["result"] == registry.grade(IC, answers[1]).model_dump(mode="json")
+
+
+def _csv_export(server: str, job_id: str) -> list[list[str]]:
+    export = api.get(f"{server}/v1/jobs/{job_id}/results", params={"format": "csv"})
+    assert export.status_code == 200, export.text
+    return list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"), newline="")))
+
+
+FORMULA_HEADERS = ["=1+2", '=HYPERLINK("http://example.com","点我")', "@SUM(1)", "-1", "+1"]
+
+
+def test_formulas_in_header_cells_are_neutralised_in_both_exports(jobs_server: str) -> None:
+    text = io.StringIO()
+    csv.writer(text).writerows([["id", "answer", *FORMULA_HEADERS], ["a", _plain_answers(1)[0], *"12345"]])
+    created = _upload(jobs_server, "一班.csv", text.getvalue().encode())
+    assert created.status_code == 202 and created.json()["columns"] == FORMULA_HEADERS, created.text
+    job_id = created.json()["id"]
+    assert wait_for_job(jobs_server, job_id)["status"] == "done"
+    assert _csv_export(jobs_server, job_id)[0][1:6] == ["'" + f for f in FORMULA_HEADERS]
+    xlsx = api.get(f"{jobs_server}/v1/jobs/{job_id}/results", params={"format": "xlsx"})
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    header = next(workbook.worksheets[0].iter_rows(max_row=1))
+    workbook.close()
+    assert [(c.value, c.data_type) for c in header[1:6]] == [("'" + f, "s") for f in FORMULA_HEADERS]

@@ -105,3 +105,21 @@ def test_grade_file_gives_an_overlong_answer_its_own_error(tmp_path: Path, regis
     assert [r[0] for r in rows[1:]] == ["a", "long", "b"]
     assert rows[2][-1].startswith("answer_too_long") and "140000" in rows[2][-1]
     assert float(rows[3][1]) == registry.grade("internal-customer", answers[1]).score
+
+
+def test_grade_file_neutralises_formulas_in_header_cells(tmp_path: Path) -> None:
+    formulas = ["=1+2", '=HYPERLINK("http://example.com","点我")', "@SUM(1)", "-1", "+1"]
+    source = tmp_path / "一班.csv"
+    with source.open("w", encoding="utf-8", newline="") as sink:
+        csv.writer(sink).writerows([["id", "answer", *formulas], ["a", _answers(1)[0], "1", "2", "3", "4", "5"]])
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert _read_csv(out)[0][1:6] == ["'" + f for f in formulas]
+    xlsx = tmp_path / "graded.xlsx"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(xlsx), "--quiet")
+    assert run.returncode == 0, run.stderr
+    workbook = load_workbook(xlsx)
+    header = next(workbook.worksheets[0].iter_rows(max_row=1))
+    workbook.close()
+    assert [(c.value, c.data_type) for c in header[1:6]] == [("'" + f, "s") for f in formulas]
