@@ -241,11 +241,29 @@ def check_unique_ids(ids: Iterable[str]) -> None:
         )
 
 
+def _input_names(columns: Sequence[str], ours: Sequence[str]) -> list[str]:
+    """The input's columns as exported: one named like a column of ours (ignoring case, as spreadsheet
+    lookups do) gets ``input:`` in front, again if that name is taken too, so reading by name never
+    picks the wrong column."""
+    reserved = {n.casefold() for n in ours}
+    taken = reserved | {c.casefold() for c in columns}
+    names = []
+    for column in columns:
+        name = column
+        if column.casefold() in reserved:
+            while name.casefold() in taken:
+                name = "input:" + name
+            taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
 def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[str]:
     """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, flags, …
 
     Header cells come from the input file too, so they are made safe like any other cell."""
-    names = ["id", *columns, "score", "max_score", *concept_ids, "flags", "needs_review", "comment", "error"]
+    results = ["score", "max_score", *concept_ids, "flags", "needs_review", "comment", "error"]
+    names = ["id", *_input_names(columns, ["id", *results]), *results]
     return [_safe(name) for name in names]
 
 

@@ -306,3 +306,23 @@ def test_formulas_in_header_cells_are_neutralised_in_both_exports(jobs_server: s
     header = next(workbook.worksheets[0].iter_rows(max_row=1))
     workbook.close()
     assert [(c.value, c.data_type) for c in header[1:6]] == [("'" + f, "s") for f in FORMULA_HEADERS]
+
+
+def test_input_columns_never_take_the_name_of_a_result_column(jobs_server: str, registry: RubricRegistry) -> None:
+    answer = _plain_answers(1)[0]
+    result = registry.grade(IC, answer)
+    text = f"id,answer,score,flags,rank,input:score\na,{answer},99,抄袭?,满分,x\n"
+    created = _upload(jobs_server, "一班.csv", text.encode())
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    assert created.json()["columns"] == ["score", "flags", "rank", "input:score"]  # the job keeps the file's names
+    assert wait_for_job(jobs_server, job_id)["status"] == "done"
+    header, row = _csv_export(jobs_server, job_id)
+    assert len(set(header)) == len(header), header
+    # A column named like a result column gets "input:" in front (again, if that name is taken too).
+    assert header[:5] == ["id", "input:input:score", "input:flags", "input:rank", "input:score"]
+    cell = dict(zip(header, row, strict=True))
+    assert [cell[c] for c in header[1:5]] == ["99", "抄袭?", "满分", "x"]
+    rank = next(i.points for i in result.items if i.concept_id == "rank")
+    assert float(cell["score"]) == result.score and float(cell["rank"]) == rank
+    assert cell["flags"] == ";".join(f.code for f in result.flags)
