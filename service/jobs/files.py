@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -271,6 +272,16 @@ def _safe(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+def _extra_text(value: object) -> str:
+    """A submission's own field as a cell: text as it is, empty for null or missing, anything else
+    (numbers, true/false, objects and lists of a JSON job) as JSON, never as Python's repr."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
 def export_row(
     submission_id: str,
     extra: dict[str, Any],
@@ -280,7 +291,7 @@ def export_row(
     error: str | None,
 ) -> list[object]:
     """One submission as an export row; ``result`` is a GradeResult as JSON, or None with ``error``."""
-    own = [_safe(submission_id), *(_safe(str(extra.get(c, ""))) for c in columns)]
+    own = [_safe(submission_id), *(_safe(_extra_text(extra.get(c))) for c in columns)]
     if result is None:
         return [*own, None, None, *([None] * len(concept_ids)), None, None, None, error or ""]
     points = {item["concept_id"]: item["points"] for item in result["items"]}

@@ -326,3 +326,23 @@ def test_input_columns_never_take_the_name_of_a_result_column(jobs_server: str, 
     rank = next(i.points for i in result.items if i.concept_id == "rank")
     assert float(cell["score"]) == result.score and float(cell["rank"]) == rank
     assert cell["flags"] == ";".join(f.code for f in result.flags)
+
+
+def test_json_fields_are_exported_as_json_text(jobs_server: str) -> None:
+    extra = {"meta": {"a": "中", "b": [1, 2.5]}, "ok": True, "none": None, "n": 3, "note": "文字", "score": "90"}
+    body = {"rubric_id": IC, "submissions": [{"id": "a", "answer": _plain_answers(1)[0], **extra}]}
+    created = api.post(f"{jobs_server}/v1/jobs", json=body)
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    assert wait_for_job(jobs_server, job_id)["status"] == "done"
+    assert _results(jobs_server, job_id)[0]["extra"] == extra
+    header, row = _csv_export(jobs_server, job_id)
+    cell = dict(zip(header, row, strict=True))
+    assert [cell[c] for c in ("meta", "ok", "none", "n", "note", "input:score")] == [
+        '{"a": "中", "b": [1, 2.5]}',
+        "true",
+        "",
+        "3",
+        "文字",
+        "90",
+    ]
