@@ -198,6 +198,8 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
         problems.append("缺少 id 列(表头须含 id 或 考号)")
     if answer_col is None:
         problems.append("缺少 answer 列(表头须含 answer 或 作答)")
+    if any("\x00" in h for h in header):
+        problems.append("表头含有空字符(U+0000),无法保存;文件编码可能有误")
     names = [h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]
     repeated = sorted(n for n, c in Counter(names).items() if c > 1)
     if repeated:
