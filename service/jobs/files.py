@@ -262,10 +262,20 @@ def _input_names(columns: Sequence[str], ours: Sequence[str]) -> list[str]:
 
 
 def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[str]:
-    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, flags, …
+    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, adjustment, flags, …
 
     Header cells come from the input file too, so they are made safe like any other cell."""
-    results = ["score", "max_score", *concept_ids, "flags", "needs_review", "comment", "error"]
+    results = [
+        "score",
+        "max_score",
+        *concept_ids,
+        "adjustment",
+        "adjustment_reason",
+        "flags",
+        "needs_review",
+        "comment",
+        "error",
+    ]
     names = ["id", *_input_names(columns, ["id", *results]), *results]
     return [_safe(name) for name in names]
 
@@ -292,16 +302,21 @@ def export_row(
     result: dict[str, Any] | None,
     error: str | None,
 ) -> list[object]:
-    """One submission as an export row; ``result`` is a GradeResult as JSON, or None with ``error``."""
+    """One submission as an export row; ``result`` is a GradeResult as JSON, or None with ``error``.
+
+    The concepts' points plus ``adjustment`` (0 when there is none) make the score."""
     own = [_safe(submission_id), *(_safe(_extra_text(extra.get(c))) for c in columns)]
     if result is None:
-        return [*own, None, None, *([None] * len(concept_ids)), None, None, None, error or ""]
+        return [*own, None, None, *([None] * len(concept_ids)), None, None, None, None, None, error or ""]
     points = {item["concept_id"]: item["points"] for item in result["items"]}
+    adjustment = result.get("adjustment") or {"points": 0.0, "reason": ""}
     return [
         *own,
         result["score"],
         result["max_score"],
         *(points.get(c) for c in concept_ids),
+        adjustment["points"],
+        adjustment["reason"],
         ";".join(f["code"] for f in result["flags"]),
         "TRUE" if result["needs_review"] else "FALSE",
         result["comment"],

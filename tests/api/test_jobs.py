@@ -109,8 +109,13 @@ def test_a_json_job_is_graded_exported_reported_and_announced(
     assert export.content.startswith(b"\xef\xbb\xbf")
     lines = export.content.decode("utf-8-sig").splitlines()
     concepts = [c.id for c in registry.get(IC).rubric.concepts]
-    header = ["id", "班级", "score", "max_score", *concepts, "flags", "needs_review", "comment", "error"]
-    assert lines[0].split(",") == header
+    header = ["id", "班级", "score", "max_score", *concepts, "adjustment", "adjustment_reason"]
+    assert lines[0].split(",") == [*header, "flags", "needs_review", "comment", "error"]
+    for row, item in zip(csv.reader(lines[1:-1]), items[:-1], strict=True):
+        result: dict[str, object] = item["result"]  # type: ignore[assignment]
+        points = sum(float(p or 0) for p in row[4 : 4 + len(concepts)])
+        assert abs(points + float(row[4 + len(concepts)]) - float(row[2])) < 1e-6, row  # they add up
+        assert row[5 + len(concepts)] == (result["adjustment"] or {"reason": ""})["reason"]  # type: ignore[index]
     assert len(lines) == 34 and lines[-1].startswith("huge,3班,,") and "answer_too_long" in lines[-1]
 
     workbook = load_workbook(io.BytesIO(api.get(f"{jobs_server}/v1/jobs/{job['id']}/results?format=xlsx").content))

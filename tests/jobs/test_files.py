@@ -75,9 +75,11 @@ def test_export_rows_are_excel_safe_and_carry_errors() -> None:
     body = b"".join(csv_bytes([header, good, bad]))
     assert body.startswith(b"\xef\xbb\xbf")
     lines = body.decode("utf-8-sig").splitlines()
-    assert lines[0] == "id,班级,score,max_score,rank,process,flags,needs_review,comment,error"
-    assert lines[1] == "'=1+1,一班,6.5,10,1,0,too_short;repetitive,TRUE,得分 6.5/10。,"
-    assert lines[2] == "B,,,,,,,,,answer_too_long: 过长"
+    assert (
+        lines[0] == "id,班级,score,max_score,rank,process,adjustment,adjustment_reason,flags,needs_review,comment,error"
+    )
+    assert lines[1] == "'=1+1,一班,6.5,10,1,0,0,,too_short;repetitive,TRUE,得分 6.5/10。,"
+    assert lines[2] == "B,,,,,,,,,,,answer_too_long: 过长"
     buffer = io.BytesIO()
     write_xlsx([header, good], buffer)
     workbook = load_workbook(buffer, read_only=True)

@@ -123,3 +123,34 @@ def test_grade_file_neutralises_formulas_in_header_cells(tmp_path: Path) -> None
     header = next(workbook.worksheets[0].iter_rows(max_row=1))
     workbook.close()
     assert [(c.value, c.data_type) for c in header[1:6]] == [("'" + f, "s") for f in formulas]
+
+
+def test_concept_points_and_adjustment_add_up_to_the_score(tmp_path: Path, registry: RubricRegistry) -> None:
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = list(dict.fromkeys(r["answer"] for r in records))[:80]
+    source = tmp_path / "一班.csv"
+    with source.open("w", encoding="utf-8", newline="") as sink:
+        csv.writer(sink).writerows([["id", "answer"], *([f"S{i:02d}", a] for i, a in enumerate(answers))])
+    concepts = [c.id for c in registry.get("internal-customer").rubric.concepts]
+    for out in (tmp_path / "graded.csv", tmp_path / "graded.xlsx"):
+        run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+        assert run.returncode == 0, run.stderr
+        if out.suffix == ".csv":
+            table: list[list[object]] = [list(r) for r in _read_csv(out)]
+        else:
+            workbook = load_workbook(out, read_only=True)
+            table = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+            workbook.close()
+        header = [str(h) for h in table[0]]
+        adjusted = 0
+        for row, answer in zip(table[1:], answers, strict=True):
+            cell = dict(zip(header, row, strict=True))
+            result = registry.grade("internal-customer", answer)
+            points = sum(float(cell[c] or 0) for c in concepts)  # type: ignore[arg-type]
+            adjustment = float(cell["adjustment"] or 0)  # type: ignore[arg-type]
+            assert abs(points + adjustment - float(cell["score"])) < 1e-6, (out.name, cell["id"])  # type: ignore[arg-type]
+            assert float(cell["score"]) == result.score  # type: ignore[arg-type]
+            reason = result.adjustment.reason if result.adjustment else ""
+            assert (cell["adjustment_reason"] or "") == reason
+            adjusted += adjustment != 0
+        assert adjusted >= 10, "the corpus answers should exercise the adjustment"
