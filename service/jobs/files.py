@@ -33,6 +33,9 @@ __all__ = [
 
 ID_HEADERS = ("id", "submission_id", "编号", "考号", "准考证号", "学号")
 ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
+# The column separators a CSV may use, in the order preferred on a tie, with their names for messages.
+_DELIMITERS = {",": "逗号", "\t": "制表符(Tab)", ";": "分号"}
+_ACCEPTED = "逗号、制表符(Tab)或分号"
 # Cells starting with these are run as formulas by spreadsheet programs; quote them.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML (so XLSX) cannot hold; openpyxl refuses a cell with any of them.
@@ -106,10 +109,27 @@ def _decode(data: bytes) -> str:
         raise InvalidJobInputError(["文件编码无法识别,请另存为 UTF-8 编码的 CSV。"], code="invalid_file") from None
 
 
-def _dialect(text: str) -> type[csv.Dialect]:
-    # Excel's "Unicode text" and some exports separate columns by tabs; a header line tells.
-    header = text.split("\n", 1)[0]
-    return csv.excel_tab if "\t" in header and "," not in header else csv.excel
+def _header_line(text: str) -> str:
+    """The first line holding more than spaces, quotes and separators: the reader skips blank rows
+    before the header, so the separator is judged on the line it takes as the header."""
+    for line in io.StringIO(text, newline=None):
+        if line.strip(' \t\r\n"' + "".join(_DELIMITERS)):
+            return line
+    return ""
+
+
+def _delimiter(text: str) -> str:
+    """The column separator: the one that reads the header line with both an id and an answer column,
+    else the one reading it into the most cells; comma on a tie. Excel saves comma-separated CSV,
+    tab-separated "Unicode text", and semicolon-separated CSV where the comma is the decimal mark."""
+    header = _header_line(text)
+
+    def fit(delimiter: str) -> tuple[bool, int]:
+        cells = next(csv.reader([header], delimiter=delimiter), [])
+        found = _find(cells, ID_HEADERS) is not None and _find(cells, ANSWER_HEADERS) is not None
+        return found, len(cells)
+
+    return max(_DELIMITERS, key=fit)  # max keeps the first of equals: comma, then tab
 
 
 def _where(text: str, index: int) -> tuple[int, str]:
@@ -149,29 +169,37 @@ def _check_quotes(text: str, delimiter: str) -> None:
         at = end + 1
 
 
-def _table_rows(data: bytes, filename: str) -> Iterator[list[str]]:
-    name = filename.lower()
-    if name.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
-        from openpyxl import load_workbook
+def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
 
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds for a broken file
-            raise InvalidJobInputError([f"无法读取 XLSX 文件:{error}"], code="invalid_file") from None
-        try:
-            sheet = workbook.worksheets[0]
-            for values in sheet.iter_rows(values_only=True):
-                yield [_cell(v) for v in values]
-        finally:
-            workbook.close()
-        return
-    text = _decode(data)
-    dialect = _dialect(text)
-    _check_quotes(text, dialect.delimiter)
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), dialect)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise InvalidJobInputError([f"无法读取 XLSX 文件:{error}"], code="invalid_file") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in values]
+    finally:
+        workbook.close()
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[list[str]]:
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     except csv.Error as error:
         raise InvalidJobInputError([f"CSV 格式错误:{error}"], code="invalid_file") from None
+
+
+def _table_rows(data: bytes, filename: str) -> tuple[Iterator[list[str]], str | None]:
+    """The file's rows, one per spreadsheet row (blank ones included), and the CSV column separator
+    (None for XLSX)."""
+    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        return _xlsx_rows(data), None
+    text = _decode(data)
+    delimiter = _delimiter(text)
+    _check_quotes(text, delimiter)
+    return _csv_rows(text, delimiter), delimiter
 
 
 def _find(header: list[str], names: Sequence[str]) -> int | None:
@@ -184,10 +212,9 @@ def _find(header: list[str], names: Sequence[str]) -> int | None:
 
 def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISSIONS) -> ParsedInput:
     """Parse an uploaded CSV or XLSX; raise InvalidJobInputError listing every problem found."""
-    rows = _table_rows(data, filename)
-    header = next(rows, None)
-    while header is not None and not any(c.strip() for c in header):
-        header = next(rows, None)
+    table, delimiter = _table_rows(data, filename)
+    rows = enumerate(table, start=1)  # numbered as a spreadsheet shows them, blank rows included
+    header = next((values for _, values in rows if any(c.strip() for c in values)), None)
     if header is None:
         raise InvalidJobInputError(["文件为空:需要表头行,包含 id 与 answer 两列。"], code="invalid_file")
     while header and not header[-1].strip():
@@ -198,6 +225,9 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
         problems.append("缺少 id 列(表头须含 id 或 考号)")
     if answer_col is None:
         problems.append("缺少 answer 列(表头须含 answer 或 作答)")
+    if (id_col is None or answer_col is None) and delimiter is not None:
+        cells = "".join(f"「{h[:30]}」" for h in header[:8]) + ("……" if len(header) > 8 else "")
+        problems.append(f"按{_DELIMITERS[delimiter]}分列,表头读作 {len(header)} 列:{cells};列之间须用{_ACCEPTED}分隔")
     if any("\x00" in h for h in header):
         problems.append("表头含有空字符(U+0000),无法保存;文件编码可能有误")
     names = [h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]
@@ -209,11 +239,12 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
     assert id_col is not None and answer_col is not None
     extra_cols = [i for i in range(len(names)) if i not in (id_col, answer_col)]
     parsed: list[InputRow] = []
-    for line, values in enumerate(rows, start=2):
+    for line, values in rows:
         if not any(v.strip() for v in values):
             continue  # blank lines are layout, not submissions
         if len(parsed) >= limit:
-            raise TooManySubmissionsError(len(parsed) + 1 + sum(1 for v in rows if any(c.strip() for c in v)), limit)
+            more = sum(1 for _, v in rows if any(c.strip() for c in v))
+            raise TooManySubmissionsError(len(parsed) + 1 + more, limit)
         if len(values) > len(names) and any(v.strip() for v in values[len(names) :]):
             problems.append(f"第 {line} 行的列数多于表头")
         values = values + [""] * (len(names) - len(values))

@@ -351,3 +351,26 @@ def test_json_fields_are_exported_as_json_text(jobs_server: str) -> None:
         "文字",
         "90",
     ]
+
+
+def test_tab_and_semicolon_files_are_read_by_their_header_line(jobs_server: str, registry: RubricRegistry) -> None:
+    answers = _plain_answers(2)
+    files = {
+        "leading-blank.txt": f"\r\n考号\t姓名\t作答\r\nS1\t张三\t{answers[0]}\r\nS2\t李四\t{answers[1]}\r\n",
+        "comma-in-header.txt": f"考号\t姓名,备注\t作答\nS1\t张三,一班\t{answers[0]}\nS2\t李四\t{answers[1]}\n",
+        "semicolon.csv": f"考号;姓名;作答\nS1;张三;{answers[0]}\nS2;李四;{answers[1]}\n",
+    }
+    for name, text in files.items():
+        created = _upload(jobs_server, name, text.encode("utf-8"))
+        assert created.status_code == 202, (name, created.text)
+        assert created.json()["total"] == 2 and len(created.json()["columns"]) == 1, (name, created.json())
+        assert wait_for_job(jobs_server, created.json()["id"])["status"] == "done"
+        items = _results(jobs_server, created.json()["id"])
+        assert [i["result"] for i in items] == [registry.grade(IC, a).model_dump(mode="json") for a in answers], name
+    wrong = _upload(jobs_server, "wrong.csv", "编号|作答\nS1|上级是下级的客户。\n".encode())
+    message = _error(wrong)["message"]
+    assert wrong.status_code == 422 and "逗号" in message and "制表符" in message and "分号" in message, message
+    assert "编号|作答" in message
+    # Row numbers are those a spreadsheet shows: the leading blank line counts.
+    missing = _upload(jobs_server, "missing.txt", f"\n考号\t作答\nS1\t{answers[0]}\n\t{answers[1]}\n".encode())
+    assert _error(missing)["message"] == "第 4 行缺少 id"

@@ -47,7 +47,8 @@ def test_xlsx_numeric_ids_read_as_written() -> None:
 def test_every_problem_of_a_file_is_reported_at_once() -> None:
     with pytest.raises(InvalidJobInputError) as caught:
         read_submissions(b"name,text\nx,y\n", "bad.csv")
-    assert caught.value.code == "invalid_file" and len(caught.value.problems) == 2
+    assert caught.value.code == "invalid_file" and len(caught.value.problems) == 3
+    assert "按逗号分列" in caught.value.problems[2]  # the separator used, and those accepted
     with pytest.raises(InvalidJobInputError) as caught:
         read_submissions("id,answer\n,答\nA,答\n,答\n".encode(), "x.csv")
     assert caught.value.problems == ["第 2 行缺少 id", "第 4 行缺少 id"]
