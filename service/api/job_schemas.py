@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..scoring import GradeResult
 from ..settings import MAX_JOB_SUBMISSIONS
-from .schemas import ErrorBody, Text
+from .schemas import ErrorBody, Text, check_text
 
 __all__ = [
     "ConceptCoverage",
@@ -38,6 +38,27 @@ class JobSubmission(BaseModel):
 
     id: Text = Field(min_length=1, max_length=200)
     answer: Text
+
+    @model_validator(mode="after")
+    def _check_own_fields(self) -> JobSubmission:
+        """Own fields are stored and exported like the answer, so the same characters are refused in
+        them (in names and values, however deeply nested)."""
+        for name, value in (self.model_extra or {}).items():
+            pending: list[object] = [name, value]
+            while pending:
+                item = pending.pop()
+                if isinstance(item, dict):
+                    pending += [*item, *item.values()]
+                elif isinstance(item, list):
+                    pending += item
+                elif isinstance(item, str):
+                    try:
+                        check_text(item)
+                    except ValueError as error:
+                        # The name is shown escaped: it may hold the very character refused.
+                        shown = name.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+                        raise ValueError(f"字段 {shown} {error}") from None
+        return self
 
 
 class JobCreateRequest(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,10 +33,20 @@ __all__ = [
 
 ID_HEADERS = ("id", "submission_id", "编号", "考号", "准考证号", "学号")
 ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
+# The column separators a CSV may use, in the order preferred on a tie, with their names for messages.
+_DELIMITERS = {",": "逗号", "\t": "制表符(Tab)", ";": "分号"}
+_ACCEPTED = "逗号、制表符(Tab)或分号"
 # Cells starting with these are run as formulas by spreadsheet programs; quote them.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML (so XLSX) cannot hold; openpyxl refuses a cell with any of them.
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The csv module refuses a cell over 131,072 characters, failing the whole file in English; the body
+# limit bounds an upload, and an over-long answer gets its own error when graded. (The setting is
+# process-wide; no reader in this package relies on the lower limit.)
+csv.field_size_limit(2**31 - 1)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# The inside of a quoted CSV cell: anything but a quote, or a doubled quote.
+_QUOTED_BODY = re.compile(r'[^"]*(?:""[^"]*)*')
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,33 +109,97 @@ def _decode(data: bytes) -> str:
         raise InvalidJobInputError(["文件编码无法识别,请另存为 UTF-8 编码的 CSV。"], code="invalid_file") from None
 
 
-def _dialect(text: str) -> type[csv.Dialect]:
-    # Excel's "Unicode text" and some exports separate columns by tabs; a header line tells.
-    header = text.split("\n", 1)[0]
-    return csv.excel_tab if "\t" in header and "," not in header else csv.excel
+def _header_line(text: str) -> str:
+    """The first line holding more than spaces, quotes and separators: the reader skips blank rows
+    before the header, so the separator is judged on the line it takes as the header."""
+    for line in io.StringIO(text, newline=None):
+        if line.strip(' \t\r\n"' + "".join(_DELIMITERS)):
+            return line
+    return ""
 
 
-def _table_rows(data: bytes, filename: str) -> Iterator[list[str]]:
-    name = filename.lower()
-    if name.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
-        from openpyxl import load_workbook
+def _delimiter(text: str) -> str:
+    """The column separator: the one that reads the header line with both an id and an answer column,
+    else the one reading it into the most cells; comma on a tie. Excel saves comma-separated CSV,
+    tab-separated "Unicode text", and semicolon-separated CSV where the comma is the decimal mark."""
+    header = _header_line(text)
 
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds for a broken file
-            raise InvalidJobInputError([f"无法读取 XLSX 文件:{error}"], code="invalid_file") from None
-        try:
-            sheet = workbook.worksheets[0]
-            for values in sheet.iter_rows(values_only=True):
-                yield [_cell(v) for v in values]
-        finally:
-            workbook.close()
-        return
-    text = _decode(data)
+    def fit(delimiter: str) -> tuple[bool, int]:
+        cells = next(csv.reader([header], delimiter=delimiter), [])
+        found = _find(cells, ID_HEADERS) is not None and _find(cells, ANSWER_HEADERS) is not None
+        return found, len(cells)
+
+    return max(_DELIMITERS, key=fit)  # max keeps the first of equals: comma, then tab
+
+
+def _where(text: str, index: int) -> tuple[int, str]:
+    """The 1-based line of ``text[index]`` (line breaks counted as the csv module counts them: CRLF,
+    CR, LF) and how that line starts, for the administrator to find it."""
+    line_start = max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    shown = _LINE_BREAK.split(text[line_start : line_start + 41], maxsplit=1)[0]
+    return len(_LINE_BREAK.findall(text, 0, index)) + 1, shown[:40] + ("……" if len(shown) > 40 else "")
+
+
+def _check_quotes(text: str, delimiter: str) -> None:
+    """Refuse a quoted cell that swallows the lines after it: a quote never closed, or one closed
+    lines later with more text right behind it (by a stray quote further down). The csv module reads
+    both without complaint, as one cell holding all those rows. A quoted cell over several lines that
+    closes cleanly (a multi-line answer) is fine, and so is a stray quote within one line."""
+    opening = re.compile(rf'(?:^|(?<=[{re.escape(delimiter)}\r\n]))"')
+    at = 0
+    while (found := opening.search(text, at)) is not None:
+        start = found.start()
+        body = _QUOTED_BODY.match(text, start + 1)
+        assert body is not None  # the pattern matches the empty string
+        end = body.end()  # the closing quote, or the end of the text
+        unclosed = end == len(text)
+        if unclosed or (
+            text[end + 1 : end + 2] not in ("", delimiter, "\r", "\n") and _LINE_BREAK.search(text, start, end)
+        ):
+            line, shown = _where(text, start)
+            if unclosed:
+                what = f'第 {line} 行有未闭合的引号("):从这里到文件末尾都会被读成同一格,后面各行的作答都会丢失'
+            else:
+                what = (
+                    f'第 {line} 行的引号(")没有在本格闭合:到第 {_where(text, end)[0]} 行才遇到下一个引号,'
+                    "且其后紧跟其他文字,中间各行会被读成同一格"
+                )
+            message = f'{what}。请在该格末尾补上引号,或把格内的引号写成两个("")。该行:{shown}'
+            raise InvalidJobInputError([message], code="invalid_file")
+        at = end + 1
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), _dialect(text))
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise InvalidJobInputError([f"无法读取 XLSX 文件:{error}"], code="invalid_file") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in values]
+    finally:
+        workbook.close()
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[list[str]]:
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     except csv.Error as error:
         raise InvalidJobInputError([f"CSV 格式错误:{error}"], code="invalid_file") from None
+
+
+def _table_rows(data: bytes, filename: str) -> tuple[Iterator[list[str]], str | None]:
+    """The file's rows, one per spreadsheet row (blank ones included), and the CSV column separator
+    (None for XLSX)."""
+    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        return _xlsx_rows(data), None
+    text = _decode(data)
+    delimiter = _delimiter(text)
+    _check_quotes(text, delimiter)
+    return _csv_rows(text, delimiter), delimiter
 
 
 def _find(header: list[str], names: Sequence[str]) -> int | None:
@@ -137,10 +212,9 @@ def _find(header: list[str], names: Sequence[str]) -> int | None:
 
 def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISSIONS) -> ParsedInput:
     """Parse an uploaded CSV or XLSX; raise InvalidJobInputError listing every problem found."""
-    rows = _table_rows(data, filename)
-    header = next(rows, None)
-    while header is not None and not any(c.strip() for c in header):
-        header = next(rows, None)
+    table, delimiter = _table_rows(data, filename)
+    rows = enumerate(table, start=1)  # numbered as a spreadsheet shows them, blank rows included
+    header = next((values for _, values in rows if any(c.strip() for c in values)), None)
     if header is None:
         raise InvalidJobInputError(["文件为空:需要表头行,包含 id 与 answer 两列。"], code="invalid_file")
     while header and not header[-1].strip():
@@ -151,6 +225,11 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
         problems.append("缺少 id 列(表头须含 id 或 考号)")
     if answer_col is None:
         problems.append("缺少 answer 列(表头须含 answer 或 作答)")
+    if (id_col is None or answer_col is None) and delimiter is not None:
+        cells = "".join(f"「{h[:30]}」" for h in header[:8]) + ("……" if len(header) > 8 else "")
+        problems.append(f"按{_DELIMITERS[delimiter]}分列,表头读作 {len(header)} 列:{cells};列之间须用{_ACCEPTED}分隔")
+    if any("\x00" in h for h in header):
+        problems.append("表头含有空字符(U+0000),无法保存;文件编码可能有误")
     names = [h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]
     repeated = sorted(n for n, c in Counter(names).items() if c > 1)
     if repeated:
@@ -160,11 +239,12 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
     assert id_col is not None and answer_col is not None
     extra_cols = [i for i in range(len(names)) if i not in (id_col, answer_col)]
     parsed: list[InputRow] = []
-    for line, values in enumerate(rows, start=2):
+    for line, values in rows:
         if not any(v.strip() for v in values):
             continue  # blank lines are layout, not submissions
         if len(parsed) >= limit:
-            raise TooManySubmissionsError(len(parsed) + 1 + sum(1 for v in rows if any(c.strip() for c in v)), limit)
+            more = sum(1 for _, v in rows if any(c.strip() for c in v))
+            raise TooManySubmissionsError(len(parsed) + 1 + more, limit)
         if len(values) > len(names) and any(v.strip() for v in values[len(names) :]):
             problems.append(f"第 {line} 行的列数多于表头")
         values = values + [""] * (len(names) - len(values))
@@ -195,13 +275,54 @@ def check_unique_ids(ids: Iterable[str]) -> None:
         )
 
 
+def _input_names(columns: Sequence[str], ours: Sequence[str]) -> list[str]:
+    """The input's columns as exported: one named like a column of ours (ignoring case, as spreadsheet
+    lookups do) gets ``input:`` in front, again if that name is taken too, so reading by name never
+    picks the wrong column."""
+    reserved = {n.casefold() for n in ours}
+    taken = reserved | {c.casefold() for c in columns}
+    names = []
+    for column in columns:
+        name = column
+        if column.casefold() in reserved:
+            while name.casefold() in taken:
+                name = "input:" + name
+            taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
 def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[str]:
-    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, flags, …"""
-    return ["id", *columns, "score", "max_score", *concept_ids, "flags", "needs_review", "comment", "error"]
+    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, adjustment, flags, …
+
+    Header cells come from the input file too, so they are made safe like any other cell."""
+    results = [
+        "score",
+        "max_score",
+        *concept_ids,
+        "adjustment",
+        "adjustment_reason",
+        "flags",
+        "needs_review",
+        "comment",
+        "error",
+    ]
+    names = ["id", *_input_names(columns, ["id", *results]), *results]
+    return [_safe(name) for name in names]
 
 
 def _safe(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _extra_text(value: object) -> str:
+    """A submission's own field as a cell: text as it is, empty for null or missing, anything else
+    (numbers, true/false, objects and lists of a JSON job) as JSON, never as Python's repr."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def export_row(
@@ -212,16 +333,21 @@ def export_row(
     result: dict[str, Any] | None,
     error: str | None,
 ) -> list[object]:
-    """One submission as an export row; ``result`` is a GradeResult as JSON, or None with ``error``."""
-    own = [_safe(submission_id), *(_safe(str(extra.get(c, ""))) for c in columns)]
+    """One submission as an export row; ``result`` is a GradeResult as JSON, or None with ``error``.
+
+    The concepts' points plus ``adjustment`` (0 when there is none) make the score."""
+    own = [_safe(submission_id), *(_safe(_extra_text(extra.get(c))) for c in columns)]
     if result is None:
-        return [*own, None, None, *([None] * len(concept_ids)), None, None, None, error or ""]
+        return [*own, None, None, *([None] * len(concept_ids)), None, None, None, None, None, error or ""]
     points = {item["concept_id"]: item["points"] for item in result["items"]}
+    adjustment = result.get("adjustment") or {"points": 0.0, "reason": ""}
     return [
         *own,
         result["score"],
         result["max_score"],
         *(points.get(c) for c in concept_ids),
+        adjustment["points"],
+        adjustment["reason"],
         ";".join(f["code"] for f in result["flags"]),
         "TRUE" if result["needs_review"] else "FALSE",
         result["comment"],

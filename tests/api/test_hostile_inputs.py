@@ -94,6 +94,15 @@ def test_nul_and_unpaired_surrogates_are_refused_not_stored(server: str, grader:
         _error(grader.post("/v1/grade/batch", content=batch.encode(), headers=headers), 422, "invalid_request")
     job = {"rubric_id": IC, "submissions": [{"id": "a\x00", "answer": "x", "班级": "一班"}]}
     _error(grader.post("/v1/jobs", json=job), 422, "invalid_request")
+    # A job's own fields are stored and exported like the answer: the same characters are refused.
+    for extra in ({"备注": "空\x00字"}, {"备\x00注": "x"}, {"备注": {"a": ["\x00"]}}):
+        raw = json.dumps({"rubric_id": IC, "submissions": [{"id": "a", "answer": "x", **extra}]}).encode()
+        error = _error(grader.post("/v1/jobs", content=raw, headers=headers), 422, "invalid_request")
+        assert error["details"][0]["loc"] == ["body", "submissions", 0], error  # type: ignore[index]
+        assert str(error["details"][0]["message"]).startswith("字段 备"), error  # type: ignore[index]
+    nul_header = "id,answer,备\x00注\nA1,上级是下级的客户。,一班\n".encode()
+    upload = grader.post("/v1/jobs", data={"rubric_id": IC}, files={"file": ("一班.csv", nul_header)})
+    assert "表头" in str(_error(upload, 422, "invalid_file")["message"])
     nul_csv = "id,answer\nA1,上级是下级的客户。\nA2,下道工序\x00是客户。\n".encode()
     upload = grader.post("/v1/jobs", data={"rubric_id": IC}, files={"file": ("一班.csv", nul_csv)})
     assert "第 3 行" in str(_error(upload, 422, "invalid_file")["message"])
@@ -307,8 +316,8 @@ def test_path_like_and_long_ids(jobs: tuple[str, str], server: str, grader: http
 
 def test_control_characters_in_ids_and_columns_survive_both_exports(jobs: tuple[str, str]) -> None:
     url, database_url = jobs
-    odd = ["铃\x07声", "换\x0b页\x0c", "转义\x1b[31m", "空\x00字"]
-    ids = ["C\x07", "C\x0b", "C\x1b", "C\t"]  # NUL is refused in ids, kept in other columns (JSON)
+    odd = ["铃\x07声", "换\x0b页\x0c", "转义\x1b[31m", "退\x08格"]
+    ids = ["C\x07", "C\x0b", "C\x1b", "C\t"]  # NUL is refused everywhere (see above)
     submissions = [{"id": i, "answer": "上级是下级的客户。", "备注": o} for i, o in zip(ids, odd, strict=True)]
     created = api.post(f"{url}/v1/jobs", json={"rubric_id": IC, "submissions": submissions})
     assert created.status_code == 202, created.text
@@ -325,4 +334,4 @@ def test_control_characters_in_ids_and_columns_survive_both_exports(jobs: tuple[
     cells = list(workbook.worksheets[0].iter_rows(min_row=2, max_col=2, values_only=True))
     workbook.close()
     # XML cannot hold control characters: XLSX shows their Unicode pictures.
-    assert cells == [("C␇", "铃␇声"), ("C␋", "换␋页␌"), ("C␛", "转义␛[31m"), ("C\t", "空␀字")]
+    assert cells == [("C␇", "铃␇声"), ("C␋", "换␋页␌"), ("C␛", "转义␛[31m"), ("C\t", "退␈格")]

@@ -109,8 +109,13 @@ def test_a_json_job_is_graded_exported_reported_and_announced(
     assert export.content.startswith(b"\xef\xbb\xbf")
     lines = export.content.decode("utf-8-sig").splitlines()
     concepts = [c.id for c in registry.get(IC).rubric.concepts]
-    header = ["id", "班级", "score", "max_score", *concepts, "flags", "needs_review", "comment", "error"]
-    assert lines[0].split(",") == header
+    header = ["id", "班级", "score", "max_score", *concepts, "adjustment", "adjustment_reason"]
+    assert lines[0].split(",") == [*header, "flags", "needs_review", "comment", "error"]
+    for row, item in zip(csv.reader(lines[1:-1]), items[:-1], strict=True):
+        result: dict[str, object] = item["result"]  # type: ignore[assignment]
+        points = sum(float(p or 0) for p in row[4 : 4 + len(concepts)])
+        assert abs(points + float(row[4 + len(concepts)]) - float(row[2])) < 1e-6, row  # they add up
+        assert row[5 + len(concepts)] == (result["adjustment"] or {"reason": ""})["reason"]  # type: ignore[index]
     assert len(lines) == 34 and lines[-1].startswith("huge,3班,,") and "answer_too_long" in lines[-1]
 
     workbook = load_workbook(io.BytesIO(api.get(f"{jobs_server}/v1/jobs/{job['id']}/results?format=xlsx").content))
@@ -228,3 +233,144 @@ def test_cancel_and_export_rules_on_a_queued_job(paused_server: str) -> None:
 def test_jobs_need_a_grader_key(jobs_server: str) -> None:
     response = httpx.get(f"{jobs_server}/v1/jobs")
     assert response.status_code == 401 and _error(response)["code"] == "missing_key"
+
+
+def _upload(server: str, name: str, data: bytes) -> httpx.Response:
+    return api.post(f"{server}/v1/jobs", data={"rubric_id": IC}, files={"file": (name, data)})
+
+
+def _plain_answers(n: int) -> list[str]:
+    """Corpus answers a CSV line can hold as they are: no ASCII quote, comma or line break."""
+    return [a for a in _answers(200) if not set(a) & {'"', ",", "\n", "\r"}][:n]
+
+
+def _results(server: str, job_id: str) -> list[dict[str, object]]:
+    page = api.get(f"{server}/v1/jobs/{job_id}/results", params={"limit": 1000}).json()
+    items: list[dict[str, object]] = page["items"]
+    return items
+
+
+def test_an_unclosed_quote_refuses_the_file_naming_its_line(jobs_server: str, registry: RubricRegistry) -> None:
+    answers = _plain_answers(7)
+    lines = ["id,answer", *(f"s{i + 1},{a}" for i, a in enumerate(answers))]
+    lines[2] = f's2,"{answers[1]}'  # the quote is never closed: s3 to s7 would become part of s2's answer
+    unclosed = _upload(jobs_server, "一班.csv", "\r\n".join(lines).encode("utf-8-sig"))
+    assert unclosed.status_code == 422, unclosed.text
+    error = _error(unclosed)
+    assert error["code"] == "invalid_file" and "第 3 行" in error["message"] and "引号" in error["message"]
+    # A quote further down closes it: s3 and s4 would be swallowed, the rest read as if nothing happened.
+    lines[5] = f's5,他说"好"的。{answers[4]}'
+    swallowed = _upload(jobs_server, "一班.csv", "\n".join(lines).encode())
+    assert swallowed.status_code == 422 and "第 3 行" in _error(swallowed)["message"], swallowed.text
+
+    # A quoted answer over several lines, with commas and doubled quotes, is one answer.
+    multi = f'{answers[0]}\r\n{answers[1]},他说"好"。\n'
+    text = io.StringIO()
+    csv.writer(text).writerows([["id", "answer"], ["m1", multi], ["m2", answers[2]], ["m3", f'"{answers[3]}"']])
+    created = _upload(jobs_server, "多行.csv", text.getvalue().encode())
+    assert created.status_code == 202 and created.json()["total"] == 3, created.text
+    assert wait_for_job(jobs_server, created.json()["id"])["status"] == "done"
+    items = _results(jobs_server, created.json()["id"])
+    expected = [multi, answers[2], f'"{answers[3]}"']
+    assert [i["result"] for i in items] == [registry.grade(IC, a).model_dump(mode="json") for a in expected]
+
+
+def test_an_answer_over_the_csv_field_limit_gets_its_own_error(jobs_server: str, registry: RubricRegistry) -> None:
+    answers = _plain_answers(2)
+    data = f"id,answer\na,{answers[0]}\nlong,{'字' * 140_000}\nb,{answers[1]}\n".encode()
+    created = _upload(jobs_server, "长.csv", data)
+    assert created.status_code == 202, created.text
+    final = wait_for_job(jobs_server, created.json()["id"])
+    assert (final["status"], final["total"], final["errors"]) == ("done", 3, 1)
+    items = _results(jobs_server, created.json()["id"])
+    assert [i["id"] for i in items] == ["a", "long", "b"]
+    error = items[1]["error"]
+    assert isinstance(error, dict) and error["code"] == "answer_too_long" and "140000" in error["message"]
+    assert items[2]["result"] == registry.grade(IC, answers[1]).model_dump(mode="json")
+
+
+def _csv_export(server: str, job_id: str) -> list[list[str]]:
+    export = api.get(f"{server}/v1/jobs/{job_id}/results", params={"format": "csv"})
+    assert export.status_code == 200, export.text
+    return list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"), newline="")))
+
+
+FORMULA_HEADERS = ["=1+2", '=HYPERLINK("http://example.com","点我")', "@SUM(1)", "-1", "+1"]
+
+
+def test_formulas_in_header_cells_are_neutralised_in_both_exports(jobs_server: str) -> None:
+    text = io.StringIO()
+    csv.writer(text).writerows([["id", "answer", *FORMULA_HEADERS], ["a", _plain_answers(1)[0], *"12345"]])
+    created = _upload(jobs_server, "一班.csv", text.getvalue().encode())
+    assert created.status_code == 202 and created.json()["columns"] == FORMULA_HEADERS, created.text
+    job_id = created.json()["id"]
+    assert wait_for_job(jobs_server, job_id)["status"] == "done"
+    assert _csv_export(jobs_server, job_id)[0][1:6] == ["'" + f for f in FORMULA_HEADERS]
+    xlsx = api.get(f"{jobs_server}/v1/jobs/{job_id}/results", params={"format": "xlsx"})
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    header = next(workbook.worksheets[0].iter_rows(max_row=1))
+    workbook.close()
+    assert [(c.value, c.data_type) for c in header[1:6]] == [("'" + f, "s") for f in FORMULA_HEADERS]
+
+
+def test_input_columns_never_take_the_name_of_a_result_column(jobs_server: str, registry: RubricRegistry) -> None:
+    answer = _plain_answers(1)[0]
+    result = registry.grade(IC, answer)
+    text = f"id,answer,score,flags,rank,input:score\na,{answer},99,抄袭?,满分,x\n"
+    created = _upload(jobs_server, "一班.csv", text.encode())
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    assert created.json()["columns"] == ["score", "flags", "rank", "input:score"]  # the job keeps the file's names
+    assert wait_for_job(jobs_server, job_id)["status"] == "done"
+    header, row = _csv_export(jobs_server, job_id)
+    assert len(set(header)) == len(header), header
+    # A column named like a result column gets "input:" in front (again, if that name is taken too).
+    assert header[:5] == ["id", "input:input:score", "input:flags", "input:rank", "input:score"]
+    cell = dict(zip(header, row, strict=True))
+    assert [cell[c] for c in header[1:5]] == ["99", "抄袭?", "满分", "x"]
+    rank = next(i.points for i in result.items if i.concept_id == "rank")
+    assert float(cell["score"]) == result.score and float(cell["rank"]) == rank
+    assert cell["flags"] == ";".join(f.code for f in result.flags)
+
+
+def test_json_fields_are_exported_as_json_text(jobs_server: str) -> None:
+    extra = {"meta": {"a": "中", "b": [1, 2.5]}, "ok": True, "none": None, "n": 3, "note": "文字", "score": "90"}
+    body = {"rubric_id": IC, "submissions": [{"id": "a", "answer": _plain_answers(1)[0], **extra}]}
+    created = api.post(f"{jobs_server}/v1/jobs", json=body)
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    assert wait_for_job(jobs_server, job_id)["status"] == "done"
+    assert _results(jobs_server, job_id)[0]["extra"] == extra
+    header, row = _csv_export(jobs_server, job_id)
+    cell = dict(zip(header, row, strict=True))
+    assert [cell[c] for c in ("meta", "ok", "none", "n", "note", "input:score")] == [
+        '{"a": "中", "b": [1, 2.5]}',
+        "true",
+        "",
+        "3",
+        "文字",
+        "90",
+    ]
+
+
+def test_tab_and_semicolon_files_are_read_by_their_header_line(jobs_server: str, registry: RubricRegistry) -> None:
+    answers = _plain_answers(2)
+    files = {
+        "leading-blank.txt": f"\r\n考号\t姓名\t作答\r\nS1\t张三\t{answers[0]}\r\nS2\t李四\t{answers[1]}\r\n",
+        "comma-in-header.txt": f"考号\t姓名,备注\t作答\nS1\t张三,一班\t{answers[0]}\nS2\t李四\t{answers[1]}\n",
+        "semicolon.csv": f"考号;姓名;作答\nS1;张三;{answers[0]}\nS2;李四;{answers[1]}\n",
+    }
+    for name, text in files.items():
+        created = _upload(jobs_server, name, text.encode("utf-8"))
+        assert created.status_code == 202, (name, created.text)
+        assert created.json()["total"] == 2 and len(created.json()["columns"]) == 1, (name, created.json())
+        assert wait_for_job(jobs_server, created.json()["id"])["status"] == "done"
+        items = _results(jobs_server, created.json()["id"])
+        assert [i["result"] for i in items] == [registry.grade(IC, a).model_dump(mode="json") for a in answers], name
+    wrong = _upload(jobs_server, "wrong.csv", "编号|作答\nS1|上级是下级的客户。\n".encode())
+    message = _error(wrong)["message"]
+    assert wrong.status_code == 422 and "逗号" in message and "制表符" in message and "分号" in message, message
+    assert "编号|作答" in message
+    # Row numbers are those a spreadsheet shows: the leading blank line counts.
+    missing = _upload(jobs_server, "missing.txt", f"\n考号\t作答\nS1\t{answers[0]}\n\t{answers[1]}\n".encode())
+    assert _error(missing)["message"] == "第 4 行缺少 id"

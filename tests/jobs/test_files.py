@@ -47,7 +47,8 @@ def test_xlsx_numeric_ids_read_as_written() -> None:
 def test_every_problem_of_a_file_is_reported_at_once() -> None:
     with pytest.raises(InvalidJobInputError) as caught:
         read_submissions(b"name,text\nx,y\n", "bad.csv")
-    assert caught.value.code == "invalid_file" and len(caught.value.problems) == 2
+    assert caught.value.code == "invalid_file" and len(caught.value.problems) == 3
+    assert "按逗号分列" in caught.value.problems[2]  # the separator used, and those accepted
     with pytest.raises(InvalidJobInputError) as caught:
         read_submissions("id,answer\n,答\nA,答\n,答\n".encode(), "x.csv")
     assert caught.value.problems == ["第 2 行缺少 id", "第 4 行缺少 id"]
@@ -75,9 +76,11 @@ def test_export_rows_are_excel_safe_and_carry_errors() -> None:
     body = b"".join(csv_bytes([header, good, bad]))
     assert body.startswith(b"\xef\xbb\xbf")
     lines = body.decode("utf-8-sig").splitlines()
-    assert lines[0] == "id,班级,score,max_score,rank,process,flags,needs_review,comment,error"
-    assert lines[1] == "'=1+1,一班,6.5,10,1,0,too_short;repetitive,TRUE,得分 6.5/10。,"
-    assert lines[2] == "B,,,,,,,,,answer_too_long: 过长"
+    assert (
+        lines[0] == "id,班级,score,max_score,rank,process,adjustment,adjustment_reason,flags,needs_review,comment,error"
+    )
+    assert lines[1] == "'=1+1,一班,6.5,10,1,0,0,,too_short;repetitive,TRUE,得分 6.5/10。,"
+    assert lines[2] == "B,,,,,,,,,,,answer_too_long: 过长"
     buffer = io.BytesIO()
     write_xlsx([header, good], buffer)
     workbook = load_workbook(buffer, read_only=True)

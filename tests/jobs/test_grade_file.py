@@ -68,3 +68,89 @@ def test_grade_file_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> No
     good.write_text("id,answer\n1,上级是下级的客户。\n", encoding="utf-8")
     unknown = _yuejuan("grade-file", str(good), "--rubric", "nope")
     assert unknown.returncode == 2 and "unknown_rubric" in unknown.stderr
+
+
+def _answers(n: int) -> list[str]:
+    """Corpus answers a CSV line can hold as they are: no ASCII quote, comma or line break."""
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    return [a for a in answers if a.strip() and not set(a) & {'"', ",", "\n", "\r"}][:n]
+
+
+def test_grade_file_refuses_an_unclosed_quote_naming_its_line(tmp_path: Path) -> None:
+    answers = _answers(7)
+    lines = ["id,answer", *(f"s{i + 1},{a}" for i, a in enumerate(answers))]
+    lines[2] = f's2,"{answers[1]}'
+    source = tmp_path / "一班.csv"
+    source.write_text("\r\n".join(lines), encoding="utf-8")
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "invalid_file" in run.stderr and "第 3 行" in run.stderr and "引号" in run.stderr
+    assert "已评" not in run.stderr and not out.exists()
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+
+
+def test_grade_file_gives_an_overlong_answer_its_own_error(tmp_path: Path, registry: RubricRegistry) -> None:
+    answers = _answers(2)
+    source = tmp_path / "长.csv"
+    source.write_text(f"id,answer\na,{answers[0]}\nlong,{'字' * 140_000}\nb,{answers[1]}\n", encoding="utf-8")
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert "已评 3 份,其中 1 份无法评分" in run.stderr
+    rows = _read_csv(out)
+    assert [r[0] for r in rows[1:]] == ["a", "long", "b"]
+    assert rows[2][-1].startswith("answer_too_long") and "140000" in rows[2][-1]
+    assert float(rows[3][1]) == registry.grade("internal-customer", answers[1]).score
+
+
+def test_grade_file_neutralises_formulas_in_header_cells(tmp_path: Path) -> None:
+    formulas = ["=1+2", '=HYPERLINK("http://example.com","点我")', "@SUM(1)", "-1", "+1"]
+    source = tmp_path / "一班.csv"
+    with source.open("w", encoding="utf-8", newline="") as sink:
+        csv.writer(sink).writerows([["id", "answer", *formulas], ["a", _answers(1)[0], "1", "2", "3", "4", "5"]])
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert _read_csv(out)[0][1:6] == ["'" + f for f in formulas]
+    xlsx = tmp_path / "graded.xlsx"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(xlsx), "--quiet")
+    assert run.returncode == 0, run.stderr
+    workbook = load_workbook(xlsx)
+    header = next(workbook.worksheets[0].iter_rows(max_row=1))
+    workbook.close()
+    assert [(c.value, c.data_type) for c in header[1:6]] == [("'" + f, "s") for f in formulas]
+
+
+def test_concept_points_and_adjustment_add_up_to_the_score(tmp_path: Path, registry: RubricRegistry) -> None:
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = list(dict.fromkeys(r["answer"] for r in records))[:80]
+    source = tmp_path / "一班.csv"
+    with source.open("w", encoding="utf-8", newline="") as sink:
+        csv.writer(sink).writerows([["id", "answer"], *([f"S{i:02d}", a] for i, a in enumerate(answers))])
+    concepts = [c.id for c in registry.get("internal-customer").rubric.concepts]
+    for out in (tmp_path / "graded.csv", tmp_path / "graded.xlsx"):
+        run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+        assert run.returncode == 0, run.stderr
+        if out.suffix == ".csv":
+            table: list[list[object]] = [list(r) for r in _read_csv(out)]
+        else:
+            workbook = load_workbook(out, read_only=True)
+            table = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+            workbook.close()
+        header = [str(h) for h in table[0]]
+        adjusted = 0
+        for row, answer in zip(table[1:], answers, strict=True):
+            cell = dict(zip(header, row, strict=True))
+            result = registry.grade("internal-customer", answer)
+            points = sum(float(cell[c] or 0) for c in concepts)  # type: ignore[arg-type]
+            adjustment = float(cell["adjustment"] or 0)  # type: ignore[arg-type]
+            assert abs(points + adjustment - float(cell["score"])) < 1e-6, (out.name, cell["id"])  # type: ignore[arg-type]
+            assert float(cell["score"]) == result.score  # type: ignore[arg-type]
+            reason = result.adjustment.reason if result.adjustment else ""
+            assert (cell["adjustment_reason"] or "") == reason
+            adjusted += adjustment != 0
+        assert adjusted >= 10, "the corpus answers should exercise the adjustment"
