@@ -25,6 +25,7 @@ from ..errors import (
     YuejuanError,
 )
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
+from .validation import chinese_message
 
 __all__ = [
     "AUTH_RESPONSES",
@@ -135,8 +136,8 @@ def install_error_handlers(app: FastAPI) -> None:
         details = [
             ErrorDetail(
                 loc=[p for p in err.get("loc", ()) if isinstance(p, str | int)],
-                # Our own validators word their messages for the reader; pydantic prefixes them.
-                message=str(err.get("msg", "")).removeprefix("Value error, "),
+                message=chinese_message(err),
+                type=str(err["type"]) if err.get("type") else None,
             )
             for err in exc.errors()
         ]

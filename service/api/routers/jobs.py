@@ -144,7 +144,15 @@ async def _parse_json(request: Request) -> tuple[str, str | None, list[InputRow]
     "",
     status_code=202,
     response_model=JobStatus,
-    responses={**_RESPONSES, 415: {"model": ErrorResponse, "description": "Neither JSON nor a multipart upload."}},
+    responses={
+        **_RESPONSES,
+        422: {
+            "model": ErrorResponse,
+            "description": "Malformed request (`invalid_request`), unusable file (`invalid_file`), repeated "
+            "submission ids (`duplicate_submission_ids`) or callback not allowed (`callback_not_allowed`).",
+        },
+        415: {"model": ErrorResponse, "description": "Neither JSON nor a multipart upload."},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
