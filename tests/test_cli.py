@@ -69,3 +69,57 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 def test_worker_without_a_broker_says_what_to_set() -> None:
     run = yuejuan("worker", env={"YUEJUAN_BROKER_URL": ""})
     assert run.returncode == 2 and "YUEJUAN_BROKER_URL" in run.stderr and "Traceback" not in run.stderr
+
+
+ANSWER = "上级给下级安排任务,上级就是下级的客户;下道工序是上道工序的客户。"
+
+
+def test_grade_reads_an_answer_saved_as_gbk_from_a_file_and_stdin(tmp_path: Path) -> None:
+    # Notepad and WPS in China save GBK; the CSV reader takes it, so must `yuejuan grade`.
+    expected = json.loads(_yuejuan("grade", "--rubric", "internal-customer", "-", stdin=ANSWER).stdout)["score"]
+    answer = tmp_path / "gbk.txt"
+    answer.write_bytes(ANSWER.encode("gbk"))
+    from_file = _yuejuan("grade", "--rubric", "internal-customer", str(answer))
+    assert from_file.returncode == 0, from_file.stderr
+    assert json.loads(from_file.stdout)["score"] == expected
+    exe = shutil.which("yuejuan", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else [sys.executable, "-m", "service.cli"]
+    piped = subprocess.run(
+        [*command, "grade", "--rubric", "internal-customer", "-"],
+        input=ANSWER.encode("gbk"),
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert piped.returncode == 0, piped.stderr.decode(errors="replace")
+    assert json.loads(piped.stdout)["score"] == expected
+
+
+def _one_chinese_line(run: subprocess.CompletedProcess[str], code: str) -> str:
+    assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"错误 [{code}]:"), run.stderr
+    return lines[0]
+
+
+def test_mistakes_on_the_command_line_are_one_chinese_line(tmp_path: Path) -> None:
+    sitting = tmp_path / "一班.csv"
+    sitting.write_text(f"id,answer\nA1,{ANSWER}\n", encoding="utf-8")
+    line = _one_chinese_line(
+        _yuejuan("grade-file", str(sitting), "--rubric", "internal-customer", "--workers", "-2"), "invalid_argument"
+    )
+    assert "--workers" in line
+    assert "--folds" in _one_chinese_line(
+        _yuejuan("evaluate", "--rubric", "internal-customer", "--folds", "1"), "invalid_argument"
+    )
+    unscored = tmp_path / "sample.csv"
+    unscored.write_text(f"id,answer\nA1,{ANSWER}\nA2,上级是客户。\n", encoding="utf-8")
+    assert "score" in _one_chinese_line(
+        _yuejuan("evaluate", "--rubric", "internal-customer", "--labeled", str(unscored)), "invalid_corpus"
+    )
+    bad_setting = yuejuan("keys", "list", env={"YUEJUAN_MAX_ANSWER_CHARS": "abc"})
+    assert "YUEJUAN_MAX_ANSWER_CHARS" in _one_chinese_line(bad_setting, "invalid_setting")
+    missing = tmp_path / "no-such-folder"
+    run = _yuejuan("--rubrics-dir", str(missing), "grade", "--rubric", "internal-customer", "-", stdin=ANSWER)
+    assert str(missing) in _one_chinese_line(run, "rubrics_dir_missing")
+    assert "找不到" in _one_chinese_line(_yuejuan("grade", "--rubric", "internal-customer", "nope.txt"), "io")

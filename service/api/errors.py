@@ -24,8 +24,8 @@ from ..errors import (
     UnknownRubricError,
     YuejuanError,
 )
+from ..validation import chinese_message
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
-from .validation import chinese_message
 
 __all__ = [
     "AUTH_RESPONSES",

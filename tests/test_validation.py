@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.api.validation import chinese_message
+from service.validation import chinese_message
 
 
 def test_an_unknown_error_type_gets_a_chinese_fallback_not_english() -> None:

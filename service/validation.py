@@ -1,8 +1,8 @@
-"""Pydantic's validation errors, worded in Simplified Chinese for whoever reads the 422.
+"""Pydantic's validation errors, worded in Simplified Chinese: an API 422, a bad setting on the CLI.
 
 Pydantic words its messages in English ("Field required", "Input should be a valid integer");
 the people who read our errors read Chinese. Each message is chosen by the error's ``type`` (which
-the 422 body keeps, with ``loc``, for programs to act on) and filled from its ``ctx``. Messages of
+a 422 body keeps, with ``loc``, for programs to act on) and filled from its ``ctx``. Messages of
 our own validators are already Chinese and pass through; a type not listed here gets a general
 message rather than pydantic's English.
 """
