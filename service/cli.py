@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,31 +156,39 @@ def _cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     record, key = create_key(engine=connect(settings.database_url), role=Role(args.role), name=args.name)
     # The key alone on standard output, so that scripts can capture it; it is not stored and never shown again.
     print(key)
-    print(f"created {record.role} key {record.key_id}; store it now, it cannot be shown again", file=sys.stderr)
+    print(f"已创建 {record.role} 密钥 {record.key_id}:请立即妥善保存,此后无法再次显示。", file=sys.stderr)
     return 0
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a width in terminal columns: a Chinese character takes two."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - columns, 0)
 
 
 def _cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     from .auth import connect, list_keys
 
     keys = list_keys(engine=connect(settings.database_url))
-    print(f"{'KEY ID':<10} {'ROLE':<8} {'CREATED (UTC)':<20} {'STATUS':<8} NAME")
+    # Roles stay as `--role` takes them; the rest is for the administrator reading it.
+    print(" ".join([_pad("密钥编号", 10), _pad("角色", 8), _pad("创建时间(UTC)", 20), _pad("状态", 8), "名称"]))
     for key in keys:
         created = key.created_at.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{key.key_id:<10} {key.role:<8} {created:<20} {'active' if key.active else 'revoked':<8} {key.name}")
+        status = "有效" if key.active else "已吊销"
+        print(" ".join([_pad(key.key_id, 10), _pad(key.role, 8), _pad(created, 20), _pad(status, 8), key.name]))
     return 0
 
 
 def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from .auth import connect, revoke_key
+    from .auth import UnknownKeyError, connect, revoke_key
 
     engine = connect(settings.database_url)
     missing = [key_id for key_id in args.key_ids if not revoke_key(engine=engine, key_id=key_id)]
     for key_id in missing:
-        print(f"error [unknown_key]: no active key with id {key_id!r}", file=sys.stderr)
+        _fail(UnknownKeyError.code, str(UnknownKeyError(key_id)))
     for key_id in args.key_ids:
         if key_id not in missing:
-            print(f"revoked {key_id}")
+            print(f"已吊销 {key_id}")
     return 1 if missing else 0
 
 

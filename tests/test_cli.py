@@ -54,14 +54,21 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     key_id = key.split("_")[1]
-    assert key.startswith("yj_") and "\n" not in key and "cannot be shown again" in created.stderr
+    # The key alone on stdout (scripts capture it); what the administrator reads, in Chinese, on stderr.
+    assert key.startswith("yj_") and "\n" not in key
+    assert created.stderr == f"已创建 grader 密钥 {key_id}:请立即妥善保存,此后无法再次显示。\n"
     listing = yuejuan("keys", "list", env=env)
     assert listing.returncode == 0 and key_id in listing.stdout and "阅卷组" in listing.stdout
-    assert key not in listing.stdout and "active" in listing.stdout
-    assert yuejuan("keys", "revoke", key_id, env=env).returncode == 0
-    assert "revoked" in yuejuan("keys", "list", env=env).stdout
+    assert key not in listing.stdout
+    header, row = listing.stdout.splitlines()
+    assert header.split() == ["密钥编号", "角色", "创建时间(UTC)", "状态", "名称"]
+    assert row.split()[0] == key_id and row.split()[-2:] == ["有效", "阅卷组"]
+    revoked = yuejuan("keys", "revoke", key_id, env=env)
+    assert revoked.returncode == 0 and revoked.stdout == f"已吊销 {key_id}\n"
+    assert "已吊销" in yuejuan("keys", "list", env=env).stdout
     again = yuejuan("keys", "revoke", key_id, env=env)
-    assert again.returncode == 1 and "unknown_key" in again.stderr
+    assert again.returncode == 1
+    assert again.stderr == f"错误 [unknown_key]:没有编号为 {key_id!r} 的有效密钥。\n"
     bad_role = yuejuan("keys", "create", "--role", "root", env=env)
     assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
 
