@@ -43,6 +43,9 @@ def _rubrics_dir(settings: Settings) -> Path:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from .api.server import serve
 
+    if args.port is not None and not 1 <= args.port <= 65535:
+        # The socket layer would take the port modulo 65536 and listen somewhere else than it says.
+        raise CommandLineError("invalid_argument", f"--port 须在 1 到 65535 之间,收到 {args.port}。")
     host, port = args.host or settings.host, args.port or settings.port
     workers = _at_least_one(args.workers, "--workers") or settings.http_workers
     return serve(settings, host=host, port=port, workers=workers)

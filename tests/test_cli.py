@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -130,3 +131,18 @@ def test_mistakes_on_the_command_line_are_one_chinese_line(tmp_path: Path) -> No
     run = _yuejuan("--rubrics-dir", str(missing), "grade", "--rubric", "internal-customer", "-", stdin=ANSWER)
     assert str(missing) in _one_chinese_line(run, "rubrics_dir_missing")
     assert "找不到" in _one_chinese_line(_yuejuan("grade", "--rubric", "internal-customer", "nope.txt"), "io")
+
+
+def test_serve_refuses_a_port_outside_1_to_65535(tmp_path: Path) -> None:
+    # Port 99999 used to be taken modulo 65536: the log named one port and the server listened on another.
+    env = {**os.environ, "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'keys.db'}", "YUEJUAN_RUN_JOBS": "false"}
+    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1"]
+    for args, extra, code, named in [
+        (["--port", "99999"], {}, "invalid_argument", "--port"),
+        (["--port", "0"], {}, "invalid_argument", "--port"),
+        ([], {"YUEJUAN_PORT": "70000"}, "invalid_setting", "YUEJUAN_PORT"),
+    ]:
+        run = subprocess.run(
+            [*command, *args], env={**env, **extra}, cwd=tmp_path, capture_output=True, text=True, timeout=30
+        )
+        assert named in _one_chinese_line(run, code)
