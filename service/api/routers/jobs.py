@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
+from ...auth.deps import GraderDep
 from ...errors import InvalidJobInputError, JobStateError
 from ...jobs import (
     InputRow,
@@ -168,12 +169,13 @@ async def create_job(
     registry: RegistryDep,
     settings: SettingsDep,
     db: DatabaseDep,
+    caller: GraderDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JSONResponse:
     """Queue a batch job: JSON submissions, or a CSV/XLSX upload with columns id and answer.
 
     Answers 202 with the job; grading runs in the background. With an ``Idempotency-Key``
-    header, a retried request returns the job the first one created.
+    header, a retried request (same API key, same content) returns the job the first one created.
     """
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
@@ -198,6 +200,8 @@ async def create_job(
             filename=filename,
             callback_url=callback_url,
             idempotency_key=idempotency_key,
+            # Keys are chosen by callers: one caller's "upload-1" is not another's.
+            idempotency_owner=caller.key.key_id if caller.key else None,
             chunk_size=settings.job_chunk_size,
         )
     )
