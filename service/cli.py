@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import RubricError, YuejuanError
+from .errors import CommandLineError, RubricError, YuejuanError
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -21,35 +23,79 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
+def _at_least_one(value: int | None, option: str) -> int | None:
+    """A count given on the command line (processes, folds) must be a positive number."""
+    if value is not None and value < 1:
+        raise CommandLineError("invalid_argument", f"{option} 须为正整数,收到 {value}。")
+    return value
+
+
+def _rubrics_dir(settings: Settings) -> Path:
+    """The rubric folder, which must exist: else every rubric would be reported unknown."""
+    folder = Path(settings.rubrics_dir)
+    if not folder.is_dir():
+        state = "不是文件夹" if folder.exists() else "不存在"
+        message = f"评分标准文件夹{state}:{folder}(见 --rubrics-dir 或 YUEJUAN_RUBRICS_DIR)。"
+        raise CommandLineError("rubrics_dir_missing", message)
+    return folder
+
+
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from .api.server import serve
 
+    if args.port is not None and not 1 <= args.port <= 65535:
+        # The socket layer would take the port modulo 65536 and listen somewhere else than it says.
+        raise CommandLineError("invalid_argument", f"--port 须在 1 到 65535 之间,收到 {args.port}。")
     host, port = args.host or settings.host, args.port or settings.port
-    return serve(settings, host=host, port=port, workers=args.workers or settings.http_workers)
+    workers = _at_least_one(args.workers, "--workers") or settings.http_workers
+    return serve(settings, host=host, port=port, workers=workers)
 
 
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.distributed:
-        print(
-            "error [no_broker]: set YUEJUAN_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run workers", file=sys.stderr
-        )
-        return 2
+        return _fail("no_broker", "须先设置 YUEJUAN_BROKER_URL(例如 redis://127.0.0.1:6379/0)才能运行 worker。")
     from .jobs.worker import run_worker
 
     queues = [q.strip() for q in (args.queues or settings.job_queue).split(",") if q.strip()]
-    return run_worker(settings, concurrency=args.concurrency or settings.workers(), queues=queues, pool=args.pool)
+    concurrency = _at_least_one(args.concurrency, "--concurrency") or settings.workers()
+    return run_worker(settings, concurrency=concurrency, queues=queues, pool=args.pool)
+
+
+def _decode_answer(data: bytes, source: str) -> str:
+    """An answer file as editors in China save it, by the CSV reader's rules (service.jobs.files):
+    UTF-8 with or without BOM, UTF-16 with BOM, else GB18030 (which contains GBK). A UTF-8 file
+    with broken bytes is refused rather than read as GB18030 mojibake."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise CommandLineError("invalid_encoding", f"{source} 是 UTF-16 编码,但已损坏,无法读取。") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    if sum(1 for ch in text if ord(ch) > 127) - broken > broken:
+        message = f"{source} 是 UTF-8 编码,但含有无法识别的字节(文件可能已损坏)。"
+        raise CommandLineError("invalid_encoding", message)
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        message = f"无法识别 {source} 的文字编码,请另存为 UTF-8 编码。"
+        raise CommandLineError("invalid_encoding", message) from None
 
 
 def _read_answer(source: str) -> str:
     if source == "-":
-        return sys.stdin.read()
-    return Path(source).read_text(encoding="utf-8")
+        return _decode_answer(sys.stdin.buffer.read(), "标准输入")
+    return _decode_answer(Path(source).read_bytes(), source)
 
 
 def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
     from .registry import RubricRegistry
 
-    registry = RubricRegistry.from_dir(args.rubrics_dir or settings.rubrics_dir)
+    registry = RubricRegistry.from_dir(_rubrics_dir(settings))
     answer = _read_answer(args.file)
     if len(answer) > settings.max_answer_chars:
         from .errors import AnswerTooLongError
@@ -63,14 +109,15 @@ def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_grade_file(args: argparse.Namespace, settings: Settings) -> int:
     from .jobs.offline import grade_file
 
+    workers = _at_least_one(args.workers, "--workers") or settings.workers()
     output = Path(args.output) if args.output else Path(args.input).with_suffix(".graded.csv")
     summary = grade_file(
         Path(args.input),
         output,
         rubric_id=args.rubric,
-        rubrics_dir=settings.rubrics_dir,
+        rubrics_dir=_rubrics_dir(settings),
         max_answer_chars=settings.max_answer_chars,
-        workers=args.workers or settings.workers(),
+        workers=workers,
         progress=not args.quiet,
     )
     rate = summary.total / summary.seconds if summary.seconds else 0.0
@@ -112,31 +159,39 @@ def _cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     record, key = create_key(engine=connect(settings.database_url), role=Role(args.role), name=args.name)
     # The key alone on standard output, so that scripts can capture it; it is not stored and never shown again.
     print(key)
-    print(f"created {record.role} key {record.key_id}; store it now, it cannot be shown again", file=sys.stderr)
+    print(f"已创建 {record.role} 密钥 {record.key_id}:请立即妥善保存,此后无法再次显示。", file=sys.stderr)
     return 0
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a width in terminal columns: a Chinese character takes two."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - columns, 0)
 
 
 def _cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     from .auth import connect, list_keys
 
     keys = list_keys(engine=connect(settings.database_url))
-    print(f"{'KEY ID':<10} {'ROLE':<8} {'CREATED (UTC)':<20} {'STATUS':<8} NAME")
+    # Roles stay as `--role` takes them; the rest is for the administrator reading it.
+    print(" ".join([_pad("密钥编号", 10), _pad("角色", 8), _pad("创建时间(UTC)", 20), _pad("状态", 8), "名称"]))
     for key in keys:
         created = key.created_at.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{key.key_id:<10} {key.role:<8} {created:<20} {'active' if key.active else 'revoked':<8} {key.name}")
+        status = "有效" if key.active else "已吊销"
+        print(" ".join([_pad(key.key_id, 10), _pad(key.role, 8), _pad(created, 20), _pad(status, 8), key.name]))
     return 0
 
 
 def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from .auth import connect, revoke_key
+    from .auth import UnknownKeyError, connect, revoke_key
 
     engine = connect(settings.database_url)
     missing = [key_id for key_id in args.key_ids if not revoke_key(engine=engine, key_id=key_id)]
     for key_id in missing:
-        print(f"error [unknown_key]: no active key with id {key_id!r}", file=sys.stderr)
+        _fail(UnknownKeyError.code, str(UnknownKeyError(key_id)))
     for key_id in args.key_ids:
         if key_id not in missing:
-            print(f"revoked {key_id}")
+            print(f"已吊销 {key_id}")
     return 1 if missing else 0
 
 
@@ -148,8 +203,19 @@ def _labeled_rows(args: argparse.Namespace, settings: Settings) -> list[LabeledA
     if args.split:
         rows = [r for r in rows if r.split == args.split]
     if not rows:
-        raise CorpusError(f"{path}: no labeled answers" + (f" in split {args.split!r}" if args.split else ""))
+        raise CorpusError(f"{path}:没有作答" + (f"(split 为 {args.split!r} 的)" if args.split else "") + "。")
+    scored = sum(1 for r in rows if r.score is not None)
+    if not scored:
+        raise CorpusError(f"{path}:没有人工评分,须有 score 列(或字段)且至少一行填有分数。")
+    if args.folds is not None and args.folds > scored:
+        message = f"--folds {args.folds} 多于有人工评分的作答份数({scored}),无法分折。"
+        raise CommandLineError("invalid_argument", message)
     return rows
+
+
+def _check_folds(folds: int | None) -> None:
+    if folds is not None and folds < 2:
+        raise CommandLineError("invalid_argument", f"--folds 须至少为 2(交叉验证至少分两折),收到 {folds}。")
 
 
 def _default_corpus(settings: Settings, rubric_id: str) -> Path:
@@ -160,7 +226,8 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluation import evaluate, write_report
     from .registry import RubricRegistry
 
-    compiled = RubricRegistry.from_dir(settings.rubrics_dir).get(args.rubric)
+    _check_folds(args.folds)
+    compiled = RubricRegistry.from_dir(_rubrics_dir(settings)).get(args.rubric)
     report = evaluate(compiled, _labeled_rows(args, settings), folds=args.folds)
     print(report.text(top=args.top))
     if args.report:
@@ -175,7 +242,8 @@ def _cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from .rubric import load_rubric_dir
     from .scoring import ENGINE_VERSION, calibration_path
 
-    paths = {rubric.id: path for path, rubric in load_rubric_dir(settings.rubrics_dir).items()}
+    _check_folds(args.folds)
+    paths = {rubric.id: path for path, rubric in load_rubric_dir(_rubrics_dir(settings)).items()}
     if args.rubric not in paths:
         from .errors import UnknownRubricError
 
@@ -225,7 +293,7 @@ def _parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser("grade", help="grade one answer and print the JSON result")
     grade.add_argument("--rubric", required=True, help="rubric id")
-    grade.add_argument("file", nargs="?", default="-", help="answer file (UTF-8), or - for standard input")
+    grade.add_argument("file", nargs="?", default="-", help="answer file (UTF-8 or GBK), or - for standard input")
     grade.add_argument("--pretty", action="store_true", help="indent the JSON")
     grade.set_defaults(func=_cmd_grade)
 
@@ -282,22 +350,52 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``yuejuan`` console script."""
     args = _parser().parse_args(argv)
-    settings = Settings()
-    if args.rubrics_dir:
-        settings = settings.model_copy(update={"rubrics_dir": Path(args.rubrics_dir)})
     try:
+        settings = _settings()
+        if args.rubrics_dir:
+            settings = settings.model_copy(update={"rubrics_dir": Path(args.rubrics_dir)})
         code: int = args.func(args, settings)
     except YuejuanError as error:
-        print(f"error [{error.code}]: {error}", file=sys.stderr)
-        return 2
+        return _fail(error.code, str(error))
     except OSError as error:
-        print(f"error [io]: {error}", file=sys.stderr)
-        return 2
+        return _fail("io", _os_message(error))
     except SQLAlchemyError as error:
         # The key commands reach a database; its errors are reported, not dumped as tracebacks.
-        print(f"error [database]: {error}", file=sys.stderr)
-        return 2
+        # The driver's first line says what failed; the rest is a link to SQLAlchemy's docs.
+        return _fail("database", f"无法访问数据库:{str(error).splitlines()[0]}")
     return code
+
+
+def _fail(code: str, message: str) -> int:
+    """One line on standard error, for the administrator at the terminal; exit status 2."""
+    print(f"错误 [{code}]:{message}", file=sys.stderr)
+    return 2
+
+
+def _settings() -> Settings:
+    """The settings from the environment; a bad value is named with its variable, in Chinese."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        from .validation import chinese_message
+
+        problems = []
+        for problem in error.errors():
+            loc = problem.get("loc") or ()
+            name = f"YUEJUAN_{str(loc[0]).upper()}" if loc else "YUEJUAN_*"
+            problems.append(f"环境变量 {name} 的值 {problem.get('input')!r} 无效:{chinese_message(problem)}")
+        raise CommandLineError("invalid_setting", ";".join(problems)) from None
+
+
+def _os_message(error: OSError) -> str:
+    name = error.filename if error.filename is not None else ""
+    if isinstance(error, FileNotFoundError):
+        return f"找不到文件或文件夹:{name}"
+    if isinstance(error, IsADirectoryError):
+        return f"{name} 是文件夹,不是文件。"
+    if isinstance(error, PermissionError):
+        return f"没有权限访问:{name}"
+    return f"读写文件失败:{name}({error.strerror or error})"
 
 
 if __name__ == "__main__":

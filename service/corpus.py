@@ -37,13 +37,16 @@ class LabeledAnswer:
 
 def _row(raw: dict[str, object], where: str) -> LabeledAnswer:
     if "answer" not in raw:
-        raise CorpusError(f"{where}: no 'answer' field")
+        raise CorpusError(f"{where}:缺少 answer 字段(或列)。")
     score = raw.get("score")
     concepts = raw.get("concepts") or {}
     if isinstance(concepts, str):
-        concepts = json.loads(concepts) if concepts.strip() else {}
+        try:
+            concepts = json.loads(concepts) if concepts.strip() else {}
+        except json.JSONDecodeError:
+            raise CorpusError(f"{where}:concepts 不是有效的 JSON。") from None
     if not isinstance(concepts, dict):
-        raise CorpusError(f"{where}: 'concepts' must be an object")
+        raise CorpusError(f"{where}:concepts 须为 JSON 对象。")
     try:
         return LabeledAnswer(
             id=str(raw.get("id", where)),
@@ -53,8 +56,8 @@ def _row(raw: dict[str, object], where: str) -> LabeledAnswer:
             kind=str(raw.get("kind") or ""),
             split=str(raw.get("split") or ""),
         )
-    except (TypeError, ValueError) as error:
-        raise CorpusError(f"{where}: {error}") from None
+    except (TypeError, ValueError):
+        raise CorpusError(f"{where}:score 与 concepts 中的分数须为数字。") from None
 
 
 def read_labeled(path: Path) -> list[LabeledAnswer]:
@@ -71,11 +74,11 @@ def read_labeled(path: Path) -> list[LabeledAnswer]:
                     if line.strip():
                         try:
                             raw = json.loads(line)
-                        except json.JSONDecodeError as error:
-                            raise CorpusError(f"{path}:{n}: {error}") from None
+                        except json.JSONDecodeError:
+                            raise CorpusError(f"{path}:{n}:不是有效的 JSON。") from None
                         rows.append(_row(raw, f"{path}:{n}"))
-    except OSError as error:
-        raise CorpusError(str(error)) from None
+    except UnicodeDecodeError:
+        raise CorpusError(f"{path}:须为 UTF-8 编码。") from None
     return rows
 
 

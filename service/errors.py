@@ -4,6 +4,7 @@
     ├── RubricError            a rubric file is broken (carries every problem found)
     ├── UnknownRubricError     no rubric with that id is loaded
     ├── AnswerTooLongError     an answer exceeds the configured limit
+    ├── CommandLineError       an option, setting or input of the `yuejuan` command cannot be used
     ├── AccessError            missing or bad key, wrong role, rate limit (service.auth.errors)
     ├── UnknownKeyError        no active API key with that id (service.auth.errors)
     └── JobError               batch jobs
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 __all__ = [
     "AnswerTooLongError",
     "CallbackNotAllowedError",
+    "CommandLineError",
     "IdempotencyConflictError",
     "InvalidJobInputError",
     "JobError",
@@ -86,6 +88,15 @@ class AnswerTooLongError(YuejuanError):
         self.length = length
         self.limit = limit
         super().__init__(f"作答长度 {length} 字符,超过上限 {limit} 字符。")
+
+
+class CommandLineError(YuejuanError):
+    """An option, a setting or an input of the ``yuejuan`` command cannot be used; ``code`` says which
+    kind (``invalid_argument``, ``invalid_setting``, ``rubrics_dir_missing``, ``invalid_encoding``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class JobError(YuejuanError):

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
 
     rubrics_dir: Path = Field(default_factory=default_rubrics_dir)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     max_answer_chars: int = Field(default=20_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     log_level: str = "info"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -54,14 +55,21 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     key_id = key.split("_")[1]
-    assert key.startswith("yj_") and "\n" not in key and "cannot be shown again" in created.stderr
+    # The key alone on stdout (scripts capture it); what the administrator reads, in Chinese, on stderr.
+    assert key.startswith("yj_") and "\n" not in key
+    assert created.stderr == f"已创建 grader 密钥 {key_id}:请立即妥善保存,此后无法再次显示。\n"
     listing = yuejuan("keys", "list", env=env)
     assert listing.returncode == 0 and key_id in listing.stdout and "阅卷组" in listing.stdout
-    assert key not in listing.stdout and "active" in listing.stdout
-    assert yuejuan("keys", "revoke", key_id, env=env).returncode == 0
-    assert "revoked" in yuejuan("keys", "list", env=env).stdout
+    assert key not in listing.stdout
+    header, row = listing.stdout.splitlines()
+    assert header.split() == ["密钥编号", "角色", "创建时间(UTC)", "状态", "名称"]
+    assert row.split()[0] == key_id and row.split()[-2:] == ["有效", "阅卷组"]
+    revoked = yuejuan("keys", "revoke", key_id, env=env)
+    assert revoked.returncode == 0 and revoked.stdout == f"已吊销 {key_id}\n"
+    assert "已吊销" in yuejuan("keys", "list", env=env).stdout
     again = yuejuan("keys", "revoke", key_id, env=env)
-    assert again.returncode == 1 and "unknown_key" in again.stderr
+    assert again.returncode == 1
+    assert again.stderr == f"错误 [unknown_key]:没有编号为 {key_id!r} 的有效密钥。\n"
     bad_role = yuejuan("keys", "create", "--role", "root", env=env)
     assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
 
@@ -69,3 +77,72 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 def test_worker_without_a_broker_says_what_to_set() -> None:
     run = yuejuan("worker", env={"YUEJUAN_BROKER_URL": ""})
     assert run.returncode == 2 and "YUEJUAN_BROKER_URL" in run.stderr and "Traceback" not in run.stderr
+
+
+ANSWER = "上级给下级安排任务,上级就是下级的客户;下道工序是上道工序的客户。"
+
+
+def test_grade_reads_an_answer_saved_as_gbk_from_a_file_and_stdin(tmp_path: Path) -> None:
+    # Notepad and WPS in China save GBK; the CSV reader takes it, so must `yuejuan grade`.
+    expected = json.loads(_yuejuan("grade", "--rubric", "internal-customer", "-", stdin=ANSWER).stdout)["score"]
+    answer = tmp_path / "gbk.txt"
+    answer.write_bytes(ANSWER.encode("gbk"))
+    from_file = _yuejuan("grade", "--rubric", "internal-customer", str(answer))
+    assert from_file.returncode == 0, from_file.stderr
+    assert json.loads(from_file.stdout)["score"] == expected
+    exe = shutil.which("yuejuan", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else [sys.executable, "-m", "service.cli"]
+    piped = subprocess.run(
+        [*command, "grade", "--rubric", "internal-customer", "-"],
+        input=ANSWER.encode("gbk"),
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert piped.returncode == 0, piped.stderr.decode(errors="replace")
+    assert json.loads(piped.stdout)["score"] == expected
+
+
+def _one_chinese_line(run: subprocess.CompletedProcess[str], code: str) -> str:
+    assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"错误 [{code}]:"), run.stderr
+    return lines[0]
+
+
+def test_mistakes_on_the_command_line_are_one_chinese_line(tmp_path: Path) -> None:
+    sitting = tmp_path / "一班.csv"
+    sitting.write_text(f"id,answer\nA1,{ANSWER}\n", encoding="utf-8")
+    line = _one_chinese_line(
+        _yuejuan("grade-file", str(sitting), "--rubric", "internal-customer", "--workers", "-2"), "invalid_argument"
+    )
+    assert "--workers" in line
+    assert "--folds" in _one_chinese_line(
+        _yuejuan("evaluate", "--rubric", "internal-customer", "--folds", "1"), "invalid_argument"
+    )
+    unscored = tmp_path / "sample.csv"
+    unscored.write_text(f"id,answer\nA1,{ANSWER}\nA2,上级是客户。\n", encoding="utf-8")
+    assert "score" in _one_chinese_line(
+        _yuejuan("evaluate", "--rubric", "internal-customer", "--labeled", str(unscored)), "invalid_corpus"
+    )
+    bad_setting = yuejuan("keys", "list", env={"YUEJUAN_MAX_ANSWER_CHARS": "abc"})
+    assert "YUEJUAN_MAX_ANSWER_CHARS" in _one_chinese_line(bad_setting, "invalid_setting")
+    missing = tmp_path / "no-such-folder"
+    run = _yuejuan("--rubrics-dir", str(missing), "grade", "--rubric", "internal-customer", "-", stdin=ANSWER)
+    assert str(missing) in _one_chinese_line(run, "rubrics_dir_missing")
+    assert "找不到" in _one_chinese_line(_yuejuan("grade", "--rubric", "internal-customer", "nope.txt"), "io")
+
+
+def test_serve_refuses_a_port_outside_1_to_65535(tmp_path: Path) -> None:
+    # Port 99999 used to be taken modulo 65536: the log named one port and the server listened on another.
+    env = {**os.environ, "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'keys.db'}", "YUEJUAN_RUN_JOBS": "false"}
+    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1"]
+    for args, extra, code, named in [
+        (["--port", "99999"], {}, "invalid_argument", "--port"),
+        (["--port", "0"], {}, "invalid_argument", "--port"),
+        ([], {"YUEJUAN_PORT": "70000"}, "invalid_setting", "YUEJUAN_PORT"),
+    ]:
+        run = subprocess.run(
+            [*command, *args], env={**env, **extra}, cwd=tmp_path, capture_output=True, text=True, timeout=30
+        )
+        assert named in _one_chinese_line(run, code)

@@ -57,3 +57,21 @@ def test_every_reference_in_the_spec_resolves() -> None:
     schemas = spec["components"]["schemas"]
     assert refs and all(r.startswith("#/components/schemas/") for r in refs)
     assert sorted({r.rsplit("/", 1)[1] for r in refs} - set(schemas)) == []
+
+
+def test_every_error_response_documents_the_error_body_the_server_sends() -> None:
+    # The server answers every 4xx/5xx with {"error": {...}} (422 included: GET /v1/jobs?limit=0),
+    # never FastAPI's own {"detail": [...]}; the spec must say so, or generated clients misread errors.
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    assert not {"HTTPValidationError", "ValidationError"} & set(spec["components"]["schemas"])
+    wrong = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if not str(status).startswith(("4", "5")):
+                    continue
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                if schema.get("$ref") != "#/components/schemas/ErrorResponse":
+                    wrong.append(f"{method.upper()} {path} {status}")
+    assert wrong == []
+    assert "422" in spec["paths"]["/v1/jobs"]["get"]["responses"]

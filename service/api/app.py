@@ -19,7 +19,7 @@ from ..registry import RubricRegistry, settle_heap
 from ..settings import Settings
 from ..storage import Database
 from . import metrics
-from .errors import install_error_handlers
+from .errors import document_errors, install_error_handlers
 from .middleware import BodySizeLimit, RequestContext
 from .routers import check, grade, health, jobs, keys, page, rubrics
 
@@ -111,7 +111,7 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = jobs.add_request_schemas(generate())
+            app.openapi_schema = document_errors(jobs.add_request_schemas(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

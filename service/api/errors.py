@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +24,7 @@ from ..errors import (
     UnknownRubricError,
     YuejuanError,
 )
+from ..validation import chinese_message
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "CHECK_RESPONSES",
     "ERROR_RESPONSES",
     "KEY_RESPONSES",
+    "document_errors",
     "error_response",
     "install_error_handlers",
 ]
@@ -58,6 +61,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"model": ErrorResponse, "description": "Answer or request body too large."},
     422: {"model": ErrorResponse, "description": "Malformed request body."},
 }
+# FastAPI documents a 422 of its own (HTTPValidationError, `{"detail": [...]}`) on every route with
+# parameters or a body; our handler below answers those with ErrorResponse like every other error.
+_INVALID_PARAMETERS = "Invalid path or query parameters (`details` lists every problem)."
 _RATE_LIMITED: dict[str, object] = {
     "model": ErrorResponse,
     "description": "Too many requests; the `Retry-After` header says how many seconds to wait.",
@@ -73,6 +79,26 @@ CHECK_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Bad key, or no key where the deployment requires a student key."},
     429: _RATE_LIMITED,
 }
+
+
+def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """Make the spec say what the server sends: every 422 that FastAPI documented as its own
+    ``HTTPValidationError`` becomes our ErrorResponse, and FastAPI's schemas go."""
+    fastapi_ref = "#/components/schemas/HTTPValidationError"
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            response = operation.get("responses", {}).get("422")
+            if (
+                response
+                and response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref") == fastapi_ref
+            ):
+                # A fresh dict each time: shared ones would come out as YAML anchors.
+                ours = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+                response.update(description=_INVALID_PARAMETERS, content=ours)
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return spec
 
 
 def error_response(
@@ -110,8 +136,8 @@ def install_error_handlers(app: FastAPI) -> None:
         details = [
             ErrorDetail(
                 loc=[p for p in err.get("loc", ()) if isinstance(p, str | int)],
-                # Our own validators word their messages for the reader; pydantic prefixes them.
-                message=str(err.get("msg", "")).removeprefix("Value error, "),
+                message=chinese_message(err),
+                type=str(err["type"]) if err.get("type") else None,
             )
             for err in exc.errors()
         ]

@@ -69,8 +69,13 @@ class BatchGradeRequest(_Request):
 
 
 class ErrorDetail(BaseModel):
-    loc: list[str | int] = Field(default_factory=list)
-    message: str
+    loc: list[str | int] = Field(
+        default_factory=list, description="Where the problem is: body, query or path, then the field."
+    )
+    message: str = Field(description="What is wrong, in plain language.")
+    type: str | None = Field(
+        default=None, description="Stable machine-readable kind of problem (pydantic's error type, e.g. `missing`)."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -94,10 +94,19 @@ def _digest(rubric_id: str, callback_url: str | None, rows: Sequence[InputRow]) 
     return h.hexdigest()
 
 
-def _existing(db: Database, key: str, digest: str) -> Job | None:
+def _scoped_key(owner: str | None, key: str) -> str:
+    """What is stored for an Idempotency-Key: a digest of the key together with the API key that sent
+    it, so that two callers who pick the same key (say, "upload-1") never see each other's jobs. The
+    unique column holds the digest (64 characters): scoping needs no table rebuild, and the raw keys of
+    jobs made before scoping match no new request."""
+    return hashlib.sha256(json.dumps([owner or "", key], ensure_ascii=False).encode()).hexdigest()
+
+
+def _existing(db: Database, key: str, scoped: str, digest: str, source: str) -> Job | None:
     with db.session() as s:
-        job = s.scalars(select(Job).where(Job.idempotency_key == key)).first()
-    if job is not None and job.request_digest != digest:
+        job = s.scalars(select(Job).where(Job.idempotency_key == scoped)).first()
+    # The same rows sent as JSON and then as a CSV or XLSX upload are two requests, not a retry.
+    if job is not None and (job.request_digest != digest or job.source != source):
         raise IdempotencyConflictError(key)
     return job
 
@@ -113,11 +122,14 @@ def create_job(
     filename: str | None = None,
     callback_url: str | None = None,
     idempotency_key: str | None = None,
+    idempotency_owner: str | None = None,
     chunk_size: int = 200,
 ) -> tuple[Job, bool]:
-    """Store a job with its submissions and chunks; returns (job, created). Idempotent by key."""
+    """Store a job with its submissions and chunks; returns (job, created). Idempotent by key, within
+    what ``idempotency_owner`` (the calling API key's id) sent before."""
     digest = _digest(rubric_id, callback_url, rows)
-    if idempotency_key and (job := _existing(db, idempotency_key, digest)) is not None:
+    scoped = _scoped_key(idempotency_owner, idempotency_key) if idempotency_key else None
+    if idempotency_key and scoped and (job := _existing(db, idempotency_key, scoped, digest, source)) is not None:
         return job, False
     job = Job(
         id=uuid.uuid4().hex,
@@ -131,7 +143,7 @@ def create_job(
         source=source,
         filename=filename,
         callback_url=callback_url,
-        idempotency_key=idempotency_key,
+        idempotency_key=scoped,
         request_digest=digest,
         created_at=utcnow(),
         webhook_attempts=0,
@@ -160,7 +172,7 @@ def create_job(
             s.execute(insert(Chunk), chunks)
     except IntegrityError:
         # Two requests raced with the same Idempotency-Key: the other one won.
-        if idempotency_key and (other := _existing(db, idempotency_key, digest)) is not None:
+        if idempotency_key and scoped and (other := _existing(db, idempotency_key, scoped, digest, source)) is not None:
             return other, False
         raise
     return job, True

@@ -60,6 +60,8 @@ class Job(Base):
     source: Mapped[str] = mapped_column(String(16))
     filename: Mapped[str | None] = mapped_column(String(255))
     callback_url: Mapped[str | None] = mapped_column(Text)
+    # A digest of the Idempotency-Key and the API key that sent it (service.jobs.store._scoped_key);
+    # jobs made before keys were scoped hold the raw key.
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     request_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -88,7 +88,8 @@ def test_nul_and_unpaired_surrogates_are_refused_not_stored(server: str, grader:
     for escape in ("\\u0000", "\\ud800"):
         grade = f'{{"rubric_id": "internal-customer", "answer": "上级是下级的客户{escape}。"}}'.encode()
         error = _error(grader.post("/v1/grade", content=grade, headers=headers), 422, "invalid_request")
-        assert error["details"] == [{"loc": ["body", "answer"], "message": error["details"][0]["message"]}]  # type: ignore[index]
+        detail = error["details"][0]  # type: ignore[index]
+        assert error["details"] == [{"loc": ["body", "answer"], "message": detail["message"], "type": "value_error"}]
         _error(grader.post("/v1/check", content=grade, headers=headers), 422, "invalid_request")
         batch = f'{{"rubric_id": "internal-customer", "submissions": [{{"id": "a{escape}", "answer": "x"}}]}}'
         _error(grader.post("/v1/grade/batch", content=batch.encode(), headers=headers), 422, "invalid_request")

@@ -69,6 +69,31 @@ def test_malformed_bodies_are_422(server: str, grader: httpx.Client) -> None:
     assert response.status_code == 422 and _error(response)["code"] == "invalid_request"
 
 
+def test_validation_details_are_chinese_and_keep_type_and_loc(server: str, grader: httpx.Client) -> None:
+    # An LMS acts on `type` and `loc`; the people reading `message` read Chinese, not pydantic's English.
+    body = {"answer": 5, "extra": 1}
+    details = grader.post(f"{server}/v1/grade", json=body).json()["error"]["details"]
+    assert details == [
+        {"loc": ["body", "rubric_id"], "message": "缺少必填项。", "type": "missing"},
+        {"loc": ["body", "answer"], "message": "须为字符串。", "type": "string_type"},
+        {"loc": ["body", "extra"], "message": "不接受此字段。", "type": "extra_forbidden"},
+    ]
+    too_long = grader.post(f"{server}/v1/grade", json={"rubric_id": "r" * 65, "answer": ""}).json()["error"]
+    assert too_long["details"][0]["message"] == "长度至多为 64 个字符。"
+    listing = grader.get(f"{server}/v1/jobs", params={"status": "bogus", "limit": 0, "offset": "x"})
+    assert listing.status_code == 422
+    assert {d["type"]: d["message"] for d in listing.json()["error"]["details"]} == {
+        "literal_error": "须为以下取值之一:'queued'、'running'、'done'、'failed'、'cancelled'。",
+        "int_parsing": "须为整数。",
+        "greater_than_equal": "须大于或等于 1。",
+    }
+    broken = grader.post(f"{server}/v1/grade", content=b"{oops", headers={"content-type": "application/json"})
+    assert broken.json()["error"]["details"][0]["message"] == "请求体不是有效的 JSON。"
+    # Our own validators' messages stay as they are worded, without pydantic's English prefix.
+    nul = grader.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "a\x00"})
+    assert nul.json()["error"]["details"][0]["message"].startswith("不能含有空字符")
+
+
 def test_oversized_answer_is_413(server: str, grader: httpx.Client) -> None:
     response = grader.post(f"{server}/v1/grade", json={"rubric_id": "internal-customer", "answer": "字" * 20_001})
     assert response.status_code == 413 and _error(response)["code"] == "answer_too_long"
@@ -113,7 +138,9 @@ def test_batch_keeps_order_and_ids_and_isolates_bad_submissions(server: str, gra
 def test_batch_rejects_duplicate_ids_and_oversized_batches(server: str, grader: httpx.Client) -> None:
     dup = [{"id": "a", "answer": "x"}, {"id": "a", "answer": "y"}]
     response = grader.post(f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": dup})
-    assert response.status_code == 422 and "a" in response.text
+    # The same code and wording as a batch job with repeated ids.
+    assert response.status_code == 422 and _error(response)["code"] == "duplicate_submission_ids"
+    assert _error(response)["message"] == "作答编号必须唯一,以下编号重复:a"
     many = [{"id": str(i), "answer": ""} for i in range(1001)]
     response = grader.post(f"{server}/v1/grade/batch", json={"rubric_id": "internal-customer", "submissions": many})
     assert response.status_code == 422 and _error(response)["code"] == "invalid_request"

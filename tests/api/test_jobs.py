@@ -16,6 +16,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from support import Receiver, ServerProcess, api, wait_for_job
 
+from conftest import create_key
 from service.registry import RubricRegistry
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
@@ -43,8 +44,14 @@ def hook() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("jobs")
+def jobs_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of the jobs server: its log and its database (jobs.db, keys included)."""
+    return tmp_path_factory.mktemp("jobs")
+
+
+@pytest.fixture(scope="module")
+def jobs_server(jobs_folder: Path) -> Iterator[str]:
+    folder = jobs_folder
     env = {
         "YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}",
         "YUEJUAN_JOB_CHUNK_SIZE": "7",
@@ -187,6 +194,26 @@ def test_idempotency_key_returns_the_first_job(jobs_server: str) -> None:
     assert conflict.status_code == 409 and _error(conflict)["code"] == "idempotency_conflict"
     listed = api.get(f"{jobs_server}/v1/jobs").json()
     assert [j["id"] for j in listed["jobs"]].count(first.json()["id"]) == 1
+
+
+def test_idempotency_keys_are_the_callers_own_and_tell_an_upload_from_json(jobs_server: str, jobs_folder: Path) -> None:
+    body = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "上级是下级的客户。"}]}
+    headers = {"Idempotency-Key": "upload-1"}
+    first = api.post(f"{jobs_server}/v1/jobs", json=body, headers=headers)
+    assert first.status_code == 202
+    # Another school office picks the same key for the same rows: its own job, not the first caller's.
+    other_key = create_key(f"sqlite:///{jobs_folder / 'jobs.db'}", "admin", "教务处")
+    other = httpx.post(
+        f"{jobs_server}/v1/jobs", json=body, headers={**headers, "Authorization": f"Bearer {other_key}"}, timeout=30
+    )
+    assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
+    assert "idempotent-replayed" not in other.headers
+    # The first caller uploads the same rows as a CSV under the same key: another request, not a retry.
+    csv_upload = {"file": ("一班.csv", "id,answer\na,上级是下级的客户。\n".encode())}
+    upload = api.post(f"{jobs_server}/v1/jobs", data={"rubric_id": IC}, files=csv_upload, headers=headers)
+    assert upload.status_code == 409 and _error(upload)["code"] == "idempotency_conflict"
+    again = api.post(f"{jobs_server}/v1/jobs", json=body, headers=headers)
+    assert again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
 
 
 def test_bad_requests_get_structured_errors(jobs_server: str) -> None:

@@ -7,18 +7,17 @@ keeps answering other requests meanwhile.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter
 
 from ...auth.deps import GradeLimitDep
 from ...errors import YuejuanError
+from ...jobs.files import check_unique_ids
 from ...scoring import GradeResult
 from .. import metrics
 from ..deps import RegistryDep, SettingsDep
 from ..errors import AUTH_RESPONSES, ERROR_RESPONSES
 from ..offload import check_length, grade_answer
-from ..schemas import BatchGradeRequest, BatchGradeResult, BatchItem, ErrorBody, GradeRequest
+from ..schemas import BatchGradeRequest, BatchGradeResult, BatchItem, ErrorBody, ErrorResponse, GradeRequest
 
 router = APIRouter(prefix="/v1/grade", tags=["grade"])
 
@@ -38,7 +37,18 @@ async def grade_one(
     return result
 
 
-@router.post("/batch", response_model=BatchGradeResult, responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
+_BATCH_RESPONSES: dict[int | str, dict[str, object]] = {
+    **ERROR_RESPONSES,
+    422: {
+        "model": ErrorResponse,
+        "description": "Malformed request body (`invalid_request`), or repeated submission ids "
+        "(`duplicate_submission_ids`).",
+    },
+    **AUTH_RESPONSES,
+}
+
+
+@router.post("/batch", response_model=BatchGradeResult, responses=_BATCH_RESPONSES)
 def grade_batch(
     body: BatchGradeRequest, caller: GradeLimitDep, registry: RegistryDep, settings: SettingsDep
 ) -> BatchGradeResult:
@@ -48,19 +58,8 @@ def grade_batch(
     instead of a ``result``; the others are graded all the same.
     """
     registry.get(body.rubric_id)
-    counts = Counter(s.id for s in body.submissions)
-    duplicates = sorted(i for i, n in counts.items() if n > 1)
-    if duplicates:
-        from fastapi.exceptions import RequestValidationError
-
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", "submissions"),
-                    "msg": f"submission ids must be unique; repeated: {', '.join(duplicates[:10])}",
-                }
-            ]
-        )
+    # The same rule, code and wording as a batch job (422 duplicate_submission_ids).
+    check_unique_ids(s.id for s in body.submissions)
     items = []
     for submission in body.submissions:
         try:

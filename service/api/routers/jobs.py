@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
+from ...auth.deps import GraderDep
 from ...errors import InvalidJobInputError, JobStateError
 from ...jobs import (
     InputRow,
@@ -144,7 +145,15 @@ async def _parse_json(request: Request) -> tuple[str, str | None, list[InputRow]
     "",
     status_code=202,
     response_model=JobStatus,
-    responses={**_RESPONSES, 415: {"model": ErrorResponse, "description": "Neither JSON nor a multipart upload."}},
+    responses={
+        **_RESPONSES,
+        422: {
+            "model": ErrorResponse,
+            "description": "Malformed request (`invalid_request`), unusable file (`invalid_file`), repeated "
+            "submission ids (`duplicate_submission_ids`) or callback not allowed (`callback_not_allowed`).",
+        },
+        415: {"model": ErrorResponse, "description": "Neither JSON nor a multipart upload."},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -160,12 +169,13 @@ async def create_job(
     registry: RegistryDep,
     settings: SettingsDep,
     db: DatabaseDep,
+    caller: GraderDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JSONResponse:
     """Queue a batch job: JSON submissions, or a CSV/XLSX upload with columns id and answer.
 
     Answers 202 with the job; grading runs in the background. With an ``Idempotency-Key``
-    header, a retried request returns the job the first one created.
+    header, a retried request (same API key, same content) returns the job the first one created.
     """
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
@@ -190,6 +200,8 @@ async def create_job(
             filename=filename,
             callback_url=callback_url,
             idempotency_key=idempotency_key,
+            # Keys are chosen by callers: one caller's "upload-1" is not another's.
+            idempotency_owner=caller.key.key_id if caller.key else None,
             chunk_size=settings.job_chunk_size,
         )
     )

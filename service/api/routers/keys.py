@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from ...auth import ApiKey, Role, UnknownKeyError, create_key, list_keys, revoke_key
 from ...auth.deps import AdminDep
 from ..errors import ERROR_RESPONSES, KEY_RESPONSES
-from ..schemas import Text
+from ..schemas import ErrorResponse, Text
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=KEY_RESPONSES)
 
@@ -63,7 +63,10 @@ def create_api_key(body: KeyCreateRequest, request: Request, caller: AdminDep) -
     return KeyCreated(**_info(record).model_dump(), key=key)
 
 
-@router.delete("/{key_id}", status_code=204, responses={404: ERROR_RESPONSES[404]})
+_UNKNOWN_KEY = {"model": ErrorResponse, "description": "No active key with that key id (`unknown_key`)."}
+
+
+@router.delete("/{key_id}", status_code=204, responses={404: _UNKNOWN_KEY})
 def revoke_api_key(key_id: str, request: Request, caller: AdminDep) -> Response:
     """Revoke a key by its key id; it stops working at the next request."""
     if not revoke_key(engine=_engine(request), key_id=key_id):
