@@ -175,7 +175,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise InvalidJobInputError([f"无法读取 XLSX 文件:{error}"], code="invalid_file") from None
+        # openpyxl's own words are English; the administrator needs to know what to do instead.
+        message = "无法读取 XLSX 文件:文件已损坏或不是 Excel 工作簿,请在 Excel 中另存为 .xlsx 或 CSV(UTF-8)后重新上传。"
+        raise InvalidJobInputError([message], code="invalid_file") from error
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
