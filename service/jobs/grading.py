@@ -34,7 +34,7 @@ class Outcome:
 
 
 class ChunkFailed(Exception):
-    """The whole chunk cannot be graded (the rubric is gone or its version changed)."""
+    """The whole chunk cannot be graded (the rubric is gone, or it or the way it grades changed)."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code
@@ -71,8 +71,11 @@ def warm_up() -> int:
     return 0 if _registry is None else len(_registry.ids())
 
 
-def grade_chunk(rubric_id: str, rubric_version: str | None, items: list[tuple[int, str]]) -> list[Outcome]:
-    """Grade ``items`` (seq, answer) against the rubric the job was created with."""
+def grade_chunk(
+    rubric_id: str, rubric_version: str | None, items: list[tuple[int, str]], fingerprint: str | None = None
+) -> list[Outcome]:
+    """Grade ``items`` (seq, answer) against the rubric the job was created with, graded the way it was
+    then (``fingerprint``: engine, TF-IDF statistics and calibration too), so that no job mixes two."""
     if _registry is None:
         raise RuntimeError("init_worker() was not called in this process")
     try:
@@ -84,6 +87,12 @@ def grade_chunk(rubric_id: str, rubric_version: str | None, items: list[tuple[in
             "rubric_version_changed",
             f"评分标准 {rubric_id} 的版本已由 {rubric_version} 变为 {compiled.rubric.version},"
             "为保证同一作业评分一致,作业已停止。",
+        )
+    if fingerprint is not None and compiled.fingerprint != fingerprint:
+        raise ChunkFailed(
+            "grading_changed",
+            f"评分标准 {rubric_id} 的评分方式(评分引擎、相似度统计或按人工评分的校准)在作业进行中发生了变化,"
+            "为保证同一作业评分一致,作业已停止;请重新提交该作业。",
         )
     outcomes = []
     for seq, answer in items:

@@ -105,7 +105,9 @@ class JobRunner:
                     ):
                         if self._pool is None:
                             self._pool = self._new_pool()
-                        future = self._pool.submit(grade_chunk, chunk.rubric_id, chunk.rubric_version, chunk.items)
+                        future = self._pool.submit(
+                            grade_chunk, chunk.rubric_id, chunk.rubric_version, chunk.items, chunk.fingerprint
+                        )
                         inflight[future] = chunk
                 if inflight:
                     finished, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)

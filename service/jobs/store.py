@@ -80,6 +80,7 @@ class ClaimedChunk:
     rubric_id: str
     rubric_version: str
     items: list[tuple[int, str]]
+    fingerprint: str | None = None  # how the job's grades are made (CompiledRubric.fingerprint)
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -119,6 +120,7 @@ def create_job(
     rows: Sequence[InputRow],
     columns: Sequence[str],
     source: str,
+    grading_fingerprint: str | None = None,
     filename: str | None = None,
     callback_url: str | None = None,
     idempotency_key: str | None = None,
@@ -135,6 +137,7 @@ def create_job(
         id=uuid.uuid4().hex,
         rubric_id=rubric_id,
         rubric_version=rubric_version,
+        grading_fingerprint=grading_fingerprint,
         status="queued",
         total=len(rows),
         done=0,
@@ -306,7 +309,7 @@ def _lease(
         .order_by(SubmissionRow.seq)
     ).all()
     pairs = [(int(seq), str(answer)) for seq, answer in items]
-    return ClaimedChunk(chunk_id, job_id, job.rubric_id, job.rubric_version, pairs)
+    return ClaimedChunk(chunk_id, job_id, job.rubric_id, job.rubric_version, pairs, job.grading_fingerprint)
 
 
 def claim_chunks(db: Database, *, owner: str, limit: int, lease_seconds: float) -> list[ClaimedChunk]:

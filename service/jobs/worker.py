@@ -63,7 +63,8 @@ def _grade(chunk: store.ClaimedChunk, db: Database, owner: str, lease_seconds: f
             if not store.renew_lease(db, chunk_id=chunk.id, owner=owner, lease_seconds=lease_seconds):
                 return None
             renewed = time.monotonic()
-        outcomes += grade_chunk(chunk.rubric_id, chunk.rubric_version, chunk.items[start : start + _SLICE])
+        part = chunk.items[start : start + _SLICE]
+        outcomes += grade_chunk(chunk.rubric_id, chunk.rubric_version, part, chunk.fingerprint)
     return outcomes
 
 

@@ -6,6 +6,7 @@ that grading one answer only segments it once and looks things up.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -172,6 +173,23 @@ class CompiledRubric:
     triggers: dict[str, tuple[CompiledRule, ...]]
     all_rules: tuple[CompiledRule, ...]
     calibration: Calibration | None = None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What decides the grades besides the answer: the engine, the rubric as loaded, its fitted
+        TF-IDF statistics and its calibration. Two processes with the same fingerprint grade every
+        answer alike; a recalibration or an engine upgrade changes it, the rubric's version may not."""
+        digest = hashlib.sha256()
+        calibration = self.calibration.to_dict() if self.calibration is not None else None
+        for part in (
+            ENGINE_VERSION,
+            self.rubric.model_dump_json(),
+            json.dumps(self.tfidf.to_dict(), sort_keys=True, ensure_ascii=False),
+            json.dumps(calibration, sort_keys=True),
+        ):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        return digest.hexdigest()[:32]
 
     @cached_property
     def off_topic_groups(self) -> dict[str, tuple[str, ...]]:

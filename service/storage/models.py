@@ -52,6 +52,8 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     rubric_id: Mapped[str] = mapped_column(String(64))
     rubric_version: Mapped[str] = mapped_column(String(64))
+    # CompiledRubric.fingerprint when the job was created: every chunk is graded the same way (null: older jobs).
+    grading_fingerprint: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True)
     total: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,8 @@ from support import Receiver, ServerProcess, api, wait_for_job
 from conftest import create_key
 from service.registry import RubricRegistry
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "corpus" / "internal-customer" / "answers.jsonl"
 IC = "internal-customer"
 
 
@@ -401,3 +403,37 @@ def test_tab_and_semicolon_files_are_read_by_their_header_line(jobs_server: str,
     # Row numbers are those a spreadsheet shows: the leading blank line counts.
     missing = _upload(jobs_server, "missing.txt", f"\n考号\t作答\nS1\t{answers[0]}\n\t{answers[1]}\n".encode())
     assert _error(missing)["message"] == "第 4 行缺少 id"
+
+
+def test_a_job_is_not_finished_by_a_server_that_grades_another_way(tmp_path: Path) -> None:
+    """Queued by one server, the job is picked up by another whose rubric was recalibrated meanwhile
+    (the rubric's version unchanged): the job stops with grading_changed instead of mixing grades made
+    two ways. A job queued by that same server runs to the end."""
+    rubrics = tmp_path / "rubrics"
+    rubrics.mkdir()
+    for path in (ROOT / "rubrics").glob(f"{IC}.*"):
+        shutil.copy(path, rubrics)
+    env = {
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+        "YUEJUAN_RUBRICS_DIR": str(rubrics),
+        "YUEJUAN_RUN_JOBS": "false",
+    }
+    body = {"rubric_id": IC, "submissions": [{"id": f"s{i}", "answer": a} for i, a in enumerate(_answers(5))]}
+    queuing = ServerProcess(env, tmp_path / "queuing.log").start()
+    try:
+        queued = api.post(f"{queuing.url}/v1/jobs", json=body).json()["id"]
+    finally:
+        queuing.stop()
+    calibration = rubrics / f"{IC}.calibration.json"
+    stored = json.loads(calibration.read_text(encoding="utf-8"))
+    stored["model"]["overall"]["intercept"] += 0.5  # what a refit on more answers does
+    calibration.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+    running = ServerProcess({**env, "YUEJUAN_RUN_JOBS": "true"}, tmp_path / "running.log").start()
+    try:
+        job = wait_for_job(running.url, queued)
+        assert job["status"] == "failed" and job["done"] == 0, job
+        assert job["error"]["code"] == "grading_changed"  # type: ignore[index]
+        fresh = api.post(f"{running.url}/v1/jobs", json=body).json()["id"]
+        assert wait_for_job(running.url, fresh)["status"] == "done"
+    finally:
+        running.stop()

@@ -194,6 +194,7 @@ async def create_job(
             db,
             rubric_id=rubric_id,
             rubric_version=compiled.rubric.version,
+            grading_fingerprint=compiled.fingerprint,
             rows=rows,
             columns=columns,
             source=source,
