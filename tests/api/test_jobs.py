@@ -9,7 +9,7 @@ import io
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -405,10 +405,29 @@ def test_tab_and_semicolon_files_are_read_by_their_header_line(jobs_server: str,
     assert _error(missing)["message"] == "第 4 行缺少 id"
 
 
-def test_a_job_is_not_finished_by_a_server_that_grades_another_way(tmp_path: Path) -> None:
+def _recalibrate(rubrics: Path) -> None:
+    calibration = rubrics / f"{IC}.calibration.json"
+    stored = json.loads(calibration.read_text(encoding="utf-8"))
+    stored["model"]["overall"]["intercept"] += 0.5  # what a refit on more answers does
+    calibration.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+
+
+def _new_version(rubrics: Path) -> None:
+    rubric = rubrics / f"{IC}.yaml"
+    text = rubric.read_text(encoding="utf-8")
+    assert '\nversion: "' in text
+    rubric.write_text(text.replace('\nversion: "', '\nversion: "next-', 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "code"), [(_recalibrate, "grading_changed"), (_new_version, "rubric_version_changed")]
+)
+def test_a_job_is_not_finished_by_a_server_that_grades_another_way(
+    tmp_path: Path, change: Callable[[Path], None], code: str
+) -> None:
     """Queued by one server, the job is picked up by another whose rubric was recalibrated meanwhile
-    (the rubric's version unchanged): the job stops with grading_changed instead of mixing grades made
-    two ways. A job queued by that same server runs to the end."""
+    (its version unchanged), or whose rubric has a new version: the job stops instead of mixing grades
+    made two ways. A job queued by that same server runs to the end."""
     rubrics = tmp_path / "rubrics"
     rubrics.mkdir()
     for path in (ROOT / "rubrics").glob(f"{IC}.*"):
@@ -424,15 +443,12 @@ def test_a_job_is_not_finished_by_a_server_that_grades_another_way(tmp_path: Pat
         queued = api.post(f"{queuing.url}/v1/jobs", json=body).json()["id"]
     finally:
         queuing.stop()
-    calibration = rubrics / f"{IC}.calibration.json"
-    stored = json.loads(calibration.read_text(encoding="utf-8"))
-    stored["model"]["overall"]["intercept"] += 0.5  # what a refit on more answers does
-    calibration.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+    change(rubrics)
     running = ServerProcess({**env, "YUEJUAN_RUN_JOBS": "true"}, tmp_path / "running.log").start()
     try:
         job = wait_for_job(running.url, queued)
         assert job["status"] == "failed" and job["done"] == 0, job
-        assert job["error"]["code"] == "grading_changed"  # type: ignore[index]
+        assert job["error"]["code"] == code  # type: ignore[index]
         fresh = api.post(f"{running.url}/v1/jobs", json=body).json()["id"]
         assert wait_for_job(running.url, fresh)["status"] == "done"
     finally:
