@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import CommandLineError, RubricError, YuejuanError
+from .errors import CommandLineError, InvalidJobInputError, RubricError, YuejuanError
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -61,35 +61,16 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return run_worker(settings, concurrency=concurrency, queues=queues, pool=args.pool)
 
 
-def _decode_answer(data: bytes, source: str) -> str:
-    """An answer file as editors in China save it, by the CSV reader's rules (service.jobs.files):
-    UTF-8 with or without BOM, UTF-16 with BOM, else GB18030 (which contains GBK). A UTF-8 file
-    with broken bytes is refused rather than read as GB18030 mojibake."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise CommandLineError("invalid_encoding", f"{source} 是 UTF-16 编码,但已损坏,无法读取。") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    text = data.decode("utf-8", errors="replace")
-    broken = text.count("\ufffd")
-    if sum(1 for ch in text if ord(ch) > 127) - broken > broken:
-        message = f"{source} 是 UTF-8 编码,但含有无法识别的字节(文件可能已损坏)。"
-        raise CommandLineError("invalid_encoding", message)
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        message = f"无法识别 {source} 的文字编码,请另存为 UTF-8 编码。"
-        raise CommandLineError("invalid_encoding", message) from None
-
-
 def _read_answer(source: str) -> str:
-    if source == "-":
-        return _decode_answer(sys.stdin.buffer.read(), "标准输入")
-    return _decode_answer(Path(source).read_bytes(), source)
+    """An answer file as editors in China save it, read by the CSV reader's rules (UTF-8, UTF-16 with
+    BOM, else GB18030, which contains GBK; broken UTF-8 refused rather than read as mojibake)."""
+    from .jobs.files import decode_text
+
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    try:
+        return decode_text(data, save_as="UTF-8 编码")
+    except InvalidJobInputError as error:
+        raise CommandLineError("invalid_encoding", f"{'标准输入' if source == '-' else source}:{error}") from None
 
 
 def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:

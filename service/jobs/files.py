@@ -25,6 +25,7 @@ __all__ = [
     "ParsedInput",
     "check_unique_ids",
     "csv_bytes",
+    "decode_text",
     "export_header",
     "export_row",
     "read_submissions",
@@ -86,9 +87,10 @@ def _broken_utf8_lines(data: bytes) -> list[int] | None:
     return [n for n, line in enumerate(text.splitlines(), start=1) if "\ufffd" in line]
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes, save_as: str = "UTF-8 编码的 CSV") -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else GB18030 (GBK):
-    what spreadsheets in China save. A UTF-8 file with broken bytes is refused, not guessed at."""
+    what spreadsheets and editors in China save. A UTF-8 file with broken bytes is refused, not
+    guessed at; ``save_as`` is what the message asks an unreadable file to be saved as."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -106,7 +108,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise InvalidJobInputError(["文件编码无法识别,请另存为 UTF-8 编码的 CSV。"], code="invalid_file") from None
+        raise InvalidJobInputError([f"文件编码无法识别,请另存为{save_as}。"], code="invalid_file") from None
 
 
 def _header_line(text: str) -> str:
@@ -198,7 +200,7 @@ def _table_rows(data: bytes, filename: str) -> tuple[Iterator[list[str]], str | 
     (None for XLSX)."""
     if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
         return _xlsx_rows(data), None
-    text = _decode(data)
+    text = decode_text(data)
     delimiter = _delimiter(text)
     _check_quotes(text, delimiter)
     return _csv_rows(text, delimiter), delimiter
