@@ -19,7 +19,9 @@ __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence
 
 Level = Literal["named", "explained"]
 # Conjunctions after which a sentence turns from a view it reports to what the writer holds.
-_CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可"})
+_CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可", "不过"})
+# Words that open a sentence turning away from what the answer said before ("不过话说回来,……").
+_TURNS = frozenset({"不过", "话说回来", "但", "但是", "可是", "然而", "其实", "实际上", "事实上", "可"})
 _RANK = {"named": 1, "explained": 2}
 _CLAUSE_MARKS = frozenset("，；、：")
 
@@ -315,6 +317,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
                 item.denied = True
     if compiled.spanning_rules:
         _across_sentences(compiled, analysis, evidence)
+    _withdraw_revised(analysis, evidence)
     for item in evidence.values():
         if any(evidence[o].denied and evidence[o].contradicted for o in item.concept.excluded_by):
             item.level, item.support = None, []
@@ -324,6 +327,34 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # Explained only the way the wrong view sees it: one direction of the relation.
             item.level, item.capped = "named", True
     return evidence
+
+
+def _opens_with_turn(view: SentenceView) -> bool:
+    words = [t.text for t in view.tokens[:3] if t.text.strip() and not _CLAUSE_MARKS.issuperset(t.text)]
+    return bool(words) and words[0] in _TURNS
+
+
+def _withdraw_revised(analysis: Analysis, evidence: dict[str, ConceptEvidence]) -> None:
+    """A view the answer states and then turns away from is not the view it holds: "班长让干啥就干啥。
+    不过话说回来,班长也得给咱把车派好……所以也是互相的。" A concept a later sentence earns after such a
+    turn is not excluded (or capped) by the denial before it, and that denial no longer counts."""
+    sentences = analysis.sentences
+    for item in evidence.values():
+        if not item.denied or not item.against:
+            continue
+        turn = next(
+            (v.sentence.index for v in sentences[max(item.against) + 1 :] if v.eligible and _opens_with_turn(v)),
+            None,
+        )
+        if turn is None:
+            continue
+        revised = any(
+            item.concept.id in (*other.concept.excluded_by, *other.concept.capped_by)
+            and any(i >= turn for i in other.support)
+            for other in evidence.values()
+        )
+        if revised:
+            item.denied, item.against = False, [i for i in item.against if i > turn]
 
 
 def _across_sentences(compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence]) -> None:

@@ -409,3 +409,23 @@ def test_an_answer_that_only_rearranges_the_prompt_earns_nothing(ic: CompiledRub
     )
     _assert_copied_back(ic, rearranged)
     assert ic.prompt_concepts == {"rank", "function", "process"}
+
+
+def test_a_view_the_answer_turns_away_from_is_not_the_view_it_holds(ic: CompiledRubric) -> None:
+    # The one-sided view first, then a sentence that turns from it ("不过……"): what follows the turn
+    # counts, and the view left behind is no contradiction. Without the turn it still is one.
+    stated = "刚进厂时我觉得车间主任让干啥就干啥,主任满意就行。"
+    after = "主任也得给我们把图纸和物料备齐,不然我们也干不成,所以也是互相的。"
+    turned = grade(ic, stated + "不过后来想明白了," + after)
+    assert next(i for i in turned.items if i.concept_id == "reciprocity").status == "met"
+    assert "contradiction" not in {f.code for f in turned.flags}
+    kept = grade(ic, stated + "后来想明白了," + after)
+    assert next(i for i in kept.items if i.concept_id == "reciprocity").status == "missing"
+    assert "contradiction" in {f.code for f in kept.flags}
+
+
+def test_everyday_english_words_of_the_workplace_are_credited(ic: CompiledRubric) -> None:
+    # Rubric 2026.11.14 knew "manager" and "customer" but not these.
+    boss = "我的supervisor给staff分配任务,他要的是我们按时交付,supervisor就是staff的customer。"
+    assert _status(ic, boss, "rank") == "met"
+    assert _status(ic, "我们team做完的活要hand over给下一个team,他们是我们的customer。", "function") == "met"
