@@ -17,7 +17,7 @@ from itertools import compress, count
 from operator import attrgetter, itemgetter
 
 from ..text import NegationScope, Negator, NormalizedText, Sentence, Token, normalize, split_sentences
-from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, alnum, max_cosine, windows
+from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, alnum, max_cosine, windows, without_filler
 from .similarity import Doc, FeatureCounts
 
 __all__ = [
@@ -110,6 +110,11 @@ class Analysis:
     prompt_share: float = 0.0  # share of the answer's character pairs that are the prompt's
 
 
+def _prompt_pairs(chars: str) -> set[str]:
+    """The character pairs of ``chars`` as compared with the prompt's (see :func:`without_filler`)."""
+    return set(windows(without_filler(chars), 2))
+
+
 def copied_share(chars: str, prompt_ngrams: frozenset[str]) -> float:
     """Share of ``chars`` (a sentence's letters and digits, see :func:`alnum`) that lie in a run of
     the prompt at least PROMPT_NGRAM long."""
@@ -141,10 +146,16 @@ def _borrowed_clauses(compiled: CompiledRubric, view: SentenceView) -> list[tupl
     start = 0
     for end in [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]:
         chars = alnum(text[start:end])
-        if len(chars) >= BORROWED_MIN and not _new_idea(compiled, view, offset + start, offset + end):
-            grams = set(windows(chars, 2))
-            if len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams):
-                found.append((offset + start, offset + end))
+        if len(chars) >= BORROWED_MIN and (
+            # Long runs of the prompt (its instruction echoed: "我在工作中是这样理解客户关系的"), or
+            # the prompt's words rearranged with no idea the prompt lacks.
+            copied_share(chars, compiled.prompt_ngrams) >= compiled.rubric.settings.copied_prompt_overlap
+            or (
+                not _new_idea(compiled, view, offset + start, offset + end)
+                and len((grams := _prompt_pairs(chars)) & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
+            )
+        ):
+            found.append((offset + start, offset + end))
         start = end + 1
     return found
 
@@ -266,19 +277,20 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     for view in views:
         chars = alnum(view.sentence.text)
         grams = set(windows(chars, 2))
+        shared = len(_prompt_pairs(chars) & compiled.prompt_bigrams)
         # Copied: long runs of the prompt, or the prompt's words rearranged (nearly all its bigrams) with
         # no idea the prompt lacks ("上级是下级的客户,下级也是上级的客户" turns the prompt's relation round).
         view.copied = copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
             view.content >= 12
-            and len(grams & compiled.prompt_bigrams) >= REARRANGED_SHARE * len(grams)
+            and shared >= REARRANGED_SHARE * len(_prompt_pairs(chars))
             and not _new_idea(compiled, view, view.sentence.start, view.sentence.end)
         )
         view.duplicate_of = repeats.add(grams)
-        if not view.copied and len(grams & compiled.prompt_bigrams) >= BORROWED_MIN:
+        if not view.copied and shared >= BORROWED_MIN:
             view.borrowed = _borrowed_clauses(compiled, view)
             view.borrowed_content = sum(content_length(text[a:b]) for a, b in view.borrowed)
 
-    pairs = list(windows(alnum(text), 2))
+    pairs = list(windows(without_filler(alnum(text)), 2))
     if pairs:
         analysis.prompt_share = sum(map(compiled.prompt_bigrams.__contains__, pairs)) / len(pairs)
     copied = sum(v.content for v in views if v.copied)

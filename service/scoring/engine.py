@@ -43,7 +43,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.2"
+ENGINE_VERSION = "0.9.3"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -341,6 +341,12 @@ def bigrams(text: str) -> set[str]:
     return ngrams(text, 2)
 
 
+def without_filler(chars: str) -> str:
+    """``chars`` without the particle 的, which can be slipped between any two of the prompt's words
+    ("提出需求的部门") to hide that they are the prompt's: pairs compared with the prompt's skip it."""
+    return chars.replace("的", "")
+
+
 def ngrams(text: str, n: int) -> set[str]:
     """Character n-grams of the letters and digits of ``text``."""
     return set(windows(alnum(text), n))
@@ -414,7 +420,7 @@ def compile_rubric(
         reference_sentences=References.of(tfidf.transform(ref_sentence_docs).T.toarray()),
         references=References.of(tfidf.transform(refs).T.toarray()),
         prompt_ngrams=frozenset(ngrams(prompt, PROMPT_NGRAM)),
-        prompt_bigrams=frozenset(bigrams(prompt)),
+        prompt_bigrams=frozenset(windows(without_filler(alnum(prompt)), 2)),
         prompt_groups=frozenset(
             key for hit in index.find(prompt) for key in index.keys_by_literal[hit.literal] if key.startswith("@")
         ),

@@ -429,3 +429,16 @@ def test_everyday_english_words_of_the_workplace_are_credited(ic: CompiledRubric
     boss = "我的supervisor给staff分配任务,他要的是我们按时交付,supervisor就是staff的customer。"
     assert _status(ic, boss, "rank") == "met"
     assert _status(ic, "我们team做完的活要hand over给下一个team,他们是我们的customer。", "function") == "met"
+
+
+def test_the_prompt_rearranged_with_filler_words_and_its_instruction_echoed_earns_nothing(ic: CompiledRubric) -> None:
+    # Written for this test. 的 slipped between the prompt's words, the question's own instruction
+    # ("用自己的语言描述……在工作中……理解客户关系") echoed, and "用我" inside "用我自己的语言" is no
+    # one using one's work.
+    for answer in (
+        "我在工作中是这样理解客户关系的：下道工序的客户是上道工序，上级是下级的客户；"
+        "提出需求的部门是客户，提供服务的部门给它服务。以上是用我自己的语言描述的内部客户。",
+        "提出需求的部门是提供服务的部门的客户，下道的工序是上道的工序的客户，下级的客户就是上级。"
+        "我在工作中就是这样的理解。",
+    ):
+        _assert_copied_back(ic, answer)
