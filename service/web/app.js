@@ -153,10 +153,15 @@
     $("result-heading").focus();
   }
 
+  // Ctrl+Enter submits even while the button is disabled: only the latest check may show its answer,
+  // or a slow answer to an earlier draft would replace the check of the draft as it is now.
+  let latest = 0;
+
   async function check(event) {
     event.preventDefault();
     if (!select.value) { say("请先选择题目。", true); select.focus(); return; }
     const text = draft.value;
+    const ticket = ++latest;
     button.disabled = true;
     say("正在检查……", false);
     try {
@@ -164,13 +169,15 @@
         method: "POST", headers: headers(), body: JSON.stringify({ rubric_id: select.value, answer: text }),
       });
       if (response.status === 401) keyField.hidden = false;
-      if (!response.ok) { say(await problem(response), true); return; }
-      render(await response.json(), text);
+      const outcome = response.ok ? await response.json() : await problem(response);
+      if (ticket !== latest) return;
+      if (!response.ok) { say(outcome, true); return; }
+      render(outcome, text);
       say("检查完成。", false);
     } catch (_) {
-      say("无法连接到服务,请检查网络后重试。", true);
+      if (ticket === latest) say("无法连接到服务,请检查网络后重试。", true);
     } finally {
-      button.disabled = false;
+      if (ticket === latest) button.disabled = false;
     }
   }
 
