@@ -44,7 +44,11 @@
   async function problem(response) {
     try {
       const body = await response.json();
-      if (body && body.error && body.error.message) return body.error.message;
+      if (body && body.error && body.error.message) {
+        // A malformed draft (a NUL character pasted in, say): the details say what is wrong with it.
+        const details = (body.error.details || []).map((d) => d.message).filter(Boolean);
+        return details.length ? body.error.message + details.join(";") + "。" : body.error.message;
+      }
     } catch (_) { /* not JSON */ }
     return "服务暂时不可用(" + response.status + "),请稍后重试。";
   }
@@ -171,11 +175,12 @@
       if (response.status === 401) keyField.hidden = false;
       const outcome = response.ok ? await response.json() : await problem(response);
       if (ticket !== latest) return;
-      if (!response.ok) { say(outcome, true); return; }
+      // A result left on show beside the error would read as the check of this draft.
+      if (!response.ok) { $("result").hidden = true; say(outcome, true); return; }
       render(outcome, text);
       say("检查完成。", false);
     } catch (_) {
-      if (ticket === latest) say("无法连接到服务,请检查网络后重试。", true);
+      if (ticket === latest) { $("result").hidden = true; say("无法连接到服务,请检查网络后重试。", true); }
     } finally {
       if (ticket === latest) button.disabled = false;
     }

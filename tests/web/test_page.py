@@ -178,3 +178,16 @@ def test_the_latest_check_wins_when_an_earlier_answer_comes_late(page: Page) -> 
     expect(page.locator("#draft-view")).to_have_text(final)
     expect(page.locator("#status")).to_have_text("检查完成。")
     expect(page.locator("#check")).to_be_enabled()
+
+
+def test_a_check_that_fails_says_why_and_leaves_no_earlier_result_on_show(page: Page) -> None:
+    """Text pasted with a NUL character is refused by the server: the student reads what is wrong with
+    the draft, not only that the request was malformed, and the checklist of the draft checked before
+    is no longer shown as if it were this one's."""
+    page.locator("#draft").fill("上级给下级安排任务,上级就是下级的客户。")
+    page.get_by_role("button", name="检查草稿").click()
+    expect(page.locator("#result")).to_be_visible()
+    page.locator("#draft").fill("上级给下级安排任务,\x00上级就是下级的客户。部门之间互为客户。")
+    page.get_by_role("button", name="检查草稿").click()
+    expect(page.locator("#status")).to_contain_text("空字符")
+    expect(page.locator("#result")).to_be_hidden()
