@@ -176,11 +176,11 @@ def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if missing else 0
 
 
-def _labeled_rows(args: argparse.Namespace, settings: Settings) -> list[LabeledAnswer]:
+def _labeled_rows(args: argparse.Namespace, settings: Settings, max_score: float) -> list[LabeledAnswer]:
     from .corpus import CorpusError, read_labeled
 
     path = Path(args.labeled) if args.labeled else _default_corpus(settings, args.rubric)
-    rows = read_labeled(path)
+    rows = read_labeled(path, max_score=max_score)
     if args.split:
         rows = [r for r in rows if r.split == args.split]
     if not rows:
@@ -209,7 +209,7 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
     _check_folds(args.folds)
     compiled = RubricRegistry.from_dir(_rubrics_dir(settings)).get(args.rubric)
-    report = evaluate(compiled, _labeled_rows(args, settings), folds=args.folds)
+    report = evaluate(compiled, _labeled_rows(args, settings, compiled.rubric.max_score), folds=args.folds)
     print(report.text(top=args.top))
     if args.report:
         for path in write_report(report, Path(args.report)):
@@ -234,7 +234,7 @@ def _cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     import dataclasses
 
     compiled = dataclasses.replace(registry.get(args.rubric), calibration=None)
-    rows = _labeled_rows(args, settings)
+    rows = _labeled_rows(args, settings, compiled.rubric.max_score)
     report = evaluate(compiled, rows, folds=args.folds)
     print(report.text(top=0))
     calibration = fit_calibration(compiled, rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ class LabeledAnswer:
     split: str = ""
 
 
-def _row(raw: dict[str, object], where: str) -> LabeledAnswer:
+def _row(raw: dict[str, object], where: str, max_score: float | None) -> LabeledAnswer:
     if "answer" not in raw:
         raise CorpusError(f"{where}:缺少 answer 字段(或列)。")
     score = raw.get("score")
@@ -48,7 +49,7 @@ def _row(raw: dict[str, object], where: str) -> LabeledAnswer:
     if not isinstance(concepts, dict):
         raise CorpusError(f"{where}:concepts 须为 JSON 对象。")
     try:
-        return LabeledAnswer(
+        row = LabeledAnswer(
             id=str(raw.get("id", where)),
             answer=str(raw["answer"] or ""),
             score=None if score in (None, "") else float(score),  # type: ignore[arg-type]
@@ -58,16 +59,23 @@ def _row(raw: dict[str, object], where: str) -> LabeledAnswer:
         )
     except (TypeError, ValueError):
         raise CorpusError(f"{where}:score 与 concepts 中的分数须为数字。") from None
+    # float() also reads "nan" and "inf": no marker gives those, and they break every statistic.
+    if not all(math.isfinite(v) for v in [*([row.score] if row.score is not None else []), *row.concepts.values()]):
+        raise CorpusError(f"{where}:score 与 concepts 中的分数须为数字。")
+    if max_score is not None and row.score is not None and not 0 <= row.score <= max_score:
+        raise CorpusError(f"{where}:score 为 {row.score:g},须在 0 到满分 {max_score:g} 之间。")
+    return row
 
 
-def read_labeled(path: Path) -> list[LabeledAnswer]:
-    """Read a labeled file: JSON Lines, or CSV with columns id, answer, score[, concepts]."""
+def read_labeled(path: Path, *, max_score: float | None = None) -> list[LabeledAnswer]:
+    """Read a labeled file: JSON Lines, or CSV with columns id, answer, score[, concepts]. With
+    ``max_score`` (the rubric's), a human score outside 0 to it is refused, naming its line."""
     rows: list[LabeledAnswer] = []
     try:
         if path.suffix.lower() == ".csv":
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 for n, raw in enumerate(csv.DictReader(handle), start=2):
-                    rows.append(_row(dict(raw), f"{path}:{n}"))
+                    rows.append(_row(dict(raw), f"{path}:{n}", max_score))
         else:
             with path.open(encoding="utf-8-sig") as handle:
                 for n, line in enumerate(handle, start=1):
@@ -76,7 +84,7 @@ def read_labeled(path: Path) -> list[LabeledAnswer]:
                             raw = json.loads(line)
                         except json.JSONDecodeError:
                             raise CorpusError(f"{path}:{n}:不是有效的 JSON。") from None
-                        rows.append(_row(raw, f"{path}:{n}"))
+                        rows.append(_row(raw, f"{path}:{n}", max_score))
     except UnicodeDecodeError:
         raise CorpusError(f"{path}:须为 UTF-8 编码。") from None
     return rows

@@ -123,11 +123,14 @@ class ServerProcess:
             _stop_group(self.proc)
 
 
-def wait_for_job(url: str, job_id: str, timeout: float = 240) -> dict[str, object]:
-    """Poll a job until it leaves queued/running (bounded: fails after ``timeout`` seconds)."""
+def wait_for_job(
+    url: str, job_id: str, timeout: float = 240, headers: dict[str, str] | None = None
+) -> dict[str, object]:
+    """Poll a job until it leaves queued/running (bounded: fails after ``timeout`` seconds). A key
+    sees only its own jobs: ``headers`` with the key that created it, if not the server's grader key."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, object] = api.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
+        job: dict[str, object] = api.get(f"{url}/v1/jobs/{job_id}", timeout=10, headers=headers).json()
         if job["status"] not in ("queued", "running"):
             return job
         time.sleep(0.2)

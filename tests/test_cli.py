@@ -146,3 +146,22 @@ def test_serve_refuses_a_port_outside_1_to_65535(tmp_path: Path) -> None:
             [*command, *args], env={**env, **extra}, cwd=tmp_path, capture_output=True, text=True, timeout=30
         )
         assert named in _one_chinese_line(run, code)
+
+
+def test_evaluate_and_calibrate_refuse_human_scores_that_are_no_score_of_the_rubric(tmp_path: Path) -> None:
+    """A score of 'nan' or 'inf' used to end in a traceback; 12 or -1 on a 10-point rubric was taken as
+    it was (and a calibration fitted on it). Either is a typing mistake in the marker's sheet: one
+    Chinese line that names the row, and no calibration written."""
+    rubrics = tmp_path / "rubrics"
+    shutil.copytree(ROOT / "rubrics", rubrics)
+    calibration = rubrics / "internal-customer.calibration.json"
+    before = calibration.read_bytes()
+    rows = [f'A{i},"{ANSWER}",{score}' for i, score in enumerate([6, 3.5, 8, 0, 10])]
+    for bad in ("nan", "inf", "12", "-1"):
+        labeled = tmp_path / f"marks-{bad}.csv"
+        labeled.write_text("\n".join(["id,answer,score", *rows, f"B1,上级是客户。,{bad}"]) + "\n", encoding="utf-8")
+        for command in ("evaluate", "calibrate"):
+            args = ("--rubrics-dir", str(rubrics), command, "--rubric", "internal-customer", "--labeled", str(labeled))
+            line = _one_chinese_line(_yuejuan(*args, "--folds", "2"), "invalid_corpus")
+            assert f"{labeled}:7" in line, line
+    assert calibration.read_bytes() == before

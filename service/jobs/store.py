@@ -125,10 +125,12 @@ def create_job(
     callback_url: str | None = None,
     idempotency_key: str | None = None,
     idempotency_owner: str | None = None,
+    owner: str | None = None,
     chunk_size: int = 200,
 ) -> tuple[Job, bool]:
     """Store a job with its submissions and chunks; returns (job, created). Idempotent by key, within
-    what ``idempotency_owner`` (the calling API key's id) sent before."""
+    what ``idempotency_owner`` (the calling API key's id) sent before. ``owner``: the key id of the
+    API key that creates the job, the only one besides admins that may see it (see ``get_job``)."""
     digest = _digest(rubric_id, callback_url, rows)
     scoped = _scoped_key(idempotency_owner, idempotency_key) if idempotency_key else None
     if idempotency_key and scoped and (job := _existing(db, idempotency_key, scoped, digest, source)) is not None:
@@ -147,6 +149,7 @@ def create_job(
         filename=filename,
         callback_url=callback_url,
         idempotency_key=scoped,
+        owner_key_id=owner,
         request_digest=digest,
         created_at=utcnow(),
         webhook_attempts=0,
@@ -181,20 +184,33 @@ def create_job(
     return job, True
 
 
-def get_job(db: Database, *, job_id: str) -> Job:
+def _visible(job: Job | None, owner: str | None) -> bool:
+    """Whether a caller limited to ``owner``'s jobs may see ``job`` (``owner`` None: every job)."""
+    return job is not None and (owner is None or job.owner_key_id in (None, owner))
+
+
+def get_job(db: Database, *, job_id: str, owner: str | None = None) -> Job:
+    """The job; with ``owner`` (an API key's id), only a job of that key (or one without an owner):
+    another caller's job is unknown, as if it did not exist."""
     with db.session() as s:
         job = s.get(Job, job_id)
-    if job is None:
+    if job is None or not _visible(job, owner):
         raise UnknownJobError(job_id)
     return job
 
 
-def list_jobs(db: Database, *, limit: int, offset: int, status: str | None = None) -> tuple[list[Job], int]:
+def list_jobs(
+    db: Database, *, limit: int, offset: int, status: str | None = None, owner: str | None = None
+) -> tuple[list[Job], int]:
+    """Jobs newest first, with their count; with ``owner``, only those ``get_job`` would show it."""
     with db.session() as s:
         query = select(Job)
         counted = select(func.count()).select_from(Job)
         if status:
             query, counted = query.where(Job.status == status), counted.where(Job.status == status)
+        if owner is not None:
+            mine = or_(Job.owner_key_id == owner, Job.owner_key_id.is_(None))
+            query, counted = query.where(mine), counted.where(mine)
         jobs = list(s.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)))
         return jobs, int(s.scalar(counted) or 0)
 
@@ -245,10 +261,10 @@ def _close_chunks(s: Any, job_id: str, status: str) -> None:
     )
 
 
-def cancel_job(db: Database, *, job_id: str) -> Job:
+def cancel_job(db: Database, *, job_id: str, owner: str | None = None) -> Job:
     with db.session() as s:
         job = s.get(Job, job_id, with_for_update=True)
-        if job is None:
+        if job is None or not _visible(job, owner):
             raise UnknownJobError(job_id)
         if job.status not in ACTIVE:
             raise JobStateError("job_finished", f"作业已结束(状态 {job.status}),无法取消。")

@@ -65,6 +65,9 @@ class Job(Base):
     # A digest of the Idempotency-Key and the API key that sent it (service.jobs.store._scoped_key);
     # jobs made before keys were scoped hold the raw key.
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The key id of the API key that created the job: only it (and admins) may see the job. None: a
+    # job made before jobs had owners (migration 0005), which every grader key still sees.
+    owner_key_id: Mapped[str | None] = mapped_column(String(16), index=True)
     request_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

@@ -44,7 +44,11 @@
   async function problem(response) {
     try {
       const body = await response.json();
-      if (body && body.error && body.error.message) return body.error.message;
+      if (body && body.error && body.error.message) {
+        // A malformed draft (a NUL character pasted in, say): the details say what is wrong with it.
+        const details = (body.error.details || []).map((d) => d.message).filter(Boolean);
+        return details.length ? body.error.message + details.join(";") + "。" : body.error.message;
+      }
     } catch (_) { /* not JSON */ }
     return "服务暂时不可用(" + response.status + "),请稍后重试。";
   }
@@ -153,10 +157,15 @@
     $("result-heading").focus();
   }
 
+  // Ctrl+Enter submits even while the button is disabled: only the latest check may show its answer,
+  // or a slow answer to an earlier draft would replace the check of the draft as it is now.
+  let latest = 0;
+
   async function check(event) {
     event.preventDefault();
     if (!select.value) { say("请先选择题目。", true); select.focus(); return; }
     const text = draft.value;
+    const ticket = ++latest;
     button.disabled = true;
     say("正在检查……", false);
     try {
@@ -164,13 +173,16 @@
         method: "POST", headers: headers(), body: JSON.stringify({ rubric_id: select.value, answer: text }),
       });
       if (response.status === 401) keyField.hidden = false;
-      if (!response.ok) { say(await problem(response), true); return; }
-      render(await response.json(), text);
+      const outcome = response.ok ? await response.json() : await problem(response);
+      if (ticket !== latest) return;
+      // A result left on show beside the error would read as the check of this draft.
+      if (!response.ok) { $("result").hidden = true; say(outcome, true); return; }
+      render(outcome, text);
       say("检查完成。", false);
     } catch (_) {
-      say("无法连接到服务,请检查网络后重试。", true);
+      if (ticket === latest) { $("result").hidden = true; say("无法连接到服务,请检查网络后重试。", true); }
     } finally {
-      button.disabled = false;
+      if (ticket === latest) button.disabled = false;
     }
   }
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
-from support import Receiver, ServerProcess, api, wait_for_job
+from support import KEYS, Receiver, ServerProcess, api, wait_for_job
 
 from conftest import create_key
 from service.registry import RubricRegistry
@@ -444,7 +444,9 @@ def test_a_job_is_not_finished_by_a_server_that_grades_another_way(
     finally:
         queuing.stop()
     change(rubrics)
-    running = ServerProcess({**env, "YUEJUAN_RUN_JOBS": "true"}, tmp_path / "running.log").start()
+    running = ServerProcess({**env, "YUEJUAN_RUN_JOBS": "true"}, tmp_path / "running.log")
+    KEYS[running.url] = KEYS[queuing.url]  # the same caller: a job is seen by the key that created it
+    running.start()
     try:
         job = wait_for_job(running.url, queued)
         assert job["status"] == "failed" and job["done"] == 0, job
@@ -453,3 +455,32 @@ def test_a_job_is_not_finished_by_a_server_that_grades_another_way(
         assert wait_for_job(running.url, fresh)["status"] == "done"
     finally:
         running.stop()
+
+
+def test_a_grader_key_sees_only_its_own_jobs_and_an_admin_sees_all(jobs_server: str, jobs_folder: Path) -> None:
+    database_url = f"sqlite:///{jobs_folder / 'jobs.db'}"
+    school_a = {"Authorization": f"Bearer {create_key(database_url, 'grader', '一中教务处')}"}
+    school_b = {"Authorization": f"Bearer {create_key(database_url, 'grader', '二中教务处')}"}
+    admin = {"Authorization": f"Bearer {create_key(database_url, 'admin', '考试院')}"}
+    body = {"rubric_id": IC, "submissions": [{"id": "张三", "answer": "上级是下级的客户。"}]}
+    created = httpx.post(f"{jobs_server}/v1/jobs", json=body, headers=school_a, timeout=30)
+    assert created.status_code == 202
+    job_id = created.json()["id"]
+    assert wait_for_job(jobs_server, job_id, headers=school_a)["status"] == "done"
+
+    def listed(headers: dict[str, str]) -> list[str]:
+        page = httpx.get(f"{jobs_server}/v1/jobs", params={"limit": 200}, headers=headers, timeout=30).json()
+        return [j["id"] for j in page["jobs"]]
+
+    assert job_id in listed(school_a) and job_id in listed(admin)
+    # Another school's key neither lists it nor learns that it exists, nor reads or cancels it.
+    assert job_id not in listed(school_b)
+    for path in ("", "/results", "/results?format=csv", "/report"):
+        response = httpx.get(f"{jobs_server}/v1/jobs/{job_id}{path}", headers=school_b, timeout=30)
+        assert response.status_code == 404 and _error(response)["code"] == "unknown_job", path
+    cancel = httpx.delete(f"{jobs_server}/v1/jobs/{job_id}", headers=school_b, timeout=30)
+    assert cancel.status_code == 404 and _error(cancel)["code"] == "unknown_job"
+    assert httpx.get(f"{jobs_server}/v1/jobs/{job_id}/results", headers=school_a, timeout=30).json()["items"][0][
+        "result"
+    ]
+    assert httpx.get(f"{jobs_server}/v1/jobs/{job_id}", headers=admin, timeout=30).status_code == 200

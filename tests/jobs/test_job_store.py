@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from service.errors import IdempotencyConflictError, JobStateError
+from service.errors import IdempotencyConflictError, JobStateError, UnknownJobError
 from service.jobs import InputRow, Outcome, store
 from service.storage import Database, SubmissionRow, utcnow
 
@@ -170,3 +170,23 @@ def test_one_process_only_sends_a_webhook(db: Database) -> None:
     store.set_webhook_state(db, job_id=job.id, status="pending", attempts=1, error="stopped")  # sender shut down
     assert store.claim_webhook(db, job_id=job.id, lease_seconds=0.0)
     assert [j.id for j in store.webhooks_due(db)] == [job.id]  # its sender died: due again
+
+
+def test_a_job_is_its_owners_and_one_made_before_owners_is_everyones(db: Database) -> None:
+    def create(owner: str | None) -> str:
+        job, _ = store.create_job(
+            db, rubric_id="internal-customer", rubric_version="v1", rows=_rows(3), columns=["班级"],
+            source="json", owner=owner,
+        )  # fmt: skip
+        return job.id
+
+    mine, theirs, legacy = create("aaaa1111"), create("bbbb2222"), create(None)
+    jobs, total = store.list_jobs(db, limit=10, offset=0, owner="aaaa1111")
+    assert {j.id for j in jobs} == {mine, legacy} and total == 2
+    assert store.list_jobs(db, limit=10, offset=0)[1] == 3  # an admin (no owner) sees every job
+    assert store.get_job(db, job_id=legacy, owner="aaaa1111").id == legacy
+    with pytest.raises(UnknownJobError):
+        store.get_job(db, job_id=theirs, owner="aaaa1111")
+    with pytest.raises(UnknownJobError):
+        store.cancel_job(db, job_id=theirs, owner="aaaa1111")
+    assert store.get_job(db, job_id=theirs).status == "queued"

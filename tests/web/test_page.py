@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from conftest import create_key
 
@@ -149,3 +149,45 @@ def test_a_school_that_requires_keys_gets_a_key_field_and_no_score(browser: Brow
         expect(page.locator("#summary")).not_to_contain_text("得分")
     finally:
         context.close()
+
+
+def test_the_latest_check_wins_when_an_earlier_answer_comes_late(page: Page) -> None:
+    """A student presses Ctrl+Enter, edits the draft and presses it again before the first answer
+    came: the page shows the check of the draft as it is now, even when the first answer comes last."""
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # answered below, after the second check
+
+    page.route("**/v1/check", hold_the_first)
+    draft = page.locator("#draft")
+    draft.fill("第一稿。")
+    draft.press("Control+Enter")
+    page.wait_for_function("() => document.getElementById('status').textContent === '正在检查……'")
+    final = "上级给下级安排任务,上级就是下级的客户。部门之间互为客户。"
+    draft.fill(final)
+    draft.press("Control+Enter")
+    expect(page.locator("#draft-view")).to_have_text(final)
+    assert len(held) == 1
+    with page.expect_response("**/v1/check"):
+        held[0].continue_()
+    page.wait_for_timeout(500)  # time for the late answer to be (wrongly) rendered
+    expect(page.locator("#draft-view")).to_have_text(final)
+    expect(page.locator("#status")).to_have_text("检查完成。")
+    expect(page.locator("#check")).to_be_enabled()
+
+
+def test_a_check_that_fails_says_why_and_leaves_no_earlier_result_on_show(page: Page) -> None:
+    """Text pasted with a NUL character is refused by the server: the student reads what is wrong with
+    the draft, not only that the request was malformed, and the checklist of the draft checked before
+    is no longer shown as if it were this one's."""
+    page.locator("#draft").fill("上级给下级安排任务,上级就是下级的客户。")
+    page.get_by_role("button", name="检查草稿").click()
+    expect(page.locator("#result")).to_be_visible()
+    page.locator("#draft").fill("上级给下级安排任务,\x00上级就是下级的客户。部门之间互为客户。")
+    page.get_by_role("button", name="检查草稿").click()
+    expect(page.locator("#status")).to_contain_text("空字符")
+    expect(page.locator("#result")).to_be_hidden()

@@ -13,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
-from ...auth.deps import GraderDep
+from ...auth.deps import Caller, GraderDep
+from ...auth.roles import Role
 from ...errors import InvalidJobInputError, JobStateError
 from ...jobs import (
     InputRow,
@@ -62,6 +63,13 @@ def add_request_schemas(spec: dict[str, Any]) -> dict[str, Any]:
     schemas.update(schema.pop("$defs", {}))
     schemas["JobCreateRequest"] = schema
     return spec
+
+
+def _owner(caller: Caller) -> str | None:
+    """Whose jobs the caller may see: its own key's (a job holds student answers and grades), or
+    every job for an admin (None)."""
+    assert caller.key is not None  # GraderDep
+    return None if caller.key.role is Role.ADMIN else caller.key.key_id
 
 
 def _job_status(job: Job) -> JobStatus:
@@ -203,6 +211,7 @@ async def create_job(
             idempotency_key=idempotency_key,
             # Keys are chosen by callers: one caller's "upload-1" is not another's.
             idempotency_owner=caller.key.key_id if caller.key else None,
+            owner=caller.key.key_id if caller.key else None,
             chunk_size=settings.job_chunk_size,
         )
     )
@@ -218,25 +227,26 @@ async def create_job(
 @router.get("", response_model=JobList)
 def list_jobs(
     db: DatabaseDep,
+    caller: GraderDep,
     status: Literal["queued", "running", "done", "failed", "cancelled"] | None = None,
     offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobList:
-    """The jobs, newest first."""
-    jobs, total = store.list_jobs(db, limit=limit, offset=offset, status=status)
+    """The jobs the key created (every job for an admin key), newest first."""
+    jobs, total = store.list_jobs(db, limit=limit, offset=offset, status=status, owner=_owner(caller))
     return JobList(jobs=[_job_status(j) for j in jobs], total=total, offset=offset, limit=limit)
 
 
 @router.get("/{job_id}", response_model=JobStatus, responses=_RESPONSES)
-def get_job(job_id: str, db: DatabaseDep) -> JobStatus:
+def get_job(job_id: str, db: DatabaseDep, caller: GraderDep) -> JobStatus:
     """Status, progress, timings and errors of one job."""
-    return _job_status(store.get_job(db, job_id=job_id))
+    return _job_status(store.get_job(db, job_id=job_id, owner=_owner(caller)))
 
 
 @router.delete("/{job_id}", response_model=JobStatus, responses=_RESPONSES)
-def cancel_job(job_id: str, db: DatabaseDep) -> JobStatus:
+def cancel_job(job_id: str, db: DatabaseDep, caller: GraderDep) -> JobStatus:
     """Cancel a queued or running job; what was graded stays available."""
-    return _job_status(store.cancel_job(db, job_id=job_id))
+    return _job_status(store.cancel_job(db, job_id=job_id, owner=_owner(caller)))
 
 
 def _concepts(db: Database, registry: RubricRegistry, job: Job) -> list[tuple[str, str]]:
@@ -282,12 +292,13 @@ def job_results(
     job_id: str,
     db: DatabaseDep,
     registry: RegistryDep,
+    caller: GraderDep,
     format: Literal["json", "csv", "xlsx"] = "json",
     offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Results in submission order: a JSON page, or ``?format=csv|xlsx`` for the whole job."""
-    job = store.get_job(db, job_id=job_id)
+    job = store.get_job(db, job_id=job_id, owner=_owner(caller))
     if format == "json":
         rows = store.page_submissions(db, job_id=job_id, offset=offset, limit=limit)
         items = [
@@ -329,9 +340,11 @@ def job_results(
     response_model=JobReport,
     responses={**_RESPONSES, 200: {"content": {"image/png": {}}, "description": "The report, or its histogram."}},
 )
-def job_report(job_id: str, db: DatabaseDep, registry: RegistryDep, format: Literal["json", "png"] = "json") -> Any:
+def job_report(
+    job_id: str, db: DatabaseDep, registry: RegistryDep, caller: GraderDep, format: Literal["json", "png"] = "json"
+) -> Any:
     """Score distribution, concept coverage, flags, answers to review and near-duplicate answers."""
-    job = store.get_job(db, job_id=job_id)
+    job = store.get_job(db, job_id=job_id, owner=_owner(caller))
     concepts = _concepts(db, registry, job)
     max_score = registry.get(job.rubric_id).rubric.max_score if job.rubric_id in registry.ids() else 0.0
     for row in store.iter_submissions(db, job_id=job.id, batch=200):
