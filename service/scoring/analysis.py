@@ -277,12 +277,13 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     for view in views:
         chars = alnum(view.sentence.text)
         grams = set(windows(chars, 2))
-        shared = len(_prompt_pairs(chars) & compiled.prompt_bigrams)
+        own_pairs = _prompt_pairs(chars)
+        shared = len(own_pairs & compiled.prompt_bigrams)
         # Copied: long runs of the prompt, or the prompt's words rearranged (nearly all its bigrams) with
         # no idea the prompt lacks ("上级是下级的客户,下级也是上级的客户" turns the prompt's relation round).
         view.copied = copied_share(chars, compiled.prompt_ngrams) >= settings.copied_prompt_overlap or (
             view.content >= 12
-            and shared >= REARRANGED_SHARE * len(_prompt_pairs(chars))
+            and shared >= REARRANGED_SHARE * len(own_pairs)
             and not _new_idea(compiled, view, view.sentence.start, view.sentence.end)
         )
         view.duplicate_of = repeats.add(grams)
