@@ -160,6 +160,9 @@ class Rubric(_Strict):
     anaphora: list[Element] = Field(default_factory=list)
     # Words whose homophone misspellings (客护 for 客户, 工续 for 工序) still match, inside any phrase.
     typo_tolerant: list[Element] = Field(default_factory=list)
+    # Words that speech or dialect writes differently (咱们 or 俺们 for 我们): every phrase of the
+    # rubric that holds the word also matches written with each of its variants.
+    spoken_variants: dict[Element, list[Element]] = Field(default_factory=dict)
     negators: list[Element] = Field(default_factory=list)
     not_negating: list[Element] = Field(default_factory=list)
     settings: RubricSettings = Field(default_factory=RubricSettings)

@@ -43,7 +43,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.3"
+ENGINE_VERSION = "0.9.4"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -272,6 +272,14 @@ class CompiledRubric:
 
 def _build_index(rubric: Rubric) -> TermIndex:
     keys = _literal_keys(rubric)
+    # Longer words first: a phrase with 我们 gets 咱们 before 我 gets its own variants.
+    for word in sorted(rubric.spoken_variants, key=len, reverse=True):
+        holders = [lit for lit in keys if word.lower() in lit]
+        for variant in rubric.spoken_variants[word]:
+            for literal in holders:
+                spoken = literal.replace(word.lower(), variant.lower())
+                if spoken not in keys:
+                    keys[spoken] = set(keys[literal])
     for word in rubric.typo_tolerant:
         word = word.lower()
         holders = [lit for lit in keys if word in lit]

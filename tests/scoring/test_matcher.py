@@ -442,3 +442,23 @@ def test_the_prompt_rearranged_with_filler_words_and_its_instruction_echoed_earn
         "我在工作中就是这样的理解。",
     ):
         _assert_copied_back(ic, answer)
+
+
+def test_an_answer_holding_the_one_way_view_defines_and_illustrates_it_by_half(ic: CompiledRubric) -> None:
+    # Written for this test. The guide: kinds described only one way earn half; the same holds for the
+    # definition and the example an answer gives to show the one-way view is right.
+    answer = (
+        "在公司里，领导就是我们的客户，凡是领导交给我的活，我都得让他满意。"
+        "比如我在仓库上班，主任让我盘点，我就加班把账对清楚。下级只需要让上级满意就行了，这就是内部客户。"
+    )
+    result = grade(ic, answer)
+    status = {i.concept_id: i.status for i in result.items}
+    assert status["definition"] == status["rank"] == status["own_example"] == "partial"
+    assert "contradiction" in {f.code for f in result.flags}
+
+
+def test_spoken_and_dialect_words_match_like_the_rubrics_own(ic: CompiledRubric) -> None:
+    # 俺们 for 我们 (the rubric's `spoken_variants`), and the everyday forms of "whoever".
+    assert _status(ic, "俺们车间的活干完了交给装配,装配那边就是俺们的客户。", "own_example") == "met"
+    assert _status(ic, "不论是谁,后头接着干的那个人,就是你的客户。", "definition") == "met"
+    assert _status(ic, "无论是谁,接过我手里这摊事往下干的,就是我的客户。", "definition") == "met"
