@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -171,21 +172,54 @@ def _check_quotes(text: str, delimiter: str) -> None:
         at = end + 1
 
 
+class _Uncomputed(str):
+    """An XLSX cell holding a formula saved without its result: a program wrote the file and nothing
+    computed it, so its value is unknown (read as empty, an answer would be graded 0)."""
+
+    __slots__ = ()
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether a worksheet of the workbook holds a formula (cheaper than reading it twice)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return any(
+            _FORMULA.search(archive.read(name))
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/") and name.endswith(".xml")
+        )
+
+
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # The formulas themselves, read alongside, tell a formula without a stored result from an empty cell.
+        written = load_workbook(io.BytesIO(data), read_only=True, data_only=False) if _has_formulas(data) else None
     except Exception as error:  # openpyxl raises many kinds for a broken file
         # openpyxl's own words are English; the administrator needs to know what to do instead.
         message = "无法读取 XLSX 文件:文件已损坏或不是 Excel 工作簿,请在 Excel 中另存为 .xlsx 或 CSV(UTF-8)后重新上传。"
         raise InvalidJobInputError([message], code="invalid_file") from error
     try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield [_cell(v) for v in values]
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        if written is None:
+            for values in rows:
+                yield [_cell(v) for v in values]
+            return
+        for values, formulas in zip(rows, written.worksheets[0].iter_rows(values_only=True), strict=False):
+            yield [
+                _Uncomputed()
+                if v is None and i < len(formulas) and isinstance(formulas[i], str) and formulas[i].startswith("=")
+                else _cell(v)
+                for i, v in enumerate(values)
+            ]
     finally:
         workbook.close()
+        if written is not None:
+            written.close()
 
 
 def _csv_rows(text: str, delimiter: str) -> Iterator[list[str]]:
@@ -252,6 +286,13 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
         if len(values) > len(names) and any(v.strip() for v in values[len(names) :]):
             problems.append(f"第 {line} 行的列数多于表头")
         values = values + [""] * (len(names) - len(values))
+        uncomputed = [names[i] for i, v in enumerate(values[: len(names)]) if isinstance(v, _Uncomputed)]
+        if uncomputed:
+            problems.append(
+                f"第 {line} 行的{'、'.join(f'「{n}」' for n in uncomputed)}列是公式,文件里没有保存它的计算结果"
+                "(由程序生成的文件常见):请用 Excel 或 WPS 打开并保存一次,或另存为 CSV(UTF-8)后重新上传"
+            )
+            continue
         if any("\x00" in v for v in values):
             problems.append(f"第 {line} 行含有空字符(U+0000),无法保存;文件编码可能有误")
             continue

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -89,3 +91,49 @@ def test_export_rows_are_excel_safe_and_carry_errors() -> None:
     row = next(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
     workbook.close()
     assert list(row)[:4] == ["'=1+1", "一班", 6.5, 10]
+
+
+def _with_cached_results(data: bytes, results: dict[str, str]) -> bytes:
+    """The workbook as Excel saves it: each formula cell also holds its result (``results``: cell -> text)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                xml = content.decode()
+                for ref, text in results.items():
+                    xml = re.sub(
+                        rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?',
+                        rf'<c r="{ref}"\1 t="str"><f>\2</f><v>{text}</v>',
+                        xml,
+                    )
+                content = xml.encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_a_formula_saved_without_its_result_is_refused_not_graded_as_empty() -> None:
+    # A program (openpyxl here) writes formulas without computing them; read as empty, the answer would
+    # be graded 0 with nothing to warn anyone. Excel and WPS store each result beside its formula.
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["id", "answer", "note"])
+    sheet.append(["A1", '=CONCATENATE("上级给下级","安排任务。")', "ok"])
+    sheet.append(["A2", "下一道工序是客户。", "=LEN(B3)"])
+    sheet.append(["A3", "部门之间互为客户。", "plain"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(InvalidJobInputError) as caught:
+        read_submissions(buffer.getvalue(), "generated.xlsx")
+    assert caught.value.code == "invalid_file"
+    first, second = caught.value.problems
+    assert first.startswith("第 2 行的「answer」列是公式,文件里没有保存它的计算结果")
+    assert second.startswith("第 3 行的「note」列是公式") and "另存为 CSV" in second
+    saved = _with_cached_results(buffer.getvalue(), {"B2": "上级给下级安排任务。", "C3": "9"})
+    parsed = read_submissions(saved, "saved-by-excel.xlsx")
+    assert [(r.id, r.answer, r.extra) for r in parsed.rows] == [
+        ("A1", "上级给下级安排任务。", {"note": "ok"}),
+        ("A2", "下一道工序是客户。", {"note": "9"}),
+        ("A3", "部门之间互为客户。", {"note": "plain"}),
+    ]
