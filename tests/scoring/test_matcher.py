@@ -462,3 +462,14 @@ def test_spoken_and_dialect_words_match_like_the_rubrics_own(ic: CompiledRubric)
     assert _status(ic, "俺们车间的活干完了交给装配,装配那边就是俺们的客户。", "own_example") == "met"
     assert _status(ic, "不论是谁,后头接着干的那个人,就是你的客户。", "definition") == "met"
     assert _status(ic, "无论是谁,接过我手里这摊事往下干的,就是我的客户。", "definition") == "met"
+
+
+def test_the_work_of_the_step_before_taken_over_by_the_next_is_the_process_relation(ic: CompiledRubric) -> None:
+    # Written for this test: what the step before produced, in the hands of the one after (rubric 2026.11.27.3
+    # knew neither 上一步 nor a step's 成果 as what passes between steps).
+    for sentence in (
+        "审稿时我们得把上一步的成果接过来。",
+        "一道接一道，后面的人手里是前面的人的成果。",
+        "排版这边用的都是前面环节的成果。",
+    ):
+        assert _status(ic, sentence, "process") == "met", sentence
