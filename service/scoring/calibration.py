@@ -7,8 +7,10 @@ two stages with scikit-learn, how many points careful markers give for that:
 1. **Per concept.** For each concept and each level the rules found, the points markers
    gave that concept (a linear regression on the level's indicator, fitted on the
    answers' per-concept human labels; concepts without labels keep the rule weights).
-   Explaining is never worth less than naming, and nothing is worth more than the
-   concept's maximum.
+   The levels are named, explained (in one sentence) and developed (explained in two or
+   more sentences: markers give a point explained once about four fifths of its points, one
+   developed nearly all). Each is never worth less than the one before, and nothing is worth
+   more than the concept's maximum.
 2. **Overall.** A non-negative ridge regression of the human score on the sum of the
    concept points, the similarity, the on-topic length and the discussion: the sentences that
    relate two or more of the rubric's word groups in everyday words yet support no concept
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,9 @@ from sklearn.linear_model import LinearRegression, Ridge
 __all__ = ["Calibration", "Evidence", "calibration_path"]
 
 LEVELS = ("named", "explained")
+# Calibration's own finer level: explained in two or more sentences.
+DEVELOPED = "developed"
+_STEPS = (*LEVELS, DEVELOPED)
 OVERALL = ("concepts", "similarity", "length", "discussion")
 
 
@@ -44,6 +49,14 @@ class Evidence:
     similarity: float
     length_ratio: float  # length of the on-topic sentences / expected length (padding adds nothing)
     discussion: int = 0  # sentences on the subject in everyday words that support no concept
+    depth: Mapping[str, int] = field(default_factory=dict)  # concept id -> sentences at its level
+
+    def step(self, concept: str) -> str | None:
+        """The concept's level as calibration weighs it: ``developed`` for explained in 2+ sentences."""
+        level = self.levels.get(concept)
+        if level == "explained" and self.depth.get(concept, 1) >= 2:
+            return DEVELOPED
+        return level
 
 
 def calibration_path(rubric_file: Path) -> Path:
@@ -77,22 +90,26 @@ class Calibration:
         """Fit on answers with human scores (and, when known, per-concept human points)."""
         self.credit_: dict[str, dict[str, float]] = {}
         for concept, top in self.max_points.items():
-            rule = {"named": top * self.partial_credit, "explained": top}
+            rule = {"named": top * self.partial_credit, "explained": top, DEVELOPED: top}
             rows = [
-                (e.levels.get(concept), labels[concept])
+                (e.step(concept), labels[concept])
                 for e, labels in zip(evidence, concept_labels or [{}] * len(evidence), strict=True)
                 if concept in labels
             ]
             if len(rows) < 10:
                 self.credit_[concept] = rule
                 continue
-            x = np.array([[lvl in LEVELS, lvl == "explained"] for lvl, _ in rows], dtype=np.float64)
+            x = np.array([[lvl in _STEPS, lvl in _STEPS[1:], lvl == DEVELOPED] for lvl, _ in rows], dtype=np.float64)
             y = np.array([points for _, points in rows], dtype=np.float64)
             model = LinearRegression(positive=True).fit(x, y)
-            named = float(model.intercept_ + model.coef_[0])
-            explained = named + float(model.coef_[1])
-            named = min(max(named, 0.0), top)
-            self.credit_[concept] = {"named": round(named, 6), "explained": round(min(max(explained, named), top), 6)}
+            named = min(max(float(model.intercept_ + model.coef_[0]), 0.0), top)
+            explained = min(max(named + float(model.coef_[1]), named), top)
+            developed = min(max(explained + float(model.coef_[2]), explained), top)
+            self.credit_[concept] = {
+                "named": round(named, 6),
+                "explained": round(explained, 6),
+                DEVELOPED: round(developed, 6),
+            }
         x = np.array([self._overall(e) for e in evidence], dtype=np.float64)
         overall = Ridge(alpha=self.alpha, positive=True).fit(x, np.array(scores, dtype=np.float64))
         self.coef_ = [round(float(c), 6) for c in overall.coef_]
@@ -101,7 +118,14 @@ class Calibration:
         return self
 
     def _concept_points(self, evidence: Evidence) -> dict[str, float]:
-        return {c: self.credit_[c][lvl] if (lvl := evidence.levels.get(c)) in LEVELS else 0.0 for c in self.max_points}
+        return {c: self._credit(c, evidence.step(c)) for c in self.max_points}
+
+    def _credit(self, concept: str, step: str | None) -> float:
+        if step not in _STEPS:
+            return 0.0
+        credit = self.credit_[concept]
+        # A calibration stored before the developed level existed weighs it as explained.
+        return credit.get(step, credit["explained"]) if step == DEVELOPED else credit[step]
 
     def _overall(self, evidence: Evidence) -> list[float]:
         return [

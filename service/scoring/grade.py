@@ -191,6 +191,7 @@ def _evidence_of(compiled: CompiledRubric, reading: _Reading) -> CalibrationEvid
         similarity=reading.similarity,
         length_ratio=reading.analysis.relevant_content / target,
         discussion=reading.discussion,
+        depth={cid: len(set(item.support)) for cid, item in reading.evidence.items() if reading.levels[cid]},
     )
 
 

@@ -287,3 +287,28 @@ def test_a_calibration_stored_before_the_discussion_feature_gives_it_no_weight()
     del old["params"]["max_discussion"]
     loaded = Calibration.from_dict(old)
     assert loaded.coef_ == [*fitted.coef_[:3], 0.0]
+
+
+def test_a_concept_explained_in_several_sentences_is_weighed_apart_from_one_explained_once(ic: CompiledRubric) -> None:
+    """Markers give a point explained in one sentence about four fifths of its points and one developed
+    over two or more sentences nearly all: calibration learns the two apart, per concept."""
+    once = "上级给下级布置任务，要求按时完成，这时上级是下级的客户。"
+    twice = once + "领导要看到结果，下属交上去的报告就得让他满意，所以领导是我们的客户。"
+    assert calibration_evidence(ic, once).step("rank") == "explained"
+    assert calibration_evidence(ic, twice).step("rank") == "developed"
+    evidence = [
+        CalibrationEvidence({"a": lvl}, similarity=0.0, length_ratio=0.5, depth={"a": depth})
+        for lvl, depth in [("named", 1), ("explained", 1), ("explained", 2), (None, 0)] * 5
+    ]
+    labels = [
+        {"a": {"named": 1.0, "explained": 1.6, None: 0.0}[e.levels["a"]] + 0.4 * (e.depth["a"] > 1)} for e in evidence
+    ]
+    fitted = Calibration({"a": 2.0}).fit(evidence, [lab["a"] for lab in labels], labels)
+    credit = fitted.credit_["a"]
+    assert credit["named"] == pytest.approx(1.0) and credit["explained"] == pytest.approx(1.6)
+    assert credit["developed"] == pytest.approx(2.0)
+    # A calibration stored before this level existed weighs it as explained.
+    old = fitted.to_dict()
+    del old["concept_credit"]["a"]["developed"]
+    parts, _ = Calibration.from_dict(old).predict_parts(evidence[2])
+    assert parts["a"] == pytest.approx(1.6 * fitted.coef_[0])
