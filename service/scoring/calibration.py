@@ -14,7 +14,10 @@ two stages with scikit-learn, how many points careful markers give for that:
 2. **Overall.** A non-negative ridge regression of the human score on the sum of the
    concept points, the similarity, the on-topic length and the discussion: the sentences that
    relate two or more of the rubric's word groups in everyday words yet support no concept
-   (markers credit points made in plain words that the rules cannot place).
+   (markers credit points made in plain words that the rules cannot place). A regression
+   pulls its predictions toward the mean (strong answers scored low, weak ones high), so the
+   fit is then stretched about the mean until its predictions spread as widely as the human
+   scores they were fitted on (never narrowed).
 
 The score therefore splits into per-concept points (stage 1, scaled by stage 2's slope)
 plus an explicit adjustment (intercept, similarity, length, discussion, rounding): the itemized
@@ -111,9 +114,13 @@ class Calibration:
                 DEVELOPED: round(developed, 6),
             }
         x = np.array([self._overall(e) for e in evidence], dtype=np.float64)
-        overall = Ridge(alpha=self.alpha, positive=True).fit(x, np.array(scores, dtype=np.float64))
-        self.coef_ = [round(float(c), 6) for c in overall.coef_]
-        self.intercept_ = round(float(overall.intercept_), 6)
+        y = np.array(scores, dtype=np.float64)
+        overall = Ridge(alpha=self.alpha, positive=True).fit(x, y)
+        fitted = overall.predict(x)
+        stretch = float(np.std(y) / np.std(fitted)) if np.std(fitted) > 0 else 1.0
+        stretch = max(1.0, stretch)
+        self.coef_ = [round(float(c) * stretch, 6) for c in overall.coef_]
+        self.intercept_ = round(float(y.mean() + stretch * (overall.intercept_ - fitted.mean())), 6)
         self.n_samples_ = len(scores)
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -312,3 +313,19 @@ def test_a_concept_explained_in_several_sentences_is_weighed_apart_from_one_expl
     del old["concept_credit"]["a"]["developed"]
     parts, _ = Calibration.from_dict(old).predict_parts(evidence[2])
     assert parts["a"] == pytest.approx(1.6 * fitted.coef_[0])
+
+
+def test_calibration_spreads_its_scores_as_widely_as_the_markers_do() -> None:
+    """A regression on noisy evidence pulls predictions toward the mean: strong answers come out low
+    and weak ones high. The fit is stretched about the mean to the spread of the human scores."""
+    rng = random.Random(7)
+    evidence, scores = [], []
+    for n in range(200):
+        level = ("named", "explained", None)[n % 3]
+        quality = rng.random()
+        evidence.append(CalibrationEvidence({"a": level}, similarity=quality, length_ratio=rng.random()))
+        scores.append(6 * quality + 2 * (level == "explained") + rng.gauss(0, 1.5))
+    fitted = Calibration({"a": 2.0}).fit(evidence, scores)
+    predicted = fitted.predict(evidence)
+    assert float(predicted.std()) == pytest.approx(statistics.pstdev(scores), rel=1e-3)
+    assert float(predicted.mean()) == pytest.approx(statistics.fmean(scores), rel=1e-3)
