@@ -163,6 +163,12 @@
 
   async function check(event) {
     event.preventDefault();
+    if (!questions.length) {
+      // The question list did not load (the service could not be reached): try again now. A refusal
+      // (a key needed) stays on show as loadQuestions says it.
+      try { await loadQuestions(); } catch (_) { say("无法连接到服务,请检查网络后重试。", true); return; }
+      if (!questions.length) return;
+    }
     if (!select.value) { say("请先选择题目。", true); select.focus(); return; }
     const text = draft.value;
     const ticket = ++latest;

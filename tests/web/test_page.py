@@ -191,3 +191,22 @@ def test_a_check_that_fails_says_why_and_leaves_no_earlier_result_on_show(page: 
     page.get_by_role("button", name="检查草稿").click()
     expect(page.locator("#status")).to_contain_text("空字符")
     expect(page.locator("#result")).to_be_hidden()
+
+
+def test_the_question_list_is_fetched_again_when_it_could_not_be_loaded(browser: Browser, server: str) -> None:
+    """The service was out of reach when the page opened: pressing 检查草稿 once it is back loads the
+    questions and checks the draft, instead of asking the student to pick from an empty list."""
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.route("**/v1/check/questions", lambda route: route.abort())
+        page.goto(f"{server}/")
+        expect(page.locator("#status")).to_contain_text("无法连接到服务")
+        page.unroute("**/v1/check/questions")
+        page.get_by_label("你的作答草稿").fill("上级给下级安排任务,上级就是下级的客户。")
+        page.get_by_role("button", name="检查草稿").click()
+        expect(page.locator("#question option[value='internal-customer']")).to_have_count(1)
+        expect(page.locator("#status")).to_have_text("检查完成。")
+        expect(page.locator("#checklist > li")).not_to_have_count(0)
+    finally:
+        context.close()
