@@ -210,8 +210,10 @@ def test_huge_submission_lists_are_refused_whole(jobs: tuple[str, str]) -> None:
     before = api.get(f"{url}/v1/jobs").json()["total"]
     batch = {"rubric_id": IC, "submissions": [{"id": str(i), "answer": ""} for i in range(1001)]}
     _error(api.post(f"{url}/v1/grade/batch", json=batch), 422, "invalid_request")
+    # One job's limit gets the same code and words whether the submissions come as JSON or as a file.
     job = {"rubric_id": IC, "submissions": [{"id": str(i), "answer": ""} for i in range(100_001)]}
-    _error(api.post(f"{url}/v1/jobs", json=job, timeout=120), 422, "invalid_request")
+    sent = _error(api.post(f"{url}/v1/jobs", json=job, timeout=120), 413, "too_many_submissions")
+    assert "100001" in str(sent["message"]) and "拆分" in str(sent["message"])
     rows = "id,answer\n" + "".join(f"{i},答\n" for i in range(100_001))
     upload = api.post(f"{url}/v1/jobs", data={"rubric_id": IC}, files={"file": ("all.csv", rows.encode())}, timeout=120)
     _error(upload, 413, "too_many_submissions")

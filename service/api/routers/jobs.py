@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ...auth.deps import Caller, GraderDep
 from ...auth.roles import Role
-from ...errors import InvalidJobInputError, JobStateError
+from ...errors import InvalidJobInputError, JobStateError, TooManySubmissionsError
 from ...jobs import (
     InputRow,
     check_callback_url,
@@ -29,6 +29,7 @@ from ...jobs import (
 from ...jobs.files import check_unique_ids
 from ...jobs.report import build_report, histogram_png
 from ...registry import RubricRegistry
+from ...settings import MAX_JOB_SUBMISSIONS
 from ...storage import Database, Job, utcnow
 from ..deps import DatabaseDep, RegistryDep, SettingsDep
 from ..errors import ERROR_RESPONSES, KEY_RESPONSES, error_response
@@ -138,7 +139,12 @@ async def _parse_json(request: Request) -> tuple[str, str | None, list[InputRow]
     try:
         body = JobCreateRequest.model_validate_json(await request.body())
     except ValidationError as error:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
+        errors = error.errors()
+        if any(e["type"] == "too_long" and tuple(e["loc"]) == ("submissions",) for e in errors):
+            # The same limit, code and wording as an uploaded file (413 too_many_submissions).
+            actual = next(e["ctx"].get("actual_length") for e in errors if e["type"] == "too_long")
+            raise TooManySubmissionsError(int(actual or 0), MAX_JOB_SUBMISSIONS) from None
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
     check_unique_ids(s.id for s in body.submissions)
     columns: dict[str, None] = {}
     rows = []
