@@ -39,80 +39,112 @@ def _schema_problems(file: str, error: ValidationError) -> list[RubricProblem]:
     return problems
 
 
-def _check_references(file: str, rubric: Rubric) -> list[RubricProblem]:
-    problems = []
-    groups = set(rubric.lexicon)
+def _items(value: Any) -> list[Any]:
+    """A list of the raw file as it is; anything else (a typo the schema reports) as nothing."""
+    return value if isinstance(value, list) else []
 
-    def check(path: str, elements: list[str]) -> None:
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _rules(concept: dict[Any, Any], kind: str) -> list[dict[Any, Any]]:
+    return [_mapping(rule) for rule in _items(concept.get(kind))]
+
+
+def _check_references(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
+    problems = []
+    groups = set(_mapping(data.get("lexicon")))
+
+    def check(path: str, elements: list[Any]) -> None:
         for i, element in enumerate(elements):
-            if element.startswith("@") and element[1:] not in groups:
+            if isinstance(element, str) and element.startswith("@") and element[1:] not in groups:
                 problems.append(
                     RubricProblem(file, f"{path}[{i}]", "unknown_group", f"no lexicon group {element[1:]!r}")
                 )
 
-    for c, concept in enumerate(rubric.concepts):
+    for c, concept in enumerate(_items(data.get("concepts"))):
         for kind in ("rules", "contradicts"):
-            for r, rule in enumerate(getattr(concept, kind)):
+            for r, rule in enumerate(_rules(_mapping(concept), kind)):
                 for field in ("all", "any", "none", "about"):
-                    check(f"concepts[{c}].{kind}[{r}].{field}", getattr(rule, field))
-    for i, name in enumerate(rubric.story_topics):
-        if name not in rubric.off_topic:
+                    check(f"concepts[{c}].{kind}[{r}].{field}", _items(rule.get(field)))
+    off_topic = _mapping(data.get("off_topic"))
+    for i, name in enumerate(_items(data.get("story_topics"))):
+        if isinstance(name, str) and name not in off_topic:
             problems.append(RubricProblem(file, f"story_topics[{i}]", "unknown_group", f"no off_topic group {name!r}"))
     return problems
 
 
-def _literals(rubric: Rubric, elements: Iterable[str]) -> set[str]:
+def _literals(lexicon: dict[Any, Any], elements: Iterable[Any]) -> set[str]:
     out: set[str] = set()
     for element in elements:
-        out.update(rubric.lexicon.get(element[1:], []) if element.startswith("@") else [element])
+        if not isinstance(element, str):
+            continue
+        members = _items(lexicon.get(element[1:])) if element.startswith("@") else [element]
+        out.update(m for m in members if isinstance(m, str))
     return out
 
 
-def _check_concepts(file: str, rubric: Rubric) -> list[RubricProblem]:
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _check_concepts(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
     problems = []
+    lexicon = _mapping(data.get("lexicon"))
+    concepts = [_mapping(concept) for concept in _items(data.get("concepts"))]
     seen: dict[str, int] = {}
-    for c, concept in enumerate(rubric.concepts):
-        if concept.id in seen:
+    for c, concept in enumerate(concepts):
+        concept_id = concept.get("id")
+        if not isinstance(concept_id, str):
+            continue
+        if concept_id in seen:
             problems.append(
                 RubricProblem(
                     file,
                     f"concepts[{c}].id",
                     "duplicate_id",
-                    f"{concept.id!r} already used by concepts[{seen[concept.id]}]",
+                    f"{concept_id!r} already used by concepts[{seen[concept_id]}]",
                 )
             )
-        seen.setdefault(concept.id, c)
+        seen.setdefault(concept_id, c)
+    for c, concept in enumerate(concepts):
         # A hint points at what is missing; it must not contain the phrases that earn it.
-        giveaways = set(concept.key_phrases)
-        for rule in concept.rules:
-            if rule.level == "named":
-                giveaways |= {t for t in _literals(rubric, rule.all + rule.any) if len(t) >= 3}
-        leaked = sorted(t for t in giveaways if t in concept.hint)
-        if leaked:
-            problems.append(
-                RubricProblem(
-                    file, f"concepts[{c}].hint", "hint_gives_answer", f"the hint contains {', '.join(leaked)}"
+        hint = concept.get("hint")
+        if isinstance(hint, str):
+            giveaways = {t for t in _items(concept.get("key_phrases")) if isinstance(t, str) and t}
+            for rule in _rules(concept, "rules"):
+                if rule.get("level") == "named":
+                    elements = _items(rule.get("all")) + _items(rule.get("any"))
+                    giveaways |= {t for t in _literals(lexicon, elements) if len(t) >= 3}
+            leaked = sorted(t for t in giveaways if t in hint)
+            if leaked:
+                problems.append(
+                    RubricProblem(
+                        file, f"concepts[{c}].hint", "hint_gives_answer", f"the hint contains {', '.join(leaked)}"
+                    )
                 )
-            )
-    for c, concept in enumerate(rubric.concepts):
-        for name, others in (("excluded_by", concept.excluded_by), ("capped_by", concept.capped_by)):
-            for i, other in enumerate(others):
-                if other not in seen or other == concept.id:
+        for name in ("excluded_by", "capped_by"):
+            for i, other in enumerate(_items(concept.get(name))):
+                if isinstance(other, str) and (other not in seen or other == concept.get("id")):
                     problems.append(
                         RubricProblem(
                             file, f"concepts[{c}].{name}[{i}]", "unknown_concept", f"no other concept {other!r}"
                         )
                     )
-    total = sum(concept.points for concept in rubric.concepts)
-    if abs(total - rubric.max_score) > 1e-9:
-        problems.append(
-            RubricProblem(
-                file,
-                "concepts",
-                "points_mismatch",
-                f"concept points add up to {total:g}, max_score is {rubric.max_score:g}",
+    points = [_number(concept.get("points")) for concept in concepts]
+    max_score = _number(data.get("max_score"))
+    if concepts and max_score is not None and None not in points:
+        total = sum(p for p in points if p is not None)
+        if abs(total - max_score) > 1e-9:
+            problems.append(
+                RubricProblem(
+                    file,
+                    "concepts",
+                    "points_mismatch",
+                    f"concept points add up to {total:g}, max_score is {max_score:g}",
+                )
             )
-        )
     return problems
 
 
@@ -120,11 +152,13 @@ def parse_rubric(data: Any, *, file: str = "<rubric>") -> Rubric:
     """Validate already-parsed rubric data; raise :class:`RubricError` with every problem."""
     if not isinstance(data, dict):
         raise RubricError([RubricProblem(file, "", "not_a_mapping", "a rubric file must be a YAML mapping")])
+    # The cross-field checks read the file as written, so that they run even where the schema
+    # rejects something else: every problem is reported at once, not one batch after another.
+    problems = _check_references(file, data) + _check_concepts(file, data)
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as error:
-        raise RubricError(_schema_problems(file, error)) from None
-    problems = _check_references(file, rubric) + _check_concepts(file, rubric)
+        raise RubricError(_schema_problems(file, error) + problems) from None
     if problems:
         raise RubricError(problems)
     return rubric

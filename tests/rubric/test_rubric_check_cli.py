@@ -1,0 +1,55 @@
+"""`yuejuan rubric check` as a rubric author runs it on a new question: every mistake at once, in clear words."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = ROOT / "tests/data/rubrics/waste-sorting.yaml"
+
+
+def _yuejuan(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("yuejuan", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else [sys.executable, "-m", "service.cli"]
+    return subprocess.run([*command, *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def _edited(*edits: tuple[str, str]) -> str:
+    text = GOOD.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def test_schema_and_cross_field_mistakes_are_reported_in_one_run(tmp_path: Path) -> None:
+    """A typo in a setting or an empty group used to hide the duplicate id, the unknown group and the
+    points that do not add up: the author fixed one batch only to be shown the next."""
+    path = tmp_path / "many.yaml"
+    path.write_text(
+        _edited(
+            ("  - id: purpose\n", "  - id: categories\n"),  # duplicate concept id
+            ('all: ["@purpose"]', 'all: ["@xyz"]'),  # unknown group
+            ("    points: 2\n    hint: 你自己", "    points: 3\n    hint: 你自己"),  # 7 points, max 6
+            ("  me: [", "  empty: []\n  me: ["),  # empty synonym group
+            ('      - level: named\n        any: ["@kinds"]\n', "      - level: named\n"),  # no all, no any
+            ("references:\n", "references:\n  - 垃圾分类\n"),  # too short
+        )
+        + "settings:\n  partial_credits: 0.5\n",  # typo in a setting name
+        encoding="utf-8",
+    )
+    run = _yuejuan("rubric", "check", str(path))
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    for where, code in [
+        ("concepts[1].id", "duplicate_id"),
+        ("concepts[1].rules[0].all[0]", "unknown_group"),
+        ("concepts", "points_mismatch"),
+        ("lexicon.empty", "too_short"),
+        ("concepts[0].rules[0]", "value_error"),
+        ("references[0]", "string_too_short"),
+        ("settings.partial_credits", "extra_forbidden"),
+    ]:
+        assert f"{path}: {where}: [{code}]" in run.stderr, (where, run.stderr)
