@@ -122,7 +122,7 @@ def _cmd_rubric_check(args: argparse.Namespace, settings: Settings) -> int:
             for problem in error.problems:
                 print(problem, file=sys.stderr)
             continue
-        print(f"{file}: ok ({rubric.id} {rubric.version}, {len(rubric.concepts)} concepts, max {rubric.max_score:g})")
+        print(f"{file}: ok({rubric.id} {rubric.version},{len(rubric.concepts)} 个要点,满分 {rubric.max_score:g})")
     return 1 if failed else 0
 
 

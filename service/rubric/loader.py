@@ -7,15 +7,17 @@ concept ids, points that do not add up to the maximum, hints that give the answe
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import RubricError, RubricProblem
-from .schema import Rubric
+from ..validation import chinese_message
+from .schema import Concept, ExpectedLength, Rubric, RubricSettings, Rule
 
 __all__ = ["load_rubric", "load_rubric_dir", "parse_rubric"]
 
@@ -31,10 +33,28 @@ def _path(loc: Iterable[int | str]) -> str:
     return out
 
 
+# The model a misspelt key was written in, by the key that holds it: what the author meant is among its fields.
+_MODELS: dict[str, type[BaseModel]] = {
+    "settings": RubricSettings,
+    "expected_length": ExpectedLength,
+    "concepts": Concept,
+    "rules": Rule,
+    "contradicts": Rule,
+}
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """The message for a key the schema does not know, naming the field it is closest to."""
+    holder = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), None)
+    model = _MODELS.get(holder, Rubric) if holder else Rubric
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return f"没有这一项{f',是否想写 {close[0]}' if close else ''}?"
+
+
 def _schema_problems(file: str, error: ValidationError) -> list[RubricProblem]:
     problems = []
     for item in error.errors():
-        message = item["msg"].removeprefix("Value error, ")
+        message = _unknown_key(item["loc"]) if item["type"] == "extra_forbidden" else chinese_message(item)
         problems.append(RubricProblem(file, _path(item["loc"]), item["type"], message))
     return problems
 
@@ -60,7 +80,7 @@ def _check_references(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
         for i, element in enumerate(elements):
             if isinstance(element, str) and element.startswith("@") and element[1:] not in groups:
                 problems.append(
-                    RubricProblem(file, f"{path}[{i}]", "unknown_group", f"no lexicon group {element[1:]!r}")
+                    RubricProblem(file, f"{path}[{i}]", "unknown_group", f"lexicon 中没有词组 {element[1:]!r}")
                 )
 
     for c, concept in enumerate(_items(data.get("concepts"))):
@@ -71,7 +91,9 @@ def _check_references(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
     off_topic = _mapping(data.get("off_topic"))
     for i, name in enumerate(_items(data.get("story_topics"))):
         if isinstance(name, str) and name not in off_topic:
-            problems.append(RubricProblem(file, f"story_topics[{i}]", "unknown_group", f"no off_topic group {name!r}"))
+            problems.append(
+                RubricProblem(file, f"story_topics[{i}]", "unknown_group", f"off_topic 中没有词组 {name!r}")
+            )
     return problems
 
 
@@ -104,7 +126,7 @@ def _check_concepts(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
                     file,
                     f"concepts[{c}].id",
                     "duplicate_id",
-                    f"{concept_id!r} already used by concepts[{seen[concept_id]}]",
+                    f"要点编号 {concept_id!r} 已由 concepts[{seen[concept_id]}] 使用",
                 )
             )
         seen.setdefault(concept_id, c)
@@ -121,7 +143,10 @@ def _check_concepts(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
             if leaked:
                 problems.append(
                     RubricProblem(
-                        file, f"concepts[{c}].hint", "hint_gives_answer", f"the hint contains {', '.join(leaked)}"
+                        file,
+                        f"concepts[{c}].hint",
+                        "hint_gives_answer",
+                        f"提示泄露了得分要点的关键词:{'、'.join(leaked)}",
                     )
                 )
         for name in ("excluded_by", "capped_by"):
@@ -129,7 +154,7 @@ def _check_concepts(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
                 if isinstance(other, str) and (other not in seen or other == concept.get("id")):
                     problems.append(
                         RubricProblem(
-                            file, f"concepts[{c}].{name}[{i}]", "unknown_concept", f"no other concept {other!r}"
+                            file, f"concepts[{c}].{name}[{i}]", "unknown_concept", f"没有编号为 {other!r} 的其他要点"
                         )
                     )
     points = [_number(concept.get("points")) for concept in concepts]
@@ -142,7 +167,7 @@ def _check_concepts(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
                     file,
                     "concepts",
                     "points_mismatch",
-                    f"concept points add up to {total:g}, max_score is {max_score:g}",
+                    f"各要点分值合计 {total:g},与 max_score {max_score:g} 不符",
                 )
             )
     return problems
@@ -151,7 +176,7 @@ def _check_concepts(file: str, data: dict[Any, Any]) -> list[RubricProblem]:
 def parse_rubric(data: Any, *, file: str = "<rubric>") -> Rubric:
     """Validate already-parsed rubric data; raise :class:`RubricError` with every problem."""
     if not isinstance(data, dict):
-        raise RubricError([RubricProblem(file, "", "not_a_mapping", "a rubric file must be a YAML mapping")])
+        raise RubricError([RubricProblem(file, "", "not_a_mapping", "评分标准文件须为 YAML 映射(每行“键: 值”)")])
     # The cross-field checks read the file as written, so that they run even where the schema
     # rejects something else: every problem is reported at once, not one batch after another.
     problems = _check_references(file, data) + _check_concepts(file, data)
@@ -192,7 +217,9 @@ def load_rubric_dir(directory: str | Path) -> dict[Path, Rubric]:
             problems.extend(error.problems)
     ids = [r.id for r in rubrics.values()]
     for rubric_id in sorted({i for i in ids if ids.count(i) > 1}):
-        problems.append(RubricProblem(str(directory), rubric_id, "duplicate_rubric", f"two files define {rubric_id!r}"))
+        problems.append(
+            RubricProblem(str(directory), rubric_id, "duplicate_rubric", f"有两个文件定义了同一编号 {rubric_id!r}")
+        )
     if problems:
         raise RubricError(problems)
     return rubrics

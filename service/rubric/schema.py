@@ -64,7 +64,7 @@ class Rule(_Strict):
     @model_validator(mode="after")
     def _needs_something(self) -> Rule:
         if not self.all and not self.any:
-            raise ValueError("a rule needs at least one element in `all` or `any`")
+            raise ValueError("规则须在 all 或 any 中至少列出一项")
         return self
 
     def elements(self) -> list[str]:
@@ -98,7 +98,7 @@ class ExpectedLength(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> ExpectedLength:
         if self.min > self.target:
-            raise ValueError("`min` must not exceed `target`")
+            raise ValueError("min 不得大于 target")
         return self
 
 
@@ -172,7 +172,7 @@ class Rubric(_Strict):
     def _group_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for name in value:
             if not re.match(_ID, name):
-                raise ValueError(f"group name {name!r} must be lower-case letters, digits, _ or -")
+                raise ValueError(f"词组名 {name!r} 只能由小写字母、数字、_ 或 - 组成")
         return value
 
     def concept(self, concept_id: str) -> Concept:

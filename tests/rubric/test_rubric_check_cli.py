@@ -35,7 +35,7 @@ def test_schema_and_cross_field_mistakes_are_reported_in_one_run(tmp_path: Path)
             ('all: ["@purpose"]', 'all: ["@xyz"]'),  # unknown group
             ("    points: 2\n    hint: 你自己", "    points: 3\n    hint: 你自己"),  # 7 points, max 6
             ("  me: [", "  empty: []\n  me: ["),  # empty synonym group
-            ('      - level: named\n        any: ["@kinds"]\n', "      - level: named\n"),  # no all, no any
+            ("      - level: named\n        any: [\"@kinds\"]\n", "      - level: named\n"),  # no all, no any
             ("references:\n", "references:\n  - 垃圾分类\n"),  # too short
         )
         + "settings:\n  partial_credits: 0.5\n",  # typo in a setting name
@@ -53,3 +53,22 @@ def test_schema_and_cross_field_mistakes_are_reported_in_one_run(tmp_path: Path)
         ("settings.partial_credits", "extra_forbidden"),
     ]:
         assert f"{path}: {where}: [{code}]" in run.stderr, (where, run.stderr)
+
+
+def test_problems_are_worded_in_chinese_and_a_misspelt_name_points_at_the_right_one(tmp_path: Path) -> None:
+    """The messages were pydantic's English ("Extra inputs are not permitted") and ours ("no lexicon
+    group 'xyz'"), for authors who read Chinese; a misspelt setting did not say which was meant."""
+    path = tmp_path / "words.yaml"
+    path.write_text(
+        _edited(('all: ["@purpose"]', 'all: ["@xyz"]'), ("references:\n", "references:\n  - 垃圾分类\n"))
+        + "settings:\n  partial_credits: 0.5\n",
+        encoding="utf-8",
+    )
+    run = _yuejuan("rubric", "check", str(path))
+    lines = dict(line.split(": [", 1) for line in run.stderr.splitlines())
+    assert "partial_credit" in lines[f"{path}: settings.partial_credits"].split("]", 1)[1]
+    assert "xyz" in lines[f"{path}: concepts[1].rules[0].all[0]"]
+    for message in lines.values():
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
+    assert "Extra inputs" not in run.stderr and "String should" not in run.stderr
+
