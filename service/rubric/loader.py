@@ -189,6 +189,23 @@ def parse_rubric(data: Any, *, file: str = "<rubric>") -> Rubric:
     return rubric
 
 
+# What the parser's words usually mean in a rubric, for authors who never wrote YAML before.
+_YAML_MEANINGS = (
+    ("tab", "不能用制表符(Tab)缩进,请改用空格。"),
+    ("mapping values are not allowed", "此处不能写“键: 值”:多半是缩进不对,或值里有“冒号加空格”(请给整个值加引号)。"),
+    ("expected", "缩进不一致:同一层的各项须左端对齐,下一层须比上一层多缩进。"),
+    ("indentation", "缩进不一致:同一层的各项须左端对齐,下一层须比上一层多缩进。"),
+)
+
+
+def _yaml_message(error: yaml.YAMLError) -> str:
+    """What is wrong, in Chinese, with the parser's own words (its context and problem) after it."""
+    context, problem = getattr(error, "context", None), getattr(error, "problem", None)
+    said = "; ".join(str(part) for part in (context, problem) if part) or str(error).splitlines()[0]
+    meaning = next((m for key, m in _YAML_MEANINGS if key in (problem or "")), "YAML 语法有误。")
+    return f"{meaning}(解析器:{said})"
+
+
 def load_rubric(path: str | Path) -> Rubric:
     """Read and validate one rubric YAML file."""
     path = Path(path)
@@ -202,7 +219,7 @@ def load_rubric(path: str | Path) -> Rubric:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RubricError([RubricProblem(file, where, "yaml_syntax", str(error).splitlines()[0])]) from None
+        raise RubricError([RubricProblem(file, where, "yaml_syntax", _yaml_message(error))]) from None
     return parse_rubric(data, file=file)
 
 

@@ -35,7 +35,7 @@ def test_schema_and_cross_field_mistakes_are_reported_in_one_run(tmp_path: Path)
             ('all: ["@purpose"]', 'all: ["@xyz"]'),  # unknown group
             ("    points: 2\n    hint: 你自己", "    points: 3\n    hint: 你自己"),  # 7 points, max 6
             ("  me: [", "  empty: []\n  me: ["),  # empty synonym group
-            ("      - level: named\n        any: [\"@kinds\"]\n", "      - level: named\n"),  # no all, no any
+            ('      - level: named\n        any: ["@kinds"]\n', "      - level: named\n"),  # no all, no any
             ("references:\n", "references:\n  - 垃圾分类\n"),  # too short
         )
         + "settings:\n  partial_credits: 0.5\n",  # typo in a setting name
@@ -72,3 +72,17 @@ def test_problems_are_worded_in_chinese_and_a_misspelt_name_points_at_the_right_
         assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
     assert "Extra inputs" not in run.stderr and "String should" not in run.stderr
 
+
+def test_yaml_syntax_errors_say_what_is_wrong_not_only_where(tmp_path: Path) -> None:
+    """Only the first line of the parser's message was shown ("while scanning a plain scalar"): the
+    part saying what was wrong (a tab, a bad indent) was cut off."""
+    tabs = tmp_path / "tabs.yaml"
+    tabs.write_text(_edited(("    points: 2\n    hint: 生活垃圾", "\tpoints: 2\n    hint: 生活垃圾")), encoding="utf-8")
+    run = _yuejuan("rubric", "check", str(tabs))
+    assert run.returncode == 1 and "[yaml_syntax]" in run.stderr
+    assert "line 16" in run.stderr and "制表符" in run.stderr, run.stderr
+    indent = tmp_path / "indent.yaml"
+    indent.write_text(_edited(("    hint: 分类之后", "   hint: 分类之后")), encoding="utf-8")
+    run = _yuejuan("rubric", "check", str(indent))
+    assert run.returncode == 1 and "[yaml_syntax]" in run.stderr
+    assert "缩进" in run.stderr, run.stderr
