@@ -26,6 +26,26 @@ __all__ = ["load_rubric", "load_rubric_dir", "parse_rubric"]
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _Loader(_SAFE_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader, noting each key written twice in one mapping: YAML would keep the last silently."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[Any, yaml.Mark]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            # A merge (<<: *anchor) may be overridden on purpose; only keys written out count.
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = self.construct_object(key_node)
+                if key in seen:
+                    self.duplicates.append((key, key_node.start_mark))
+                seen.add(key)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
 def _path(loc: Iterable[int | str]) -> str:
     out = ""
     for part in loc:
@@ -214,13 +234,31 @@ def load_rubric(path: str | Path) -> Rubric:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RubricError([RubricProblem(file, "", "unreadable", str(error))]) from None
+    loader = _Loader(text)
     try:
-        data = yaml.load(text, Loader=_SAFE_LOADER)
+        data = loader.get_single_data()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise RubricError([RubricProblem(file, where, "yaml_syntax", _yaml_message(error))]) from None
-    return parse_rubric(data, file=file)
+    finally:
+        loader.dispose()
+    duplicates = [
+        RubricProblem(
+            file,
+            f"line {mark.line + 1}, column {mark.column + 1}",
+            "duplicate_key",
+            f"键 {key!r} 在同一层写了两次,前一处的内容会被这一处覆盖:请合并为一处。",
+        )
+        for key, mark in loader.duplicates
+    ]
+    try:
+        rubric = parse_rubric(data, file=file)
+    except RubricError as error:
+        raise RubricError(duplicates + error.problems) from None
+    if duplicates:
+        raise RubricError(duplicates)
+    return rubric
 
 
 def load_rubric_dir(directory: str | Path) -> dict[Path, Rubric]:

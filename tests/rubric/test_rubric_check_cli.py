@@ -86,3 +86,12 @@ def test_yaml_syntax_errors_say_what_is_wrong_not_only_where(tmp_path: Path) -> 
     run = _yuejuan("rubric", "check", str(indent))
     assert run.returncode == 1 and "[yaml_syntax]" in run.stderr
     assert "缩进" in run.stderr, run.stderr
+
+
+def test_a_key_written_twice_is_reported_not_silently_overwritten(tmp_path: Path) -> None:
+    """A second `me:` in the lexicon replaced the first without a word: half the synonyms were gone."""
+    path = tmp_path / "dup.yaml"
+    path.write_text(_edited(("  me: [", "  me: [我家]\n  me: [")), encoding="utf-8")
+    run = _yuejuan("rubric", "check", str(path))
+    assert run.returncode == 1, run.stdout
+    assert f"{path}: line 13, column 3: [duplicate_key]" in run.stderr and "'me'" in run.stderr, run.stderr
