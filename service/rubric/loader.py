@@ -226,14 +226,39 @@ def _yaml_message(error: yaml.YAMLError) -> str:
     return f"{meaning}(解析器:{said})"
 
 
+def _os_message(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "找不到此文件。"
+    if isinstance(error, IsADirectoryError):
+        return "这是文件夹,不是文件。"
+    if isinstance(error, PermissionError):
+        return "没有权限读取此文件。"
+    return f"无法读取此文件({error.strerror or error})。"
+
+
+def _encoding_message(data: bytes, error: UnicodeDecodeError) -> str:
+    """A file saved in another encoding (Windows editors in China save GBK): say so, and what to do."""
+    line = data[: error.start].count(b"\n") + 1
+    try:
+        data.decode("gb18030")
+        guess = ",看来是 GBK/GB18030 编码"
+    except UnicodeDecodeError:
+        guess = ""
+    return f"文件不是 UTF-8 编码(第 {line} 行起无法按 UTF-8 读取{guess}):请在编辑器中另存为 UTF-8。"
+
+
 def load_rubric(path: str | Path) -> Rubric:
     """Read and validate one rubric YAML file."""
     path = Path(path)
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RubricError([RubricProblem(file, "", "unreadable", str(error))]) from None
+        data = path.read_bytes()
+    except OSError as error:
+        raise RubricError([RubricProblem(file, "", "unreadable", _os_message(error))]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RubricError([RubricProblem(file, "", "unreadable", _encoding_message(data, error))]) from None
     loader = _Loader(text)
     try:
         data = loader.get_single_data()

@@ -95,3 +95,11 @@ def test_a_key_written_twice_is_reported_not_silently_overwritten(tmp_path: Path
     run = _yuejuan("rubric", "check", str(path))
     assert run.returncode == 1, run.stdout
     assert f"{path}: line 13, column 3: [duplicate_key]" in run.stderr and "'me'" in run.stderr, run.stderr
+
+
+def test_a_gbk_file_is_refused_in_words_the_author_can_act_on(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(GOOD.read_text(encoding="utf-8").encode("gbk"))
+    run = _yuejuan("rubric", "check", str(path))
+    assert run.returncode == 1 and "[unreadable]" in run.stderr
+    assert "UTF-8" in run.stderr and "codec" not in run.stderr, run.stderr
