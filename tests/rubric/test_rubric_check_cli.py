@@ -103,3 +103,13 @@ def test_a_gbk_file_is_refused_in_words_the_author_can_act_on(tmp_path: Path) ->
     run = _yuejuan("rubric", "check", str(path))
     assert run.returncode == 1 and "[unreadable]" in run.stderr
     assert "UTF-8" in run.stderr and "codec" not in run.stderr, run.stderr
+
+
+def test_two_files_of_one_folder_with_the_same_id_are_reported(tmp_path: Path) -> None:
+    """`rubric check rubrics/*.yaml` said ok to both, then `serve` refused to start."""
+    shutil.copy(GOOD, tmp_path / "a.yaml")
+    shutil.copy(GOOD, tmp_path / "b.yaml")
+    run = _yuejuan("rubric", "check", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))
+    assert run.returncode == 1 and "[duplicate_rubric]" in run.stderr, (run.stdout, run.stderr)
+    serve_view = _yuejuan("--rubrics-dir", str(tmp_path), "grade", "--rubric", "waste-sorting", "-", stdin="x")
+    assert serve_view.returncode == 2 and "duplicate_rubric" in serve_view.stderr
