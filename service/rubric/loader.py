@@ -287,10 +287,10 @@ def load_rubric(path: str | Path) -> Rubric:
 
 
 def load_rubric_dir(directory: str | Path) -> dict[Path, Rubric]:
-    """Load every ``*.yaml`` rubric in a directory, reporting the problems of all files together."""
+    """Load every ``*.yaml`` (or ``*.yml``) rubric in a directory, reporting the problems of all files together."""
     rubrics: dict[Path, Rubric] = {}
     problems: list[RubricProblem] = []
-    for path in sorted(Path(directory).glob("*.yaml")):
+    for path in sorted([*Path(directory).glob("*.yaml"), *Path(directory).glob("*.yml")]):
         try:
             rubrics[path] = load_rubric(path)
         except RubricError as error:

@@ -113,3 +113,13 @@ def test_two_files_of_one_folder_with_the_same_id_are_reported(tmp_path: Path) -
     assert run.returncode == 1 and "[duplicate_rubric]" in run.stderr, (run.stdout, run.stderr)
     serve_view = _yuejuan("--rubrics-dir", str(tmp_path), "grade", "--rubric", "waste-sorting", "-", stdin="x")
     assert serve_view.returncode == 2 and "duplicate_rubric" in serve_view.stderr
+
+
+def test_a_rubric_saved_as_yml_is_served(tmp_path: Path) -> None:
+    """`rubric check x.yml` said ok, and the service then knew no such rubric."""
+    shutil.copy(GOOD, tmp_path / "waste-sorting.yml")
+    assert _yuejuan("rubric", "check", str(tmp_path / "waste-sorting.yml")).returncode == 0
+    run = _yuejuan(
+        "--rubrics-dir", str(tmp_path), "grade", "--rubric", "waste-sorting", "-", stdin="我家每天把垃圾分类投放。"
+    )
+    assert run.returncode == 0, run.stderr
