@@ -22,6 +22,10 @@ from .schema import Concept, ExpectedLength, Rubric, RubricSettings, Rule
 __all__ = ["load_rubric", "load_rubric_dir", "parse_rubric"]
 
 
+# A rubric is some tens of kilobytes; one of megabytes is a corpus pasted in by mistake, and would take
+# the service minutes and gigabytes to compile at every start.
+MAX_RUBRIC_BYTES = 2 * 2**20
+
 # libyaml's parser when PyYAML was built with it (ten times faster on a large rubric), same safe constructor.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -252,6 +256,13 @@ def load_rubric(path: str | Path) -> Rubric:
     path = Path(path)
     file = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_RUBRIC_BYTES:
+            message = (
+                f"文件有 {size / 2**20:.1f} MiB,超过评分标准的上限 {MAX_RUBRIC_BYTES // 2**20} MiB:"
+                "参考答案只需几篇,作答语料请放在 corpus/ 中。"
+            )
+            raise RubricError([RubricProblem(file, "", "too_large", message)])
         data = path.read_bytes()
     except OSError as error:
         raise RubricError([RubricProblem(file, "", "unreadable", _os_message(error))]) from None

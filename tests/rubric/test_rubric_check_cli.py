@@ -123,3 +123,13 @@ def test_a_rubric_saved_as_yml_is_served(tmp_path: Path) -> None:
         "--rubrics-dir", str(tmp_path), "grade", "--rubric", "waste-sorting", "-", stdin="我家每天把垃圾分类投放。"
     )
     assert run.returncode == 0, run.stderr
+
+
+def test_a_huge_rubric_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """A 30 MB file (a corpus pasted into `references`) passed the check; the service then took minutes
+    and gigabytes to start."""
+    path = tmp_path / "huge.yaml"
+    reference = "  - 生活垃圾一般分为可回收物、有害垃圾、厨余垃圾和其他垃圾四类,分类可以减少污染。\n"
+    path.write_text(_edited(("references:\n", "references:\n" + reference * 40_000)), encoding="utf-8")
+    run = _yuejuan("rubric", "check", str(path))
+    assert run.returncode == 1 and "[too_large]" in run.stderr, run.stderr
