@@ -111,9 +111,12 @@ def _cmd_grade_file(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_rubric_check(args: argparse.Namespace, settings: Settings) -> int:
+    from .errors import RubricProblem
     from .rubric import load_rubric
 
     failed = 0
+    # The service refuses a folder in which two files define one id: so does the check.
+    defined: dict[tuple[Path, str], str] = {}
     for file in args.files:
         try:
             rubric = load_rubric(file)
@@ -122,7 +125,13 @@ def _cmd_rubric_check(args: argparse.Namespace, settings: Settings) -> int:
             for problem in error.problems:
                 print(problem, file=sys.stderr)
             continue
-        print(f"{file}: ok ({rubric.id} {rubric.version}, {len(rubric.concepts)} concepts, max {rubric.max_score:g})")
+        first = defined.setdefault((Path(file).resolve().parent, rubric.id), file)
+        if first != file:
+            failed += 1
+            message = f"编号 {rubric.id!r} 已由 {first} 定义:同一文件夹里的评分标准编号须各不相同。"
+            print(RubricProblem(file, "id", "duplicate_rubric", message), file=sys.stderr)
+            continue
+        print(f"{file}: ok({rubric.id} {rubric.version},{len(rubric.concepts)} 个要点,满分 {rubric.max_score:g})")
     return 1 if failed else 0
 
 

@@ -64,7 +64,7 @@ class Rule(_Strict):
     @model_validator(mode="after")
     def _needs_something(self) -> Rule:
         if not self.all and not self.any:
-            raise ValueError("a rule needs at least one element in `all` or `any`")
+            raise ValueError("规则须在 all 或 any 中至少列出一项")
         return self
 
     def elements(self) -> list[str]:
@@ -98,7 +98,7 @@ class ExpectedLength(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> ExpectedLength:
         if self.min > self.target:
-            raise ValueError("`min` must not exceed `target`")
+            raise ValueError("min 不得大于 target")
         return self
 
 
@@ -141,8 +141,8 @@ class Rubric(_Strict):
     concepts: Annotated[list[Concept], Field(min_length=1)]
     references: Annotated[list[Annotated[str, Field(min_length=10)]], Field(min_length=1)]
     terms: list[Element] = Field(default_factory=list)
-    lexicon: dict[str, list[Element]] = Field(default_factory=dict)
-    off_topic: dict[str, list[Element]] = Field(default_factory=dict)
+    lexicon: dict[str, Annotated[list[Element], Field(min_length=1)]] = Field(default_factory=dict)
+    off_topic: dict[str, Annotated[list[Element], Field(min_length=1)]] = Field(default_factory=dict)
     # The `off_topic` groups that are stories terms get dropped into (an outing, family life) rather
     # than a wrong reading of the question (CRM software): a story is padding around whatever the
     # answer explains, so it makes the answer off topic only when the concepts sit in the story.
@@ -170,11 +170,9 @@ class Rubric(_Strict):
     @field_validator("lexicon", "off_topic")
     @classmethod
     def _group_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for name, members in value.items():
+        for name in value:
             if not re.match(_ID, name):
-                raise ValueError(f"group name {name!r} must be lower-case letters, digits, _ or -")
-            if not members:
-                raise ValueError(f"group {name!r} is empty")
+                raise ValueError(f"词组名 {name!r} 只能由小写字母、数字、_ 或 - 组成")
         return value
 
     def concept(self, concept_id: str) -> Concept:
