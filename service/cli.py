@@ -230,7 +230,7 @@ def _cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluation import evaluate, fit_calibration
     from .registry import RubricRegistry
     from .rubric import load_rubric_dir
-    from .scoring import ENGINE_VERSION, calibration_path
+    from .scoring import ENGINE_VERSION, calibration_path, rubric_digest
 
     _check_folds(args.folds)
     paths = {rubric.id: path for path, rubric in load_rubric_dir(_rubrics_dir(settings)).items()}
@@ -255,6 +255,7 @@ def _cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
         rubric_version=compiled.rubric.version,
         engine_version=ENGINE_VERSION,
         report={"folds": args.folds, "n": len(rows), **metrics},
+        rubric_digest=rubric_digest(compiled.rubric),
     )
     print(f"wrote {target}")
     return 0

@@ -15,7 +15,7 @@ import pytest
 from service.corpus import read_labeled
 from service.evaluation import agreement, evaluate, fit_calibration
 from service.registry import RubricRegistry
-from service.scoring import CompiledRubric, calibration_path, compile_rubric, grade
+from service.scoring import ENGINE_VERSION, CompiledRubric, calibration_path, compile_rubric, grade, rubric_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "internal-customer" / "answers.jsonl"
@@ -89,6 +89,31 @@ def test_a_stale_calibration_is_ignored(tmp_path: Path, ic: CompiledRubric) -> N
         path, rubric_id="internal-customer", rubric_version="old", engine_version="0", report={}
     )
     assert compile_rubric(ic.rubric, calibration_file=path).calibration is None
+
+
+def test_a_calibration_fitted_before_the_rubric_was_edited_is_ignored_though_the_version_is_the_same(
+    tmp_path: Path, ic: CompiledRubric
+) -> None:
+    # Rubric authors add a synonym and forget the version: the calibration fitted before no longer fits.
+    path = tmp_path / "x.calibration.json"
+    fit_calibration(ic, read_labeled(CORPUS)[:60]).save(
+        path,
+        rubric_id="internal-customer",
+        rubric_version=ic.rubric.version,
+        engine_version=ENGINE_VERSION,
+        report={},
+        rubric_digest=rubric_digest(ic.rubric),
+    )
+    assert compile_rubric(ic.rubric, calibration_file=path).calibration is not None
+    lexicon = {**ic.rubric.lexicon, "customer": [*ic.rubric.lexicon["customer"], "服务接收方"]}
+    edited = ic.rubric.model_copy(update={"lexicon": lexicon})
+    assert edited.version == ic.rubric.version
+    assert compile_rubric(edited, calibration_file=path).calibration is None
+    # A calibration stored before digests were kept is still used (its version and engine match).
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    del stored["rubric_digest"]
+    path.write_text(json.dumps(stored), encoding="utf-8")
+    assert compile_rubric(edited, calibration_file=path).calibration is not None
 
 
 def _yuejuan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .calibration import Calibration, calibration_path
-from .engine import ENGINE_VERSION, CompiledRubric, compile_rubric, tfidf_path
+from .engine import ENGINE_VERSION, CompiledRubric, compile_rubric, rubric_digest, tfidf_path
 from .grade import calibration_evidence, grade
 from .result import Adjustment, ConceptItem, Evidence, Flag, GradeResult
 from .similarity import Doc, TfidfModel
@@ -23,5 +23,6 @@ __all__ = [
     "calibration_path",
     "compile_rubric",
     "grade",
+    "rubric_digest",
     "tfidf_path",
 ]

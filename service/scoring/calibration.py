@@ -190,11 +190,19 @@ class Calibration:
         return self.max_points == dict(max_points)
 
     def save(
-        self, path: Path, *, rubric_id: str, rubric_version: str, engine_version: str, report: dict[str, Any]
+        self,
+        path: Path,
+        *,
+        rubric_id: str,
+        rubric_version: str,
+        engine_version: str,
+        report: dict[str, Any],
+        rubric_digest: str | None = None,
     ) -> None:
         payload = {
             "rubric_id": rubric_id,
             "rubric_version": rubric_version,
+            "rubric_digest": rubric_digest,
             "engine_version": engine_version,
             "model": self.to_dict(),
             "cross_validation": report,

@@ -37,13 +37,14 @@ __all__ = [
     "Hit",
     "TermIndex",
     "compile_rubric",
+    "rubric_digest",
     "tfidf_path",
 ]
 
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.6"
+ENGINE_VERSION = "0.9.7"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -365,8 +366,16 @@ def reference_docs(rubric: Rubric, segmenter: Segmenter) -> list[Doc]:
     return [_doc(segmenter, ref) for ref in rubric.references]
 
 
+def rubric_digest(rubric: Rubric) -> str:
+    """A digest of everything the rubric says, stored with its calibration: a rule edited without a new
+    version number still makes the calibration fitted before stale."""
+    text = json.dumps(rubric.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def load_calibration(rubric: Rubric, path: Path | None) -> Calibration | None:
-    """The calibration stored at ``path``, if it exists and was fitted for this rubric version and engine."""
+    """The calibration stored at ``path``, if it exists and was fitted for this rubric (its version and,
+    when stored, its content) and this engine."""
     if path is None or not path.exists():
         return None
     try:
@@ -382,6 +391,9 @@ def load_calibration(rubric: Rubric, path: Path | None) -> Calibration | None:
             rubric.version,
             ENGINE_VERSION,
         )
+        return None
+    if data.get("rubric_digest") not in (None, rubric_digest(rubric)):
+        log.warning("ignoring %s: the rubric changed since it was fitted (same version %s)", path, rubric.version)
         return None
     try:
         calibration = Calibration.from_dict(data["model"])

@@ -40,5 +40,5 @@ def comment(
     if missing:
         parts.append("尚未涉及:" + "、".join(missing) + "。")
     if not met and not partial:
-        parts.append("请围绕题目要求,结合自己的工作展开作答。")
+        parts.append("请围绕题目要求展开作答。")
     return "".join(parts)

@@ -329,3 +329,10 @@ def test_calibration_spreads_its_scores_as_widely_as_the_markers_do() -> None:
     predicted = fitted.predict(evidence)
     assert float(predicted.std()) == pytest.approx(statistics.pstdev(scores), rel=1e-3)
     assert float(predicted.mean()) == pytest.approx(statistics.fmean(scores), rel=1e-3)
+
+
+def test_the_comment_on_an_answer_that_shows_nothing_fits_any_question(waste: CompiledRubric) -> None:
+    # The comment is the engine's, shared by every rubric: it may not speak of one question's context
+    # (a pupil sorting household waste has no "work" to draw on).
+    result = grade(waste, "今天天气很好。")
+    assert result.comment.endswith("请围绕题目要求展开作答。") and "工作" not in result.comment
