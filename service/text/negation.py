@@ -124,6 +124,12 @@ _ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "单", "单单
 _FAILURE_AFTER = frozenset(
     {"出错", "出差错", "差错", "错", "耽误", "拖延", "延误", "失误", "误事", "马虎", "遗漏", "落下", "出岔子", "掉队"}
 )
+# A negator that opens what the action before it is for or leads to ("交给下道工序不让他们返工",
+# "保护他人不受伤害", "支持员工不被打扰"): it denies what follows, not the clause before it.
+_PURPOSE = frozenset({"不让", "不使", "不被", "不受", "不叫", "不致", "不至于", "别让"})
+_PURPOSE_AFTER = frozenset({"让", "使", "被", "受", "叫", "致", "至于"})
+_PASSIVE = frozenset("受被")  # 受伤害, 受影响, 被打扰: what is suffered, whatever the segmenter joins to it
+
 # Words and marks that end the scope of a negation inside a sentence.
 SCOPE_BREAKS = frozenset(
     {
@@ -287,7 +293,11 @@ class Negator:
                 # The subject a negator denies starts after the previous negator of the clause.
                 subject = max([clause[0].start, *(t.end for t in clause[:-1] if t.start in negators_seen)])
                 forbids = self._has_predicate(tokens, i)
-                if not absorbed and not conditional and subject < token.start and not forbids:
+                nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+                purpose = token.text in _PURPOSE or (
+                    token.text in ("不", "别") and (nxt in _PURPOSE_AFTER or nxt[:1] in _PASSIVE)
+                )
+                if not absorbed and not conditional and subject < token.start and not forbids and not purpose:
                     post.append((subject, token.start, token.end))
                 negators_seen.add(token.start)
                 if opened is None:

@@ -473,3 +473,9 @@ def test_the_work_of_the_step_before_taken_over_by_the_next_is_the_process_relat
         "排版这边用的都是前面环节的成果。",
     ):
         assert _status(ic, sentence, "process") == "met", sentence
+
+
+def test_work_handed_on_so_that_the_next_step_need_not_redo_it_is_no_denial(ic: CompiledRubric) -> None:
+    result = grade(ic, "我们要把零件做好交给下道工序不让他们返工。")
+    assert next(i for i in result.items if i.concept_id == "process").status == "met"
+    assert "contradiction" not in {f.code for f in result.flags}

@@ -64,3 +64,14 @@ def test_a_negated_failure_praises_the_work_it_does_not_deny_it() -> None:
     assert not denied("我按时交活，不耽误后面的工序", "后面的工序")
     # Other predicates after the negator are still denied.
     assert denied("我按时交活，不配合后面的工序", "后面的工序")
+
+
+def test_a_negator_that_opens_a_purpose_denies_what_follows_not_the_action_before_it() -> None:
+    # "…so that they need not redo it": the hand-over before 不让 is stated, the rework after it is denied.
+    assert not _negated("我们把零件做好交给下道工序不让他们返工", "交给下道工序")
+    assert _negated("我们把零件做好交给下道工序不让他们返工", "返工")
+    assert not _negated("保护他人不受伤害", "保护他人")
+    assert not _negated("领导要支持员工不被打扰", "支持员工")
+    # A plain negator still denies its clause's subject ("部门之间不配合" states no cooperation between them).
+    assert _negated("部门之间不配合", "部门之间")
+    assert _negated("上级从不需要下级的配合", "上级")
