@@ -117,8 +117,8 @@ class Calibration:
         y = np.array(scores, dtype=np.float64)
         overall = Ridge(alpha=self.alpha, positive=True).fit(x, y)
         fitted = overall.predict(x)
-        stretch = float(np.std(y) / np.std(fitted)) if np.std(fitted) > 0 else 1.0
-        stretch = max(1.0, stretch)
+        spread = float(np.std(fitted))
+        stretch = max(1.0, float(np.std(y)) / spread) if spread > 0 else 1.0
         self.coef_ = [round(float(c) * stretch, 6) for c in overall.coef_]
         self.intercept_ = round(float(y.mean() + stretch * (overall.intercept_ - fitted.mean())), 6)
         self.n_samples_ = len(scores)
@@ -132,22 +132,24 @@ class Calibration:
             return 0.0
         credit = self.credit_[concept]
         # A calibration stored before the developed level existed weighs it as explained.
-        return credit.get(step, credit["explained"]) if step == DEVELOPED else credit[step]
+        return credit.get(step, credit["explained"])
 
-    def _overall(self, evidence: Evidence) -> list[float]:
+    def _others(self, evidence: Evidence) -> list[float]:
+        """The overall features after the concept sum: similarity, length, discussion."""
         return [
-            sum(self._concept_points(evidence).values()),
             evidence.similarity,
             min(evidence.length_ratio, self.max_length_ratio),
             min(evidence.discussion, self.max_discussion),
         ]
 
+    def _overall(self, evidence: Evidence) -> list[float]:
+        return [sum(self._concept_points(evidence).values()), *self._others(evidence)]
+
     def predict_parts(self, evidence: Evidence) -> tuple[dict[str, float], float]:
         """Per-concept points and the rest (intercept, similarity, length), before clipping."""
         slope = self.coef_[0]
         points = {c: p * slope for c, p in self._concept_points(evidence).items()}
-        _, *others = self._overall(evidence)
-        rest = self.intercept_ + sum(c * v for c, v in zip(self.coef_[1:], others, strict=True))
+        rest = self.intercept_ + sum(c * v for c, v in zip(self.coef_[1:], self._others(evidence), strict=True))
         return points, rest
 
     def predict(self, evidence: Sequence[Evidence]) -> np.ndarray:

@@ -21,7 +21,8 @@ Level = Literal["named", "explained"]
 # Conjunctions after which a sentence turns from a view it reports to what the writer holds.
 _CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可", "不过"})
 # Words that open a sentence turning away from what the answer said before ("不过话说回来,……").
-_TURNS = frozenset({"不过", "话说回来", "但", "但是", "可是", "然而", "其实", "实际上", "事实上", "可"})
+# (而是, 却 and 反而 turn inside a sentence, never open one.)
+_TURNS = (_CONTRAST - {"而是", "却", "反而"}) | {"话说回来"}
 _RANK = {"named": 1, "explained": 2}
 _CLAUSE_MARKS = frozenset("，；、：")
 
@@ -354,7 +355,7 @@ def _withdraw_revised(analysis: Analysis, evidence: dict[str, ConceptEvidence]) 
             for other in evidence.values()
         )
         if revised:
-            item.denied, item.against = False, [i for i in item.against if i > turn]
+            item.denied, item.against = False, []  # every denial lies before the turn
 
 
 def _across_sentences(compiled: CompiledRubric, analysis: Analysis, evidence: dict[str, ConceptEvidence]) -> None:

@@ -275,21 +275,19 @@ def _build_index(rubric: Rubric) -> TermIndex:
     keys = _literal_keys(rubric)
     # Longer words first: a phrase with 我们 gets 咱们 before 我 gets its own variants.
     for word in sorted(rubric.spoken_variants, key=len, reverse=True):
-        holders = [lit for lit in keys if word.lower() in lit]
-        for variant in rubric.spoken_variants[word]:
-            for literal in holders:
-                spoken = literal.replace(word.lower(), variant.lower())
-                if spoken not in keys:
-                    keys[spoken] = set(keys[literal])
+        _add_variants(keys, word.lower(), [v.lower() for v in rubric.spoken_variants[word]])
     for word in rubric.typo_tolerant:
-        word = word.lower()
-        holders = [lit for lit in keys if word in lit]
-        for variant in homophone_variants(word):
-            for literal in holders:
-                misspelt = literal.replace(word, variant)
-                if misspelt not in keys:
-                    keys[misspelt] = set(keys[literal])
+        _add_variants(keys, word.lower(), homophone_variants(word.lower()))
     return TermIndex(dict(keys))
+
+
+def _add_variants(keys: dict[str, set[str]], word: str, variants: Iterable[str]) -> None:
+    """Every literal holding ``word`` also matches written with each of ``variants``, for the same keys
+    (a literal already in the rubric keeps its own)."""
+    holders = [literal for literal in keys if word in literal]
+    for variant in variants:
+        for literal in holders:
+            keys.setdefault(literal.replace(word, variant), set(keys[literal]))
 
 
 def _literal_keys(rubric: Rubric) -> dict[str, set[str]]:

@@ -127,7 +127,7 @@ _FAILURE_AFTER = frozenset(
 # A negator that opens what the action before it is for or leads to ("交给下道工序不让他们返工",
 # "保护他人不受伤害", "支持员工不被打扰"): it denies what follows, not the clause before it.
 _PURPOSE = frozenset({"不让", "不使", "不被", "不受", "不叫", "不致", "不至于", "别让"})
-_PURPOSE_AFTER = frozenset({"让", "使", "被", "受", "叫", "致", "至于"})
+_PURPOSE_AFTER = frozenset({"让", "使", "叫", "致", "至于"})
 _PASSIVE = frozenset("受被")  # 受伤害, 受影响, 被打扰: what is suffered, whatever the segmenter joins to it
 
 # Words and marks that end the scope of a negation inside a sentence.

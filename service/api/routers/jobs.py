@@ -140,10 +140,10 @@ async def _parse_json(request: Request) -> tuple[str, str | None, list[InputRow]
         body = JobCreateRequest.model_validate_json(await request.body())
     except ValidationError as error:
         errors = error.errors()
-        if any(e["type"] == "too_long" and tuple(e["loc"]) == ("submissions",) for e in errors):
+        over = next((e for e in errors if e["type"] == "too_long" and tuple(e["loc"]) == ("submissions",)), None)
+        if over is not None:
             # The same limit, code and wording as an uploaded file (413 too_many_submissions).
-            actual = next(e["ctx"].get("actual_length") for e in errors if e["type"] == "too_long")
-            raise TooManySubmissionsError(int(actual or 0), MAX_JOB_SUBMISSIONS) from None
+            raise TooManySubmissionsError(int(over["ctx"]["actual_length"]), MAX_JOB_SUBMISSIONS) from None
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
     check_unique_ids(s.id for s in body.submissions)
     columns: dict[str, None] = {}
