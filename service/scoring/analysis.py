@@ -8,6 +8,7 @@ repeats of an earlier sentence, and bare lists of terms.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
@@ -243,13 +244,21 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     token_ends = list(map(attrgetter("end"), tokens))
     hit_starts = list(map(attrgetter("start"), hits))
     keys_by_literal = compiled.index.keys_by_literal
-    for sentence in split_sentences(text):
+    sentences = split_sentences(text)
+    if sum(s.asks_from < s.end for s in sentences) * 2 >= len(sentences) > 1:
+        # An answer made mostly of questions poses the points: what its questions state first
+        # ("上级是下级的客户,那下级是不是上级的客户?") sets up the question, it asserts nothing.
+        sentences = [
+            dataclasses.replace(s, is_question=True, asks_from=s.start) if s.asks_from < s.end else s for s in sentences
+        ]
+    for sentence in sentences:
         first = bisect_left(token_starts, sentence.start)
         sent_tokens = tokens[first : max(first, bisect_right(token_ends, sentence.end))]
+        # What a sentence asks after stating something ("……,你拿啥干?") asserts nothing: its words are not looked up.
         sent_hits = [
             hit
-            for hit in hits[bisect_left(hit_starts, sentence.start) : bisect_left(hit_starts, sentence.end)]
-            if hit.end <= sentence.end
+            for hit in hits[bisect_left(hit_starts, sentence.start) : bisect_left(hit_starts, sentence.asks_from)]
+            if hit.end <= sentence.asks_from
         ]
         keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for hit in sent_hits:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..rubric.schema import Concept, RubricSettings
-from .analysis import COPIED_ANSWER_SHARE, Analysis, SentenceView, is_keyword_list
+from .analysis import COPIED_ANSWER_SHARE, Analysis, SentenceView, content_length, is_keyword_list
 from .engine import ANAPHORA, ENUMERATION, VIEW, CompiledRubric, CompiledRule
 
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence_levels"]
@@ -25,6 +25,10 @@ _CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上
 _TURNS = (_CONTRAST - {"而是", "却", "反而"}) | {"话说回来"}
 _RANK = {"named": 1, "explained": 2}
 _CLAUSE_MARKS = frozenset("，；、：")
+# The marks that end a clause saying something of its own (the enumeration comma 、 only lists).
+_CLAUSE_ENDS = frozenset("，；：")
+# Own words (not the subject's terms) a clause needs per concept it touches to state it.
+_OWN_CHARS_PER_CONCEPT = 3
 
 
 @dataclass
@@ -272,8 +276,14 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             levels = {}
         elif many and _crowded(view, textbook, settings, touched):
             # A sentence crammed with the terms of every concept explains none of them, and names no
-            # more than one sentence may earn.
-            levels = dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
+            # more than one sentence may earn; a dense summary earns what each of its clauses states.
+            plain = not (view.list_like or view.copied or view.borrowed)
+            by_clause = _clause_levels(compiled, view, textbook) if plain else None
+            levels = (
+                by_clause
+                if by_clause is not None
+                else dict.fromkeys(list(levels)[: settings.max_concepts_per_sentence], "named")
+            )
         else:
             levels = _own_statement(compiled, view, levels, refuted)
         if index in rejected:
@@ -377,10 +387,13 @@ def _across_sentences(compiled: CompiledRubric, analysis: Analysis, evidence: di
         if keys and view.scope:
             covers = view.scope.covers
             keys = {k: kept for k, spans in keys.items() if (kept := [(a, b) for a, b in spans if not covers(a, b)])}
-        own.append(keys)
-    # A question in between ("……我咋跑?") asserts nothing but does not break the thread.
+        asks = view.sentence.asks_from < view.sentence.end
+        own.append(None if asks and not keys else keys)
+    # A question in between ("……我咋跑?", "可他不给我排好线路,我咋跑?") asserts nothing the rules use
+    # but does not break the thread.
     bridge = [
-        o is not None or (v.sentence.is_question and v.duplicate_of is None) for o, v in zip(own, views, strict=True)
+        o is not None or (v.sentence.asks_from < v.sentence.end and v.duplicate_of is None)
+        for o, v in zip(own, views, strict=True)
     ]
     widest = max(rule.span for rule in compiled.spanning_rules)
     for first in range(len(views)):
@@ -435,6 +448,38 @@ def _crowded(view: SentenceView, textbook: frozenset[str], settings: RubricSetti
     return view.content < settings.crammed_chars_per_concept * touched and (
         len({h.literal for h in view.hits if h.literal in textbook}) >= 2
     )
+
+
+def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: frozenset[str]) -> dict[str, Level] | None:
+    """What a sentence touching many concepts earns clause by clause, when each clause states its few
+    in words of its own: a dense summary ("……,上下级、部门间、前后工序三种都是,而且彼此互为客户和
+    供方,位置随任务变"). None when it is the terms crammed into one run or strung between commas."""
+    text, offset = view.sentence.text, view.sentence.start
+    cuts = [offset + i for i, ch in enumerate(text) if ch in _CLAUSE_ENDS and i < len(text) - 1]
+    if not cuts:
+        return None
+    cap = compiled.rubric.settings.max_concepts_per_sentence
+    levels: dict[str, Level] = {}
+    start = offset
+    for end in [*cuts, view.sentence.end]:
+        clause = _without_spans(view, [(view.sentence.start, start), (end, view.sentence.end)])
+        found = _sentence_levels(compiled, clause)[0]
+        if len(found) > cap:
+            return None
+        if found:
+            terms = sorted((h.start, h.end) for h in view.hits if h.literal in textbook and start <= h.start < end)
+            covered, reach = 0, start
+            for a, b in terms:
+                covered += max(0, min(b, end) - max(a, reach))
+                reach = max(reach, b)
+            if content_length(text[start - offset : end - offset]) - covered < _OWN_CHARS_PER_CONCEPT * len(found):
+                return None
+        for cid, level in found.items():
+            if cid not in levels or _RANK[level] > _RANK[levels[cid]]:
+                levels[cid] = level
+        start = end + 1
+    order = compiled.concept_order
+    return dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))
 
 
 def _goes_on(view: SentenceView) -> bool:

@@ -115,10 +115,47 @@ NOT_NEGATING = frozenset(
         "必不可少",
         "不停",
         "不仅仅",
+        "不怕",
+        "不吝",
+        "不分",
     }
 )
 # A negator followed by one of these reads "not only" or is rhetorical (不就是……吗), which does not negate.
 _ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "单", "单单", "止", "就", "就是", "正是"})
+# A negator before a word of permanence denies the permanence, not the role ("没有绝对的客户和供方",
+# "不是永远的客户": the roles change).
+_PERMANENCE_AFTER = frozenset({"绝对", "永远", "固定", "一成不变", "天生", "永久", "始终", "一直", "死"})
+# Copulas and "has no": "X不是Y" / "X没有Y" deny that X is or has Y (what follows), not X itself
+# ("下一道工序不是外人,他们就是我的客户"). Only with nothing after them ("上级是客户,下级不是") do they
+# deny what precedes.
+COPULA_NEGATORS = frozenset(
+    {
+        "不是",
+        "并不是",
+        "也不是",
+        "就不是",
+        "都不是",
+        "才不是",
+        "并非",
+        "绝非",
+        "而非",
+        "非",
+        "不算",
+        "不属于",
+        "不等于",
+        "没有",
+        "没",
+        "并没有",
+        "没人",
+    }
+)
+# Negators that deny rather than leave an action undone.
+_DENIALS = COPULA_NEGATORS | frozenset(
+    {"谈不上", "算不上", "不存在", "不需要", "用不着", "没必要", "无需", "无须", "不必", "不用", "从不", "绝不", "毫无"}
+)
+# What a clause after a condition opens with or holds: "仓库不给我们发料,我们就没法生产" states a
+# dependence, the negation inside the condition denies nothing.
+_CONSEQUENCE = frozenset({"就", "才", "便", "就会", "就得", "就要", "就能", "那就", "那么"})
 # A negator before a word of failure says the work is done well ("服务不出错", "不耽误后面"): it denies
 # the failure, not the rest of its clause.
 _FAILURE_AFTER = frozenset(
@@ -128,7 +165,10 @@ _FAILURE_AFTER = frozenset(
 # "保护他人不受伤害", "支持员工不被打扰"): it denies what follows, not the clause before it.
 _PURPOSE = frozenset({"不让", "不使", "不被", "不受", "不叫", "不致", "不至于", "别让"})
 _PURPOSE_AFTER = frozenset({"让", "使", "叫", "致", "至于"})
-_PASSIVE = frozenset("受被")  # 受伤害, 受影响, 被打扰: what is suffered, whatever the segmenter joins to it
+_PASSIVE = frozenset("受被")
+_PASSIVE_NEGATORS = frozenset(
+    {"不被", "不受"}
+)  # 受伤害, 受影响, 被打扰: what is suffered, whatever the segmenter joins to it
 
 # Words and marks that end the scope of a negation inside a sentence.
 SCOPE_BREAKS = frozenset(
@@ -253,7 +293,15 @@ class Negator:
             return False
         if word in self.negators or (len(word) > 1 and word[0] in "不没未" and word[:2] not in self.not_negating):
             nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-            return nxt not in _ONLY_AFTER and nxt not in _FAILURE_AFTER
+            if nxt == "是" and i + 2 < len(tokens):  # "没人是永远的客户"
+                nxt = tokens[i + 2].text
+            # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
+            return (
+                nxt not in _ONLY_AFTER
+                and (not nxt or nxt[0] not in "只仅")
+                and nxt not in _FAILURE_AFTER
+                and nxt not in _PERMANENCE_AFTER
+            )
         return False
 
     def scope(self, tokens: Sequence[Token], phrases: Sequence[tuple[int, int]] = ()) -> NegationScope:
@@ -262,8 +310,10 @@ class Negator:
         A negator also denies what comes before it in its clause ("各部门互不服务",
         "上级从不需要……"), unless the clause is a condition (如果……不……), the negator
         lies inside one of ``phrases`` the rubric looks for ("不是单向的" states something;
-        it does not deny its subject), or it is a modal negator (不能, 不要, 不应 …) followed
-        by a predicate of its own ("……工序客户,不能片面地理解"): that forbids what follows.
+        it does not deny its subject), it is a modal negator (不能, 不要, 不应 …) followed
+        by a predicate of its own ("……工序客户,不能片面地理解"): that forbids what follows, or
+        a copula (不是, 没有 …) followed by a predicate holding none of ``phrases``
+        ("下一道工序不是外人"). A negator inside a condition denies nothing.
         """
         if _trigger(self.negators, self.post_negators).search("".join(map(itemgetter(0), tokens))) is None:
             return _NOTHING_NEGATED  # most sentences: no word that could negate
@@ -273,6 +323,7 @@ class Negator:
         clause: list[Token] = []
         negators_seen: set[int] = set()
         modal = False  # the open negator is a modal one with a predicate of its own
+        conditions = self._conditions(tokens)
         for i, token in enumerate(tokens):
             if modal and opened is not None and token.text in _NEXT_MODAL:
                 stretches.append((opened.start, opened.end, token.start))
@@ -286,6 +337,11 @@ class Negator:
                 continue
             clause.append(token)
             if self.is_negator(tokens, i):
+                if i in conditions:
+                    # A condition ("如果上级不给资源,……", "仓库不发料,我们就……") states what depends on
+                    # what: its negation denies nothing, before or after it.
+                    negators_seen.add(token.start)
+                    continue
                 conditional = any(t.text in CONDITIONAL for t in clause)
                 absorbed = any(
                     a <= token.start and token.end <= b and b - a > token.end - token.start for a, b in phrases
@@ -293,15 +349,24 @@ class Negator:
                 # The subject a negator denies starts after the previous negator of the clause.
                 subject = max([clause[0].start, *(t.end for t in clause[:-1] if t.start in negators_seen)])
                 forbids = self._has_predicate(tokens, i)
+                if forbids and token.text in COPULA_NEGATORS and self._phrase_follows(tokens, i, phrases):
+                    # "服务别人不是义务": what it denies of its subject is something the rubric looks for;
+                    # the whole statement is denied, its subject with it.
+                    forbids = False
                 nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-                purpose = token.text in _PURPOSE or (
-                    token.text in ("不", "别") and (nxt in _PURPOSE_AFTER or nxt[:1] in _PASSIVE)
-                )
+                passive = token.text in _PASSIVE_NEGATORS or (token.text in ("不", "别") and nxt[:1] in _PASSIVE)
+                purpose = passive or token.text in _PURPOSE or nxt in _PURPOSE_AFTER
+                negators_seen.add(token.start)
+                if purpose and not passive:
+                    # "不想让后面的同事返工", "不让问题流到后面去": keeping a harm from someone cares for
+                    # them; it denies neither the action before it nor whom it protects. (The passive
+                    # "不受伤害" still denies the harm that follows.)
+                    continue
                 if not absorbed and not conditional and subject < token.start and not forbids and not purpose:
                     post.append((subject, token.start, token.end))
-                negators_seen.add(token.start)
                 if opened is None:
-                    opened, modal = token, forbids
+                    # A modal negator's scope ends where the next modal predicate starts; a copula's does not.
+                    opened, modal = token, forbids and token.text not in COPULA_NEGATORS
                 else:  # a second negator in the same scope cancels the first
                     stretches.append((opened.start, opened.end, token.start))
                     opened = None
@@ -310,9 +375,36 @@ class Negator:
         post.extend(self._post(clause))
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
 
+    def _phrase_follows(self, tokens: Sequence[Token], i: int, phrases: Sequence[tuple[int, int]]) -> bool:
+        """Whether one of ``phrases`` starts after the token at ``i``, in its clause."""
+        end = next((t.start for t in tokens[i + 1 :] if t.text in self.scope_breaks), tokens[-1].end)
+        return any(tokens[i].end <= a < end for a, _ in phrases)
+
+    def _conditions(self, tokens: Sequence[Token]) -> set[int]:
+        """Indices of the tokens in clauses that state a condition: a clause opening with a word of
+        condition (如果, 要是 …), or one followed by a clause holding a consequence (就, 才 …)."""
+        clauses: list[list[int]] = [[]]
+        for i, token in enumerate(tokens):
+            if token.text in self.scope_breaks or token.text.strip() == "":
+                clauses.append([])
+            else:
+                clauses[-1].append(i)
+        found: set[int] = set()
+        for k, clause in enumerate(clauses):
+            words = [tokens[i].text for i in clause]
+            opens = bool(words) and (words[0] in CONDITIONAL or (len(words) > 1 and words[1] in CONDITIONAL))
+            # An action not done ("仓库不发料") may be a condition; a denial ("谈不上", "不是") stays one.
+            acts = not any(tokens[i].text in _DENIALS for i in clause)
+            follows = acts and k + 1 < len(clauses) and any(tokens[i].text in _CONSEQUENCE for i in clauses[k + 1])
+            if opens or follows:
+                # Up to the consequence inside the clause ("位置一旦确定就不会变化" denies the change).
+                cut = next((j for j, i in enumerate(clause) if tokens[i].text in _CONSEQUENCE), len(clause))
+                found.update(clause[:cut])
+        return found
+
     def _has_predicate(self, tokens: Sequence[Token], i: int) -> bool:
-        """Whether the negator at ``i`` is a modal one with a predicate of its own after it."""
-        if tokens[i].text not in self.modal or i + 1 >= len(tokens):
+        """Whether the negator at ``i`` is a modal one or a copula with a predicate of its own after it."""
+        if (tokens[i].text not in self.modal and tokens[i].text not in COPULA_NEGATORS) or i + 1 >= len(tokens):
             return False
         nxt = tokens[i + 1].text
         if nxt in self.scope_breaks or nxt in _NO_PREDICATE or nxt.strip() == "":

@@ -17,6 +17,14 @@ _SPLIT = re.compile(r"(?:[^。！？；\n]|(?<=[，、：])\n)*(?:[。！？；]
 # A sentence built as a question asserts nothing, even without a question mark.
 _QUESTION_TAIL = re.compile(r"(吗|呢|难道.*)[。！”]?$")
 _QUESTION_HEAD = re.compile(r"^(难道|是否|为什么|为何|怎么|如何|谁|什么)")
+# Words that ask: a clause holding one is part of the question ("……,你拿啥干?").
+_ASKS = re.compile(
+    r"吗|呢|什么|哪|谁|怎|咋|啥|为何|几|多少|是不是|会不会|能不能|有没有|要不要|对不对|是否|还是|岂|难道|何"
+)
+# Characters a statement before the question needs to assert anything of its own ("上级和下级,谁是谁的客户?"
+# only sets up the question).
+_STATEMENT_MIN = 8
+_CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 _STRIP = " \t\n“”‘’（）()·-—*#>•●○◆■□▪"
 
 
@@ -29,6 +37,10 @@ class Sentence:
     end: int
     text: str
     is_question: bool
+    # Where the sentence starts to ask: ``end`` when it asserts throughout, ``start`` when it only
+    # asks. A statement followed by a rhetorical question ("领导是客户,可领导不给你人,你拿啥干?")
+    # asserts what comes before the question.
+    asks_from: int
 
 
 def _is_question(body: str) -> bool:
@@ -36,6 +48,20 @@ def _is_question(body: str) -> bool:
         return True
     core = body.rstrip("。！；")
     return bool(_QUESTION_TAIL.search(core)) or (bool(_QUESTION_HEAD.match(core)) and "？" in body)
+
+
+def _asks_from(body: str) -> int:
+    """Offset in ``body`` where a question sentence starts to ask: the first clause with a word that
+    asks, unless the clauses before it are too short to assert anything (then 0: all of it asks)."""
+    if _QUESTION_HEAD.match(body):
+        return 0
+    statement = 0
+    for clause in _CLAUSE.finditer(body):
+        if _ASKS.search(clause.group(0)):
+            start = clause.start()
+            return start if statement >= _STATEMENT_MIN else 0
+        statement += sum(ch.isalnum() for ch in clause.group(0))
+    return 0
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -51,7 +77,15 @@ def split_sentences(text: str) -> list[Sentence]:
             continue
         start = match.start() + lead
         end = start + len(body)
+        asks_from = start + _asks_from(body) if _is_question(body) else end
         sentences.append(
-            Sentence(index=len(sentences), start=start, end=end, text=body, is_question=_is_question(body))
+            Sentence(
+                index=len(sentences),
+                start=start,
+                end=end,
+                text=body,
+                is_question=asks_from == start,
+                asks_from=asks_from,
+            )
         )
     return sentences

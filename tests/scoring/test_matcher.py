@@ -479,3 +479,42 @@ def test_work_handed_on_so_that_the_next_step_need_not_redo_it_is_no_denial(ic: 
     result = grade(ic, "我们要把零件做好交给下道工序不让他们返工。")
     assert next(i for i in result.items if i.concept_id == "process").status == "met"
     assert "contradiction" not in {f.code for f in result.flags}
+
+
+def test_a_dense_summary_earns_what_each_clause_states_while_terms_strung_between_commas_earn_nothing(
+    ic: CompiledRubric,
+) -> None:
+    # Engine 0.9.9: a sentence touching many concepts was "crowded" and named three at most; a summary
+    # written clause by clause, each clause saying something in its own words, is no such sentence.
+    summary = (
+        "内部客户就是单位里接手我活的人和下道工序,上下级、部门间、前后工序三种都有,"
+        "彼此互为客户也互为供方,位置跟着任务变。"
+    )
+    assert _status(ic, summary, "process") != "missing"
+    assert _status(ic, summary, "reciprocity") == "met"
+    # The same terms strung between commas, with no word of their own, still earn nothing.
+    strung = "内部客户包括职级客户，职能客户，工序客户，互为客户，互为供方，权利义务，片面理解。"
+    assert all(i.status == "missing" for i in grade(ic, strung).items)
+    crammed = "内部客户包括职级客户、职能客户、工序客户、相互性、互为客户互为供方、权利与义务以及片面理解的纠正。"
+    assert sum(i.points for i in grade(ic, crammed).items) <= 1.5
+
+
+def test_a_statement_before_a_rhetorical_question_is_asserted(ic: CompiledRubric) -> None:
+    # "The superior is a customer, sure; but give me no people and no money, and what do I work with?"
+    spoken = "领导是客户，这个没错，可领导不给人也不给钱，你拿啥干活？"
+    assert _status(ic, spoken, "rank") == "met"
+    # A question that only sets up its topic asserts nothing, nor do the points posed as questions.
+    assert _status(ic, "上级和下级，谁是谁的客户？", "rank") == "missing"
+    posed = "上级是下级的客户，下级是不是也是上级的客户？部门之间谁为谁服务？下道工序算不算客户？"
+    assert all(i.status == "missing" for i in grade(ic, posed).items)
+
+
+def test_a_software_answer_continued_with_one_word_of_its_topic_stays_off_topic(ic: CompiledRubric) -> None:
+    answer = (
+        "我们部门刚给客户关系管理系统做完验收，里面有客户档案、商机和报表几个模块。"
+        "系统按角色开账号，主管账号能看到下属名下的客户，员工离职时客户一键转给别人。"
+        "另外部门之间也要互相支持。"
+    )
+    result = grade(ic, answer)
+    assert "off_topic" in {f.code for f in result.flags}
+    assert result.score <= 1.5

@@ -67,11 +67,41 @@ def test_a_negated_failure_praises_the_work_it_does_not_deny_it() -> None:
 
 
 def test_a_negator_that_opens_a_purpose_denies_what_follows_not_the_action_before_it() -> None:
-    # "…so that they need not redo it": the hand-over before 不让 is stated, the rework after it is denied.
+    # "…so that they need not redo it": keeping a harm from the next step cares for it; nothing is denied.
     assert not _negated("我们把零件做好交给下道工序不让他们返工", "交给下道工序")
-    assert _negated("我们把零件做好交给下道工序不让他们返工", "返工")
+    assert not _negated("我们把零件做好交给下道工序不让他们返工", "他们")
+    assert not _negated("我不想让后面的同事因为我返工", "后面的同事")
+    # The passive still denies the harm that follows it.
+    assert _negated("保护他人不受伤害", "伤害")
     assert not _negated("保护他人不受伤害", "保护他人")
     assert not _negated("领导要支持员工不被打扰", "支持员工")
     # A plain negator still denies its clause's subject ("部门之间不配合" states no cooperation between them).
     assert _negated("部门之间不配合", "部门之间")
     assert _negated("上级从不需要下级的配合", "上级")
+
+
+def test_a_copula_denies_what_it_says_the_subject_is_not_the_subject() -> None:
+    # "The next step is no outsider: they are my customer" states the process relation.
+    assert not _negated("下一道工序不是外人", "下一道工序")
+    assert _negated("下一道工序不是我的客户", "客户")
+    assert not _negated("要求别人服务也不是添麻烦", "要求别人服务")
+    assert not _negated("我们车间和仓库并不是谁管谁的关系", "车间和仓库")
+    # With nothing after it, the copula still denies what precedes.
+    assert _negated("上级是客户，下级不是", "下级")
+
+
+def test_not_only_permanence_and_regardless_do_not_deny() -> None:
+    assert not _negated("领导也不是只管下命令", "领导")
+    assert not _negated("领导也不是只管下命令", "下命令")
+    assert not _negated("工作中没有绝对的客户和供方", "客户")
+    assert not _negated("没人是永远的客户", "客户")
+    assert not _negated("不分上下级，大家都是彼此的客户", "上下级")
+    assert not _negated("该我要的也不怕开口要", "开口要")
+
+
+def test_a_condition_denies_nothing() -> None:
+    # "If the superior gives no resources, we cannot work": a dependence, not a denial of the resources.
+    assert not _negated("如果上级不给资源，下级也干不好", "资源")
+    assert not _negated("仓库不给我们及时发料，我们就没法生产", "发料")
+    # Without a consequence after it, the clause denies as before.
+    assert _negated("仓库不给我们及时发料", "发料")

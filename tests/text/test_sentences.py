@@ -31,3 +31,13 @@ def test_spans_index_the_normalised_text() -> None:
     text = normalize("一、职级客户\n二、职能客户").text
     for s in split_sentences(text):
         assert text[s.start : s.end] == s.text
+
+
+def test_a_rhetorical_question_after_a_statement_asks_only_from_its_question() -> None:
+    text = normalize("领导是客户，可领导不给人不给钱，你拿啥干？上级和下级，谁是谁的客户？").text
+    first, second = split_sentences(text)
+    assert not first.is_question and text[first.asks_from :].startswith("你拿啥干")
+    # A statement too short to assert anything only sets up the question.
+    assert second.is_question and second.asks_from == second.start
+    plain = split_sentences(normalize("下级也是上级的客户。").text)[0]
+    assert plain.asks_from == plain.end
