@@ -165,10 +165,8 @@ _FAILURE_AFTER = frozenset(
 # "保护他人不受伤害", "支持员工不被打扰"): it denies what follows, not the clause before it.
 _PURPOSE = frozenset({"不让", "不使", "不被", "不受", "不叫", "不致", "不至于", "别让"})
 _PURPOSE_AFTER = frozenset({"让", "使", "叫", "致", "至于"})
-_PASSIVE = frozenset("受被")
-_PASSIVE_NEGATORS = frozenset(
-    {"不被", "不受"}
-)  # 受伤害, 受影响, 被打扰: what is suffered, whatever the segmenter joins to it
+_PASSIVE = frozenset("受被")  # 受伤害, 受影响, 被打扰: what is suffered, whatever the segmenter joins to it
+_PASSIVE_NEGATORS = frozenset({"不被", "不受"})
 
 # Words and marks that end the scope of a negation inside a sentence.
 SCOPE_BREAKS = frozenset(
