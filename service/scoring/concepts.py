@@ -462,8 +462,7 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
     levels: dict[str, Level] = {}
     start = offset
     for end in [*cuts, view.sentence.end]:
-        clause = _without_spans(view, [(view.sentence.start, start), (end, view.sentence.end)])
-        found = _sentence_levels(compiled, clause)[0]
+        found = _sentence_levels(compiled, _clause_view(view, start, end))[0]
         if len(found) > cap:
             return None
         if found:
@@ -480,6 +479,21 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
         start = end + 1
     order = compiled.concept_order
     return dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))
+
+
+def _clause_view(view: SentenceView, start: int, end: int) -> SentenceView:
+    """``view`` with only the words between ``start`` and ``end``."""
+    return _without_spans(view, [(view.sentence.start, start), (end, view.sentence.end)])
+
+
+def _clause_at(view: SentenceView, at: int) -> tuple[int, int]:
+    """The span of the clause (between ，；：) of ``view`` that holds offset ``at``."""
+    text, offset = view.sentence.text, view.sentence.start
+    start = max((offset + i + 1 for i, ch in enumerate(text) if ch in _CLAUSE_ENDS and offset + i < at), default=offset)
+    end = min(
+        (offset + i for i, ch in enumerate(text) if ch in _CLAUSE_ENDS and offset + i >= at), default=view.sentence.end
+    )
+    return start, end
 
 
 def _goes_on(view: SentenceView) -> bool:
@@ -509,11 +523,19 @@ def _enumerations(compiled: CompiledRubric, analysis: Analysis, verdicts: _Sente
     concepts even when it reads like a list or is too short to resemble the references, and it is
     no bare list of keywords. Recorded in ``analysis.enumerated``."""
     cap = compiled.rubric.settings.max_concepts_per_sentence
-    found = {
-        view.sentence.index
-        for view in analysis.sentences
-        if ENUMERATION in view.keys and view.eligible and 2 <= len(verdicts.whole(view.sentence.index)[0]) <= cap
-    }
+    found = set()
+    for view in analysis.sentences:
+        if ENUMERATION not in view.keys or not view.eligible:
+            continue
+        touched = len(verdicts.whole(view.sentence.index)[0])
+        if touched > cap:
+            # A summary that classifies in one clause and says more in others ("内部客户就是……的人和部门,
+            # 分职级、职能、工序三种"): the clause holding the marker is the enumeration.
+            touched = len(
+                _sentence_levels(compiled, _clause_view(view, *_clause_at(view, view.keys[ENUMERATION][0][0])))[0]
+            )
+        if 2 <= touched <= cap:
+            found.add(view.sentence.index)
     if found:
         analysis.enumerated = found
         if analysis.keyword_list:

@@ -518,3 +518,17 @@ def test_a_software_answer_continued_with_one_word_of_its_topic_stays_off_topic(
     result = grade(ic, answer)
     assert "off_topic" in {f.code for f in result.flags}
     assert result.score <= 1.5
+
+
+def test_the_kinds_named_by_their_short_forms_name_the_process_kind_too(ic: CompiledRubric) -> None:
+    # Rubric 2026.11.27.6: 上下环节 names the process kind as 前后环节 does.
+    answer = "内部客户就是公司里接我们活的人和部门,分职级(上下级)、职能(部门间)、工序(上下环节)三种。"
+    assert _status(ic, answer, "process") != "missing"
+
+
+def test_the_leader_as_the_one_internal_customer_is_the_one_sided_view_stated_as_right(ic: CompiledRubric) -> None:
+    result = grade(ic, "我认为内部客户就是领导。车间主任就是我们所有人的客户,大家都要围着他转,他满意了活就干好了。")
+    assert "contradiction" in {f.code for f in result.flags}
+    # Reported in order to reject it, the same view is no contradiction.
+    rejected = grade(ic, "有人以为内部客户就是领导,大家都要围着他转,这种理解是片面的,工作会卡住。")
+    assert "contradiction" not in {f.code for f in rejected.flags}
