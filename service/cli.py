@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import CommandLineError, InvalidJobInputError, RubricError, YuejuanError
+from .errors import CommandLineError, InvalidJobInputError, RubricError, YuejuanError, os_error_message
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -349,7 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except YuejuanError as error:
         return _fail(error.code, str(error))
     except OSError as error:
-        return _fail("io", _os_message(error))
+        where = f"{error.filename}:" if error.filename is not None else ""
+        return _fail("io", where + os_error_message(error))
     except SQLAlchemyError as error:
         # The key commands reach a database; its errors are reported, not dumped as tracebacks.
         # The driver's first line says what failed; the rest is a link to SQLAlchemy's docs.
@@ -376,17 +377,6 @@ def _settings() -> Settings:
             name = f"YUEJUAN_{str(loc[0]).upper()}" if loc else "YUEJUAN_*"
             problems.append(f"环境变量 {name} 的值 {problem.get('input')!r} 无效:{chinese_message(problem)}")
         raise CommandLineError("invalid_setting", ";".join(problems)) from None
-
-
-def _os_message(error: OSError) -> str:
-    name = error.filename if error.filename is not None else ""
-    if isinstance(error, FileNotFoundError):
-        return f"找不到文件或文件夹:{name}"
-    if isinstance(error, IsADirectoryError):
-        return f"{name} 是文件夹,不是文件。"
-    if isinstance(error, PermissionError):
-        return f"没有权限访问:{name}"
-    return f"读写文件失败:{name}({error.strerror or error})"
 
 
 if __name__ == "__main__":

@@ -165,3 +165,23 @@ def test_evaluate_and_calibrate_refuse_human_scores_that_are_no_score_of_the_rub
             line = _one_chinese_line(_yuejuan(*args, "--folds", "2"), "invalid_corpus")
             assert f"{labeled}:7" in line, line
     assert calibration.read_bytes() == before
+
+
+def test_file_system_errors_are_worded_alike_in_chinese_wherever_they_arise(tmp_path: Path) -> None:
+    """One wording for each operating-system error: `grade` and `rubric check` given a folder say the
+    same thing, and an output path through a plain file is named in Chinese, not as "(Not a directory)"."""
+    graded = _one_chinese_line(_yuejuan("grade", "--rubric", "internal-customer", str(tmp_path)), "io")
+    checked = _yuejuan("rubric", "check", str(tmp_path))
+    assert checked.returncode == 1
+    assert graded == f"错误 [io]:{tmp_path}:这是文件夹,不是文件。"
+    assert checked.stderr == f"{tmp_path}: [unreadable] 这是文件夹,不是文件。\n"
+    sitting = tmp_path / "一班.csv"
+    sitting.write_text(f'id,answer\nA1,"{ANSWER}"\n', encoding="utf-8")
+    through_a_file = [
+        ("一班.csv/成绩.csv", "已存在同名的文件或文件夹。"),
+        ("一班.csv/x/成绩.csv", "路径中有一段不是文件夹。"),
+    ]
+    for output, said in through_a_file:
+        run = _yuejuan("grade-file", str(sitting), "--rubric", "internal-customer", "-o", str(tmp_path / output))
+        line = _one_chinese_line(run, "io")
+        assert line.endswith(said) and str(tmp_path / "一班.csv") in line, line
