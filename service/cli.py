@@ -17,6 +17,8 @@ from .errors import CommandLineError, InvalidJobInputError, RubricError, Yuejuan
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     # Importing the corpus tools loads scikit-learn: a second or more that `keys` and `serve --help` need not wait.
     from .corpus import LabeledAnswer
 
@@ -143,10 +145,27 @@ def _cmd_rubric_fit(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
-    from .auth import Role, connect, create_key
+def _key_store(settings: Settings) -> Engine:
+    """The key store of ``YUEJUAN_DATABASE_URL``. When that names a SQLite file that does not exist, a new,
+    empty database is made there, normal the first time and a mistyped path otherwise: the administrator
+    is told, since a key stored there is unknown to a server using the real database."""
+    import logging
 
-    record, key = create_key(engine=connect(settings.database_url), role=Role(args.role), name=args.name)
+    from .auth import connect
+    from .storage import new_sqlite_file
+
+    created = new_sqlite_file(settings.database_url)
+    logging.getLogger("yuejuan.storage").setLevel(logging.ERROR)  # its English warning, said in Chinese here
+    engine = connect(settings.database_url)
+    if created is not None:
+        print(f"注意:{created} 原本没有数据库文件,已在此新建一个空数据库。", file=sys.stderr)
+    return engine
+
+
+def _cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from .auth import Role, create_key
+
+    record, key = create_key(engine=_key_store(settings), role=Role(args.role), name=args.name)
     # The key alone on standard output, so that scripts can capture it; it is not stored and never shown again.
     print(key)
     print(f"已创建 {record.role} 密钥 {record.key_id}:请立即妥善保存,此后无法再次显示。", file=sys.stderr)
@@ -160,9 +179,9 @@ def _pad(text: str, width: int) -> str:
 
 
 def _cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
-    from .auth import connect, list_keys
+    from .auth import list_keys
 
-    keys = list_keys(engine=connect(settings.database_url))
+    keys = list_keys(engine=_key_store(settings))
     # Roles stay as `--role` takes them; the rest is for the administrator reading it.
     print(" ".join([_pad("密钥编号", 10), _pad("角色", 8), _pad("创建时间(UTC)", 20), _pad("状态", 8), "名称"]))
     for key in keys:
@@ -173,9 +192,9 @@ def _cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from .auth import UnknownKeyError, connect, revoke_key
+    from .auth import UnknownKeyError, revoke_key
 
-    engine = connect(settings.database_url)
+    engine = _key_store(settings)
     missing = [key_id for key_id in args.key_ids if not revoke_key(engine=engine, key_id=key_id)]
     for key_id in missing:
         _fail(UnknownKeyError.code, str(UnknownKeyError(key_id)))

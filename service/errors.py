@@ -5,6 +5,7 @@
     ├── UnknownRubricError     no rubric with that id is loaded
     ├── AnswerTooLongError     an answer exceeds the configured limit
     ├── CommandLineError       an option, setting or input of the `yuejuan` command cannot be used
+    ├── ConfigurationError     a setting names something that cannot be used (a database folder that is missing)
     ├── AccessError            missing or bad key, wrong role, rate limit (service.auth.errors)
     ├── UnknownKeyError        no active API key with that id (service.auth.errors)
     └── JobError               batch jobs
@@ -29,6 +30,7 @@ __all__ = [
     "AnswerTooLongError",
     "CallbackNotAllowedError",
     "CommandLineError",
+    "ConfigurationError",
     "IdempotencyConflictError",
     "InvalidJobInputError",
     "JobError",
@@ -97,6 +99,15 @@ class AnswerTooLongError(YuejuanError):
 class CommandLineError(YuejuanError):
     """An option, a setting or an input of the ``yuejuan`` command cannot be used; ``code`` says which
     kind (``invalid_argument``, ``invalid_setting``, ``rubrics_dir_missing``, ``invalid_encoding``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class ConfigurationError(YuejuanError):
+    """A setting is well formed but names something that cannot be used (``database_folder_missing``):
+    found when the service opens it, before it serves."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +58,10 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     key_id = key.split("_")[1]
     # The key alone on stdout (scripts capture it); what the administrator reads, in Chinese, on stderr.
     assert key.startswith("yj_") and "\n" not in key
-    assert created.stderr == f"已创建 grader 密钥 {key_id}:请立即妥善保存,此后无法再次显示。\n"
+    assert created.stderr == (
+        f"注意:{tmp_path / 'keys.db'} 原本没有数据库文件,已在此新建一个空数据库。\n"
+        f"已创建 grader 密钥 {key_id}:请立即妥善保存,此后无法再次显示。\n"
+    )
     listing = yuejuan("keys", "list", env=env)
     assert listing.returncode == 0 and key_id in listing.stdout and "阅卷组" in listing.stdout
     assert key not in listing.stdout
@@ -185,3 +189,32 @@ def test_file_system_errors_are_worded_alike_in_chinese_wherever_they_arise(tmp_
         run = _yuejuan("grade-file", str(sitting), "--rubric", "internal-customer", "-o", str(tmp_path / output))
         line = _one_chinese_line(run, "io")
         assert line.endswith(said) and str(tmp_path / "一班.csv") in line, line
+
+
+def test_a_mistyped_database_path_is_refused_and_a_new_database_file_is_announced(tmp_path: Path) -> None:
+    """A SQLite path in a folder that does not exist used to be made, folders and all: the key went into
+    a database no server reads. Now that is one Chinese line and nothing is made; a new file in an
+    existing folder (a first start, or a mistyped file name) is made, and the administrator is told."""
+    typo = {"YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'yuejaun' / 'yuejuan.db'}"}
+    line = _one_chinese_line(yuejuan("keys", "create", "--role", "grader", env=typo), "database_folder_missing")
+    assert str(tmp_path / "yuejaun") in line and "YUEJUAN_DATABASE_URL" in line
+    assert not (tmp_path / "yuejaun").exists()
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = str(free.getsockname()[1])
+    served = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve", "--port", port],
+        env={**os.environ, **typo},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert _one_chinese_line(served, "database_folder_missing") == line
+    scheme = yuejuan("keys", "list", env={"YUEJUAN_DATABASE_URL": "postgres://yuejuan@db.internal/yuejuan"})
+    assert "postgresql://" in _one_chinese_line(scheme, "invalid_setting")
+
+    fresh = {"YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'yuejuan.db'}"}
+    first = yuejuan("keys", "list", env=fresh)
+    assert first.returncode == 0
+    assert first.stderr == f"注意:{tmp_path / 'yuejuan.db'} 原本没有数据库文件,已在此新建一个空数据库。\n"
+    assert yuejuan("keys", "list", env=fresh).stderr == ""

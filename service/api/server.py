@@ -143,6 +143,8 @@ def _serve_one(settings: Settings, host: str, port: int) -> None:
 
     from . import create_app
 
+    # Configured before the app is built, so that what opening the database logs is in the server's format.
+    logging.config.dictConfig(_options(settings)["log_config"])
     uvicorn.run(create_app(settings), host=host, port=port, **_options(settings))
 
 
