@@ -50,6 +50,8 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandLineError("invalid_argument", f"--port 须在 1 到 65535 之间,收到 {args.port}。")
     host, port = args.host or settings.host, args.port or settings.port
     workers = _at_least_one(args.workers, "--workers") or settings.http_workers
+    # A server without its rubric folder would start, pass /healthz, and call every rubric unknown.
+    _rubrics_dir(settings)
     return serve(settings, host=host, port=port, workers=workers)
 
 
@@ -58,6 +60,7 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         return _fail("no_broker", "须先设置 YUEJUAN_BROKER_URL(例如 redis://127.0.0.1:6379/0)才能运行 worker。")
     from .jobs.worker import run_worker
 
+    _rubrics_dir(settings)
     queues = [q.strip() for q in (args.queues or settings.job_queue).split(",") if q.strip()]
     concurrency = _at_least_one(args.concurrency, "--concurrency") or settings.workers()
     return run_worker(settings, concurrency=concurrency, queues=queues, pool=args.pool)

@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_answer_chars: int = Field(default=20_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    log_level: str = "info"
+    # Uvicorn's levels; a name logging does not know used to end the server's start in a traceback.
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
     # JSON lines for log collectors, or plain text for a person at a terminal.
     log_format: Literal["json", "text"] = "json"
     access_log: bool = Field(default=True, description="One log line per request, with its id, route and duration.")
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
             hint = "(PostgreSQL 须写作 postgresql://)" if name == "postgres" else ""
             raise ValueError(f"不认识数据库类型 {url.drivername!r}{hint}:{_URL_EXAMPLES}。") from None
         return value.strip()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -135,6 +135,11 @@ def test_mistakes_on_the_command_line_are_one_chinese_line(tmp_path: Path) -> No
     run = _yuejuan("--rubrics-dir", str(missing), "grade", "--rubric", "internal-customer", "-", stdin=ANSWER)
     assert str(missing) in _one_chinese_line(run, "rubrics_dir_missing")
     assert "找不到" in _one_chinese_line(_yuejuan("grade", "--rubric", "internal-customer", "nope.txt"), "io")
+    # A server without its rubrics used to start all the same, pass /healthz and call every rubric unknown.
+    assert str(missing) in _one_chinese_line(_yuejuan("--rubrics-dir", str(missing), "serve"), "rubrics_dir_missing")
+    # A log level logging does not know used to end the server's start in a traceback.
+    level = yuejuan("serve", env={"YUEJUAN_LOG_LEVEL": "verbose"})
+    assert "YUEJUAN_LOG_LEVEL" in _one_chinese_line(level, "invalid_setting")
 
 
 def test_serve_refuses_a_port_outside_1_to_65535(tmp_path: Path) -> None:

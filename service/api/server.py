@@ -19,6 +19,7 @@ requests in flight before it stops, and starts a process again if one dies while
 
 from __future__ import annotations
 
+import errno
 import logging
 import logging.config
 import multiprocessing
@@ -33,6 +34,7 @@ from collections.abc import Awaitable, Callable, MutableMapping, MutableSequence
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from ..errors import CommandLineError
 from ..settings import Settings
 
 __all__ = ["serve"]
@@ -148,6 +150,33 @@ def _serve_one(settings: Settings, host: str, port: int) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, **_options(settings))
 
 
+def _check_address(host: str, port: int) -> None:
+    """Refuse now, in words, an address this server cannot listen on, before rubrics are loaded.
+
+    The probe does not set SO_REUSEPORT: the server processes of ``--workers N`` do, and so would let a
+    second ``yuejuan serve`` (another database, other rubrics) share the port with a running one, the
+    kernel splitting the traffic between them without a word."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port left in TIME_WAIT is free
+            probe.bind((host, port))
+    except OSError as error:
+        if isinstance(error, socket.gaierror):
+            message = f"无法解析主机名 {host}(见 --host 或 YUEJUAN_HOST)。"
+        elif error.errno == errno.EADDRINUSE:
+            message = (
+                f"{host}:{port} 已被占用:另一个服务(也许是另一个 yuejuan serve)正在监听此端口;请先停止它,或换一个端口。"
+            )
+        elif error.errno == errno.EADDRNOTAVAIL:
+            message = f"本机没有地址 {host}(见 --host 或 YUEJUAN_HOST)。"
+        elif error.errno == errno.EACCES:
+            message = f"没有权限监听端口 {port}(1024 以下的端口须有管理员权限)。"
+        else:
+            message = f"无法监听 {host}:{port}({error.strerror or error})。"
+        raise CommandLineError("cannot_listen", message) from None
+
+
 def _prepare_shared_state(settings: Settings, workers: int) -> bool:
     """Environment and database for the server processes; True when a metrics folder was made here."""
     from ..auth import connect
@@ -170,6 +199,7 @@ def _prepare_shared_state(settings: Settings, workers: int) -> bool:
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     """Serve until SIGTERM or SIGINT; returns the exit code."""
+    _check_address(host, port)
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
         if workers > 1:
             log.warning("SO_REUSEPORT is not available here: serving with one process")
@@ -177,7 +207,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
         return 0
     logging.config.dictConfig(_options(settings)["log_config"])
     own_metrics_dir = _prepare_shared_state(settings, workers)
-    _listen(host, port).close()  # the port is free (else fail now, not in every process)
     context = multiprocessing.get_context("spawn")
     stopping = False
     counts = context.RawArray("i", workers)  # connections held by each server process

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from support import ServerProcess, TcpProxy, api
 
+from conftest import yuejuan
 from service.api.app import create_app
 from service.jobs import grading
 from service.registry import RubricRegistry
@@ -217,6 +218,9 @@ def test_serve_with_several_processes_spreads_restarts_and_stops(tmp_path: Path)
         # Each process listens on the port itself: new connections are spread over both.
         serving = {e["process"] for e in _log_lines(server) if e["logger"] == "yuejuan.access"}
         assert serving == set(started())
+        # With SO_REUSEPORT a second server on the port would share the traffic without a word: it is refused.
+        second = yuejuan("serve", "--port", str(server.port), "--workers", "2", env=env)
+        assert second.returncode == 2 and second.stderr.startswith("错误 [cannot_listen]:127.0.0.1:"), second.stderr
 
         victim = started()[0]
         assert isinstance(victim, int)
