@@ -197,6 +197,15 @@ def _prepare_shared_state(settings: Settings, workers: int) -> bool:
     return True
 
 
+def _forget(process: BaseProcess) -> None:
+    """Withdraw the live gauges of a server process that has ended (requests in progress): one that
+    was killed could not, and its requests in flight would be counted for as long as the server runs."""
+    from prometheus_client import multiprocess
+
+    if process.pid is not None and "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        multiprocess.mark_process_dead(process.pid)  # type: ignore[no-untyped-call]
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     """Serve until SIGTERM or SIGINT; returns the exit code."""
     _check_address(host, port)
@@ -243,9 +252,11 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
                     stop(signal.SIGTERM, None)
                     break
                 log.warning("server process %s died (code %s); starting another", process.pid, process.exitcode)
+                _forget(process)
                 processes[n] = start(n)
         for process, _ in processes:
             process.join()
+            _forget(process)
     finally:
         if own_metrics_dir:
             shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -222,18 +224,43 @@ def test_serve_with_several_processes_spreads_restarts_and_stops(tmp_path: Path)
         second = yuejuan("serve", "--port", str(server.port), "--workers", "2", env=env)
         assert second.returncode == 2 and second.stderr.startswith("错误 [cannot_listen]:127.0.0.1:"), second.stderr
 
+        # Kill a process while both are busy with long answers: it dies with requests in flight.
         victim = started()[0]
         assert isinstance(victim, int)
-        os.kill(victim, signal.SIGKILL)
+        long_draft = {"rubric_id": IC, "answer": "".join(_corpus_answers())[:6000]}
+        stop_load = threading.Event()
+
+        def busy(_: int) -> None:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                while not stop_load.is_set():
+                    with contextlib.suppress(httpx.TransportError):
+                        client.post("/v1/check", json=long_draft)
+
+        with ThreadPoolExecutor(max_workers=6) as load:
+            for n in range(6):
+                load.submit(busy, n)
+            while _metric(httpx.get(f"{server.url}/metrics").text, "yuejuan_http_requests_in_progress") < 6:
+                assert time.monotonic() < deadline, "the long answers were not in flight"
+            os.kill(victim, signal.SIGKILL)
+            stop_load.set()
         while len(started()) < 3:
             assert time.monotonic() < deadline + 60, "the dead process was not replaced"
             time.sleep(0.2)
         with ThreadPoolExecutor(max_workers=8) as pool:
             assert list(pool.map(check, range(20))) == [200] * 20
+        # The dead process's requests in flight are no longer counted: only the scrape itself is.
+        for _ in range(4):
+            text = httpx.get(f"{server.url}/metrics").text
+            assert _metric(text, "yuejuan_http_requests_in_progress") == 1
         assert server.terminate() == 0
         assert "starting another" in server.log.read_text(encoding="utf-8")
     finally:
         server.stop()
+
+
+def _corpus_answers() -> list[str]:
+    corpus = ROOT / "corpus" / IC / "answers.jsonl"
+    return [json.loads(line)["answer"] for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _connections_by_process(pids: list[int], port: int) -> dict[int, int]:
