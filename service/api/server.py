@@ -137,7 +137,17 @@ def _run_process(host: str, port: int, serving: Any, slot: int, counts: MutableS
             serving.set()
 
     threading.Thread(target=report, daemon=True).start()
+    threading.Thread(target=_stop_with_supervisor, args=(os.getppid(),), daemon=True).start()
     server.run(sockets=[_listen(host, port)])
+
+
+def _stop_with_supervisor(supervisor: int) -> None:
+    """Stop this server process, gracefully, once its supervisor is gone (SIGKILLed, it could not
+    forward a SIGTERM): else it would go on serving the port, unsupervised, with no one to stop it."""
+    while os.getppid() == supervisor:
+        time.sleep(1.0)
+    log.warning("the supervisor (process %s) is gone; stopping", supervisor)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _serve_one(settings: Settings, host: str, port: int) -> None:

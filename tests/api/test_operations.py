@@ -332,8 +332,22 @@ def test_several_processes_even_out_their_keep_alive_connections(tmp_path: Path)
             (answered, failed, _), held = asyncio.run(trial_run())
             assert failed == 0 and answered > 500, (trial, answered, failed)
             assert sorted(held.values()) == [8, 8], (trial, held)
+        # A supervisor that is SIGKILLed cannot stop its server processes: they stop by themselves.
+        server.kill()
+        while alive := [pid for pid in pids if _running(pid)]:
+            assert time.monotonic() < deadline + 60, f"server processes {alive} outlived their supervisor"
+            time.sleep(0.2)
     finally:
         server.stop()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie waiting to be reaped has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def test_a_long_answer_is_graded_without_stalling_the_other_requests(paused: ServerProcess) -> None:
