@@ -24,10 +24,12 @@ from prometheus_client import multiprocess as _multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
 from ..registry import RubricRegistry
 from ..storage import Database, Job
+from .probe import BoundedCall
 
 __all__ = [
     "CONTENT_TYPE",
@@ -54,6 +56,23 @@ IN_PROGRESS = Gauge("yuejuan_http_requests_in_progress", "Requests being handled
 GRADES = Counter("yuejuan_grades", "Answers graded over HTTP, by rubric and endpoint.", ["rubric_id", "endpoint"])
 
 
+# A scrape that waited for a database that does not answer would time out, and with it every
+# request metric, just when they matter: the job figures are left out instead.
+_DATABASE_WAIT_SECONDS = 3.0
+_JobFigures = tuple[dict[str, int], list[tuple[str, int]], int | None]
+_read_jobs: BoundedCall[_JobFigures] = BoundedCall("yuejuan-metrics", _DATABASE_WAIT_SECONDS)
+
+
+def _job_figures(database: Database) -> _JobFigures:
+    with database.session() as s:
+        counts = dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all())
+        graded = list(s.execute(select(Job.rubric_id, func.sum(Job.done)).group_by(Job.rubric_id)).tuples().all())
+        waiting = s.scalar(
+            select(func.coalesce(func.sum(Job.total - Job.done), 0)).where(Job.status.in_(("queued", "running")))
+        )
+    return counts, graded, waiting
+
+
 class _StateCollector(Collector):
     """What is read at scrape time: loaded rubrics and the job queue in the database."""
 
@@ -70,12 +89,16 @@ class _StateCollector(Collector):
         yield rubrics
         if self.database is None:
             return
-        with self.database.session() as s:
-            counts = dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all())
-            graded = s.execute(select(Job.rubric_id, func.sum(Job.done)).group_by(Job.rubric_id)).tuples().all()
-            waiting = s.scalar(
-                select(func.coalesce(func.sum(Job.total - Job.done), 0)).where(Job.status.in_(("queued", "running")))
-            )
+        database = self.database
+        up = GaugeMetricFamily("yuejuan_database_up", "1 when the job database answered this scrape in time, else 0.")
+        try:
+            counts, graded, waiting = _read_jobs(lambda: _job_figures(database))
+        except (TimeoutError, SQLAlchemyError):
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
         jobs = GaugeMetricFamily("yuejuan_jobs", "Batch jobs by status.", labels=["status"])
         for status in ("queued", "running", "done", "failed", "cancelled"):
             jobs.add_metric([status], counts.get(status, 0))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from support import ServerProcess, TcpProxy, api
 
@@ -118,26 +119,51 @@ def test_readyz_is_503_without_rubrics(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_readyz_follows_the_database(pg_schema: str, tmp_path: Path) -> None:
+def test_readyz_metrics_and_requests_follow_the_database(pg_schema: str, tmp_path: Path) -> None:
     real = make_url(pg_schema)
     proxy = TcpProxy(real.port or 5432)
-    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    # A statement waiting over a second for a lock fails, as one would on a busy or stuck database.
+    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False) + "%20-clock_timeout%3D1000"
     server = ServerProcess({"YUEJUAN_DATABASE_URL": url, "YUEJUAN_RUN_JOBS": "false"}, tmp_path / "s.log").start()
+    secret = "学生甲不愿外传的作答:上级给下级安排任务,上级就是下级的客户。"
     try:
         assert httpx.get(f"{server.url}/readyz").status_code == 200
+        assert _metric(httpx.get(f"{server.url}/metrics").text, "yuejuan_database_up") == 1
+        # A job that cannot be stored is 503, to be sent again, and the answers it held stay out of the log.
+        locker = create_engine(pg_schema)
+        with locker.connect() as connection:
+            connection.execute(text("LOCK TABLE submissions IN ACCESS EXCLUSIVE MODE"))
+            job = {"rubric_id": IC, "submissions": [{"id": "S1", "answer": secret}]}
+            busy = api.post(f"{server.url}/v1/jobs", json=job, timeout=30)
+            connection.rollback()
+        locker.dispose()
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+        assert busy.json()["error"]["code"] == "database_unavailable"
+
         proxy.cut()
         down = httpx.get(f"{server.url}/readyz", timeout=30)
         assert down.status_code == 503
         assert [d["loc"] for d in down.json()["error"]["details"]] == [["database"]]
         assert "数据库" in down.json()["error"]["message"]
+        # Requests that need the database say so, never 500; /metrics still reports what it knows.
+        jobs = api.get(f"{server.url}/v1/jobs", timeout=30)
+        assert jobs.status_code == 503 and jobs.json()["error"]["code"] == "database_unavailable"
+        scrape = httpx.get(f"{server.url}/metrics", timeout=30)
+        assert scrape.status_code == 200 and _metric(scrape.text, "yuejuan_database_up") == 0
+        assert _metric(scrape.text, "yuejuan_http_requests_total", method="GET", route="/v1/jobs", status="503") == 1
+        assert "yuejuan_job_queue_depth" not in scrape.text
         proxy.start()
         deadline = time.monotonic() + 20
         while httpx.get(f"{server.url}/readyz", timeout=30).status_code != 200:
             assert time.monotonic() < deadline, "not ready again after the database came back"
             time.sleep(0.2)
+        assert _metric(httpx.get(f"{server.url}/metrics").text, "yuejuan_database_up") == 1
     finally:
         proxy.cut()
         server.stop()
+    log = server.log.read_text(encoding="utf-8")
+    assert "database unavailable on POST /v1/jobs" in log and "database unavailable on GET /v1/jobs" in log
+    assert secret not in log and '"level": "error"' not in log
 
 
 def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -15,13 +13,14 @@ from ...storage import Database
 from .. import metrics
 from ..deps import RegistryDep
 from ..errors import error_response
+from ..probe import BoundedCall
 from ..schemas import ErrorDetail, ErrorResponse, Health
 
 router = APIRouter(tags=["health"])
 
 # A database that does not answer must not hold the probe (or a threadpool thread per probe) for long.
 _DATABASE_WAIT_SECONDS = 3.0
-_probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuejuan-readyz")
+_probe: BoundedCall[None] = BoundedCall("yuejuan-readyz", _DATABASE_WAIT_SECONDS)
 
 
 class Readiness(BaseModel):
@@ -38,8 +37,8 @@ def _database_problem(database: Database | None) -> str | None:
     if database is None:
         return "数据库尚未打开(服务正在启动)。"
     try:
-        _probe.submit(_ping, database).result(timeout=_DATABASE_WAIT_SECONDS)
-    except FutureTimeout:
+        _probe(lambda: _ping(database))
+    except TimeoutError:
         return f"数据库在 {_DATABASE_WAIT_SECONDS:g} 秒内没有响应。"
     except SQLAlchemyError as error:
         return f"数据库无法连接({type(error).__name__})。"
