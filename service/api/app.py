@@ -65,11 +65,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Uvicorn gets here on SIGTERM once the requests in flight are answered. Chunks still being
         # graded were never committed; their leases are freed when a server starts on this host
         # again (or expire for another), so the job resumes and every submission is stored once.
-        if runner is not None:
-            runner.stop()
-        database.dispose()
-        metrics.mark_process_dead()
-        gc.unfreeze()
+        try:
+            if runner is not None:
+                runner.stop()
+        finally:
+            database.dispose()
+            metrics.mark_process_dead()
+            gc.unfreeze()
 
 
 async def _needs_grader(caller: GraderDep) -> None:

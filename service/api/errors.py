@@ -8,8 +8,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
@@ -26,6 +24,7 @@ from ..errors import (
     UnknownRubricError,
     YuejuanError,
 )
+from ..storage import DATABASE_UNAVAILABLE
 from ..validation import chinese_message
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
 
@@ -71,8 +70,7 @@ _RATE_LIMITED: dict[str, object] = {
     "description": "Too many requests; the `Retry-After` header says how many seconds to wait.",
     "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
 }
-# The database did not answer (down, unreachable, locked too long): the request may be sent again.
-_DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
+# The database did not answer (DATABASE_UNAVAILABLE): the request may be sent again.
 _RETRY_AFTER_SECONDS = 5
 _DATABASE_UNAVAILABLE: dict[str, object] = {
     "model": ErrorResponse,
@@ -177,7 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(_RETRY_AFTER_SECONDS)}
         return error_response(503, "database_unavailable", message, headers=headers)
 
-    for kind in _DATABASE_DOWN:
+    for kind in DATABASE_UNAVAILABLE:
         app.add_exception_handler(kind, _database_down)
 
     @app.exception_handler(Exception)

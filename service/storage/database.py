@@ -12,14 +12,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ConfigurationError
 from ..settings import DEFAULT_DATABASE_URL
 
-__all__ = ["MIGRATIONS_DIR", "Database", "new_sqlite_file"]
+__all__ = ["DATABASE_UNAVAILABLE", "MIGRATIONS_DIR", "Database", "new_sqlite_file"]
 
 log = logging.getLogger("yuejuan.storage")
+
+# The database did not answer (down, unreachable, locked too long): nothing is wrong with the request
+# or the data, and the same statement may succeed when tried again.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x7975656A  # "yuej": one process migrates at a time
@@ -76,7 +82,11 @@ class Database:
         self.url = parsed
         # A server's connections go stale when it restarts; a SQLite file's cannot, so they skip the ping
         # (a round trip on every checkout, and every authenticated request checks one out).
-        kwargs: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}
+        kwargs: dict[str, Any] = {
+            "pool_pre_ping": parsed.get_backend_name() != "sqlite",
+            # A database error's text would carry the statement's values (answers, results) into every log.
+            "hide_parameters": True,
+        }
         if parsed.get_backend_name() == "sqlite":
             path = _sqlite_path(parsed)
             if path is not None:

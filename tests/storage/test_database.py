@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from service.auth import Role, authenticate, connect, create_key
 from service.auth.store import metadata as key_metadata
 from service.errors import ConfigurationError
 from service.settings import Settings
-from service.storage import Database, new_sqlite_file
+from service.storage import Database, SubmissionRow, new_sqlite_file
 from service.validation import chinese_message
 
 TABLES = ["alembic_version", "api_keys", "chunks", "jobs", "submissions"]
@@ -115,3 +116,15 @@ def test_a_mistyped_database_url_is_a_bad_setting(url: str, said: str, monkeypat
         Settings()
     [problem] = refused.value.errors()
     assert problem["loc"] == ("database_url",) and said in chinese_message(problem)
+
+
+def test_a_database_error_does_not_carry_the_answers_it_was_storing(tmp_path: Path) -> None:
+    """Its text is logged (the job runner, the API's last-resort handler): SQLAlchemy put the statement's
+    values in it, so a failed insert or commit wrote students' answers and results into the logs."""
+    db = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    db.upgrade()
+    answer = "学生乙的作答:上级给下级安排任务,上级就是下级的客户。"
+    with pytest.raises(IntegrityError) as failed, db.session() as s:
+        s.add(SubmissionRow(job_id="no-such-job", seq=0, submission_id="S1", answer=answer, extra={}))
+    assert "FOREIGN KEY" in str(failed.value) and answer not in str(failed.value)
+    db.dispose()
