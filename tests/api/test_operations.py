@@ -176,6 +176,12 @@ def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> No
         assert api.get(f"{url}/v1/jobs/{job_id}").status_code == 404
     job = {"rubric_id": IC, "submissions": [{"id": f"m{i}", "answer": "上级是客户。"} for i in range(7)]}
     assert api.post(f"{url}/v1/jobs", json=job).status_code == 202
+    # Labels stay bounded: odd methods are "other", the page's files one route, stray paths "unmatched".
+    for method in ("PROPFIND", "PURGE", "MKCOL"):
+        assert httpx.request(method, f"{url}/v1/grade").status_code == 405
+    assert httpx.get(f"{url}/static/app.js").status_code == 200
+    assert httpx.get(f"{url}/static/no-such-file.js").status_code == 404
+    assert httpx.get(f"{url}/wp-login.php").status_code == 404
     response = httpx.get(f"{url}/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     after = response.text
@@ -186,6 +192,12 @@ def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> No
     assert grown("yuejuan_http_requests_total", method="POST", route="/v1/grade", status="200") == 3
     assert grown("yuejuan_http_requests_total", method="GET", route="/v1/jobs/{job_id}", status="404") == 2
     assert "fedcba98" not in after  # routes are templates, never raw paths
+    assert grown("yuejuan_http_requests_total", method="other", route="/v1/grade", status="405") == 3
+    assert "PROPFIND" not in after and "PURGE" not in after
+    assert grown("yuejuan_http_requests_total", method="GET", route="/static/{path}", status="200") == 1
+    assert grown("yuejuan_http_requests_total", method="GET", route="/static/{path}", status="404") == 1
+    assert grown("yuejuan_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert "wp-login" not in after and "no-such-file" not in after
     assert grown("yuejuan_grades_total", rubric_id=IC, endpoint="grade") == 3
     assert grown("yuejuan_grades_total", rubric_id=IC, endpoint="check") == 1
     assert grown("yuejuan_http_request_duration_seconds_count", method="POST", route="/v1/grade") == 3
