@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -75,7 +76,11 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     assert again.returncode == 1
     assert again.stderr == f"错误 [unknown_key]:没有编号为 {key_id!r} 的有效密钥。\n"
     bad_role = yuejuan("keys", "create", "--role", "root", env=env)
-    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+    assert bad_role.returncode == 2
+    assert bad_role.stderr == (
+        "错误 [invalid_argument]:参数 --role 的取值 'root' 无效,可选:'admin', 'grader', 'student'"
+        "(用法见 yuejuan keys create --help)\n"
+    )
 
 
 def test_worker_without_a_broker_says_what_to_set() -> None:
@@ -223,3 +228,27 @@ def test_a_mistyped_database_path_is_refused_and_a_new_database_file_is_announce
     assert first.returncode == 0
     assert first.stderr == f"注意:{tmp_path / 'yuejuan.db'} 原本没有数据库文件,已在此新建一个空数据库。\n"
     assert yuejuan("keys", "list", env=fresh).stderr == ""
+
+
+def test_what_the_command_says_to_the_administrator_is_chinese(tmp_path: Path) -> None:
+    """Help, argparse's own errors, the evaluation figures and the files written were English."""
+    ascii_words = re.compile(r"\b(?:usage|options|arguments?|error|invalid|required|show|wrote|answers|human)\b")
+    for args in (["--help"], ["grade-file", "--help"], ["keys", "create", "--help"], ["rubric", "check", "--help"]):
+        shown = _yuejuan(*args)
+        assert shown.returncode == 0 and "用法:yuejuan" in shown.stdout and "显示此帮助并退出" in shown.stdout
+        assert not ascii_words.search(shown.stdout.lower()), shown.stdout
+    for args, said in [
+        (["gradee"], "没有命令 'gradee'"),
+        (["grade"], "缺少必需的参数:--rubric"),
+        (["serve", "--port", "abc"], "参数 --port 须为数字,收到 'abc'"),
+        (["keys", "list", "--all"], "无法识别的参数:--all"),
+    ]:
+        assert said in _one_chinese_line(_yuejuan(*args), "invalid_argument")
+    labeled = tmp_path / "marks.csv"
+    rows = [f'A{i},"{ANSWER}",{score}' for i, score in enumerate([6, 3.5, 8, 0, 10, 7])]
+    labeled.write_text("\n".join(["id,answer,score", *rows]) + "\n", encoding="utf-8")
+    run = _yuejuan("evaluate", "--rubric", "internal-customer", "--labeled", str(labeled), "--report", str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("评分标准 internal-customer:6 份作答,按现有配置评分\n")
+    assert f"已写入 {tmp_path / 'evaluation.json'}" in run.stdout
+    assert not ascii_words.search(run.stdout.lower()), run.stdout
