@@ -8,6 +8,7 @@ adds them all up.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 
@@ -74,11 +75,13 @@ def _job_figures(database: Database) -> _JobFigures:
 
 
 class _StateCollector(Collector):
-    """What is read at scrape time: loaded rubrics and the job queue in the database."""
+    """What is read at scrape time: loaded rubrics and the job queue in the database (``figures``,
+    None when the database did not answer; ``database`` False before it is open)."""
 
-    def __init__(self, registry: RubricRegistry, database: Database | None) -> None:
+    def __init__(self, registry: RubricRegistry, database: bool, figures: _JobFigures | None) -> None:
         self.registry = registry
         self.database = database
+        self.figures = figures
 
     def collect(self) -> Iterator[Metric]:
         info = GaugeMetricFamily("yuejuan_build_info", "Version of the service.", labels=["version"])
@@ -87,18 +90,14 @@ class _StateCollector(Collector):
         rubrics = GaugeMetricFamily("yuejuan_rubrics_loaded", "Rubrics this process grades against.")
         rubrics.add_metric([], len(self.registry.ids()))
         yield rubrics
-        if self.database is None:
+        if not self.database:
             return
-        database = self.database
         up = GaugeMetricFamily("yuejuan_database_up", "1 when the job database answered this scrape in time, else 0.")
-        try:
-            counts, graded, waiting = _read_jobs(lambda: _job_figures(database))
-        except (TimeoutError, SQLAlchemyError):
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
+        up.add_metric([], 0 if self.figures is None else 1)
         yield up
+        if self.figures is None:
+            return
+        counts, graded, waiting = self.figures
         jobs = GaugeMetricFamily("yuejuan_jobs", "Batch jobs by status.", labels=["status"])
         for status in ("queued", "running", "done", "failed", "cancelled"):
             jobs.add_metric([status], counts.get(status, 0))
@@ -130,9 +129,14 @@ def _registries(state: Collector) -> Iterable[CollectorRegistry]:
     yield own
 
 
-def render(registry: RubricRegistry, database: Database | None) -> bytes:
+async def render(registry: RubricRegistry, database: Database | None) -> bytes:
     """The text exposition of every metric, summed over the server's processes."""
-    return b"".join(generate_latest(r) for r in _registries(_StateCollector(registry, database)))
+    figures = None
+    if database is not None:
+        with contextlib.suppress(TimeoutError, SQLAlchemyError):
+            figures = await _read_jobs(lambda: _job_figures(database))
+    state = _StateCollector(registry, database is not None, figures)
+    return b"".join(generate_latest(r) for r in _registries(state))
 
 
 def mark_process_dead() -> None:

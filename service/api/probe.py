@@ -1,13 +1,15 @@
 """Blocking calls with a bound on the wait: the database round trips of /readyz and /metrics.
 
-A database that does not answer (a network that drops packets rather than refusing them) can hold
-a connection attempt for minutes, and a probe or a scrape must answer within seconds all the same.
-Nor may probes pile up threads behind a stuck call: one call runs at a time, and whoever asks while
-it is still running waits on that same call.
+A database that does not answer (a network that drops packets rather than refusing them, a server
+that hangs) can hold a query for minutes, and a probe or a scrape must answer within seconds all the
+same. Nor may probes pile up threads behind a stuck call: one call runs at a time, in a thread of its
+own, and whoever asks while it is still running waits on that same call. The wait is awaited, so it
+holds neither the event loop nor a thread of the pool that requests stuck on the database may fill.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,10 +29,10 @@ class BoundedCall(Generic[T]):
         self._lock = threading.Lock()
         self._running: Future[T] | None = None
 
-    def __call__(self, call: Callable[[], T]) -> T:
+    async def __call__(self, call: Callable[[], T]) -> T:
         """The call's result, or its exception; TimeoutError when it takes longer than ``seconds``."""
         with self._lock:
             if self._running is None or self._running.done():
                 self._running = self._executor.submit(call)
             running = self._running
-        return running.result(timeout=self.seconds)
+        return await asyncio.wait_for(asyncio.wrap_future(running), self.seconds)

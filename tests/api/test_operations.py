@@ -140,6 +140,21 @@ def test_readyz_metrics_and_requests_follow_the_database(pg_schema: str, tmp_pat
         assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
         assert busy.json()["error"]["code"] == "database_unavailable"
 
+        # A database that hangs: the requests that need it wait, the rest of the process does not.
+        proxy.freeze()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            stuck = pool.submit(api.get, f"{server.url}/v1/jobs", timeout=60)
+            time.sleep(0.5)
+            assert httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200
+            assert httpx.post(f"{server.url}/v1/check", json=DRAFT, timeout=5).status_code == 200
+            hung = httpx.get(f"{server.url}/readyz", timeout=10)
+            assert hung.status_code == 503 and "秒内没有响应" in hung.json()["error"]["message"]
+            scrape = httpx.get(f"{server.url}/metrics", timeout=10)
+            assert scrape.status_code == 200 and _metric(scrape.text, "yuejuan_database_up") == 0
+            assert not stuck.done()
+            proxy.thaw()
+            assert stuck.result().status_code == 200
+
         proxy.cut()
         down = httpx.get(f"{server.url}/readyz", timeout=30)
         assert down.status_code == 503
