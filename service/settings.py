@@ -75,6 +75,21 @@ class Settings(BaseSettings):
             raise ValueError(f"不认识数据库类型 {url.drivername!r}{hint}:{_URL_EXAMPLES}。") from None
         return value.strip()
 
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_with_transport(cls, value: str) -> str:
+        """A broker URL names its transport (redis://…): without one Celery takes the whole value for a
+        host name of a RabbitMQ it then looks for, again and again, forever."""
+        value = value.strip()
+        if not value:
+            return value
+        from kombu.transport import TRANSPORT_ALIASES
+
+        scheme = value.split("://", 1)[0].split("+", 1)[0].lower() if "://" in value else ""
+        if scheme not in TRANSPORT_ALIASES:
+            raise ValueError("不是消息队列地址:应形如 redis://主机:6379/0(带密码:redis://:密码@主机:6379/0)。")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:

@@ -86,6 +86,10 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 def test_worker_without_a_broker_says_what_to_set() -> None:
     run = yuejuan("worker", env={"YUEJUAN_BROKER_URL": ""})
     assert run.returncode == 2 and "YUEJUAN_BROKER_URL" in run.stderr and "Traceback" not in run.stderr
+    # Without its scheme Celery read a broker URL as the host name of a RabbitMQ, and retried it forever.
+    for mistyped in ("redis//queue.internal:6379/0", "queue.internal:6379"):
+        run = yuejuan("worker", env={"YUEJUAN_BROKER_URL": mistyped})
+        assert "redis://" in _one_chinese_line(run, "invalid_setting")
 
 
 ANSWER = "上级给下级安排任务,上级就是下级的客户;下道工序是上道工序的客户。"
