@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -44,8 +45,6 @@ def _rubrics_dir(settings: Settings) -> Path:
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from .api.server import serve
-
     if args.port is not None and not 1 <= args.port <= 65535:
         # The socket layer would take the port modulo 65536 and listen somewhere else than it says.
         raise CommandLineError("invalid_argument", f"--port 须在 1 到 65535 之间,收到 {args.port}。")
@@ -53,6 +52,13 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     workers = _at_least_one(args.workers, "--workers") or settings.http_workers
     # A server without its rubric folder would start, pass /healthz, and call every rubric unknown.
     _rubrics_dir(settings)
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if metrics_dir is not None and not Path(metrics_dir).is_dir():
+        # Else the first metric made fails with the name of a file in it, and nothing about the variable.
+        message = f"环境变量 PROMETHEUS_MULTIPROC_DIR 指向的文件夹不存在:{metrics_dir}(请先建好它,或不设此变量)。"
+        raise CommandLineError("invalid_setting", message)
+    from .api.server import serve  # after the checks: importing the app makes its metrics in that folder
+
     return serve(settings, host=host, port=port, workers=workers)
 
 

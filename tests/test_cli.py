@@ -149,6 +149,8 @@ def test_mistakes_on_the_command_line_are_one_chinese_line(tmp_path: Path) -> No
     # A log level logging does not know used to end the server's start in a traceback.
     level = yuejuan("serve", env={"YUEJUAN_LOG_LEVEL": "verbose"})
     assert "YUEJUAN_LOG_LEVEL" in _one_chinese_line(level, "invalid_setting")
+    metrics = yuejuan("serve", env={"PROMETHEUS_MULTIPROC_DIR": str(missing)})
+    assert "PROMETHEUS_MULTIPROC_DIR" in _one_chinese_line(metrics, "invalid_setting")
 
 
 def test_serve_refuses_a_port_outside_1_to_65535(tmp_path: Path) -> None:
