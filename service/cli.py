@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import CommandLineError, InvalidJobInputError, RubricError, YuejuanError
+from .errors import CommandLineError, InvalidJobInputError, RubricError, YuejuanError, os_error_message
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     # Importing the corpus tools loads scikit-learn: a second or more that `keys` and `serve --help` need not wait.
     from .corpus import LabeledAnswer
 
@@ -41,13 +45,20 @@ def _rubrics_dir(settings: Settings) -> Path:
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from .api.server import serve
-
     if args.port is not None and not 1 <= args.port <= 65535:
         # The socket layer would take the port modulo 65536 and listen somewhere else than it says.
         raise CommandLineError("invalid_argument", f"--port 须在 1 到 65535 之间,收到 {args.port}。")
     host, port = args.host or settings.host, args.port or settings.port
     workers = _at_least_one(args.workers, "--workers") or settings.http_workers
+    # A server without its rubric folder would start, pass /healthz, and call every rubric unknown.
+    _rubrics_dir(settings)
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if metrics_dir is not None and not Path(metrics_dir).is_dir():
+        # Else the first metric made fails with the name of a file in it, and nothing about the variable.
+        message = f"环境变量 PROMETHEUS_MULTIPROC_DIR 指向的文件夹不存在:{metrics_dir}(请先建好它,或不设此变量)。"
+        raise CommandLineError("invalid_setting", message)
+    from .api.server import serve  # after the checks: importing the app makes its metrics in that folder
+
     return serve(settings, host=host, port=port, workers=workers)
 
 
@@ -56,6 +67,7 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         return _fail("no_broker", "须先设置 YUEJUAN_BROKER_URL(例如 redis://127.0.0.1:6379/0)才能运行 worker。")
     from .jobs.worker import run_worker
 
+    _rubrics_dir(settings)
     queues = [q.strip() for q in (args.queues or settings.job_queue).split(",") if q.strip()]
     concurrency = _at_least_one(args.concurrency, "--concurrency") or settings.workers()
     return run_worker(settings, concurrency=concurrency, queues=queues, pool=args.pool)
@@ -139,14 +151,31 @@ def _cmd_rubric_fit(args: argparse.Namespace, settings: Settings) -> int:
     from .corpus import fit_tfidf
 
     out = fit_tfidf(Path(args.file), [Path(p) for p in args.corpus])
-    print(f"wrote {out}")
+    print(f"已写入 {out}")
     return 0
 
 
-def _cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
-    from .auth import Role, connect, create_key
+def _key_store(settings: Settings) -> Engine:
+    """The key store of ``YUEJUAN_DATABASE_URL``. When that names a SQLite file that does not exist, a new,
+    empty database is made there, normal the first time and a mistyped path otherwise: the administrator
+    is told, since a key stored there is unknown to a server using the real database."""
+    import logging
 
-    record, key = create_key(engine=connect(settings.database_url), role=Role(args.role), name=args.name)
+    from .auth import connect
+    from .storage import new_sqlite_file
+
+    created = new_sqlite_file(settings.database_url)
+    logging.getLogger("yuejuan.storage").setLevel(logging.ERROR)  # its English warning, said in Chinese here
+    engine = connect(settings.database_url)
+    if created is not None:
+        print(f"注意:{created} 原本没有数据库文件,已在此新建一个空数据库。", file=sys.stderr)
+    return engine
+
+
+def _cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from .auth import Role, create_key
+
+    record, key = create_key(engine=_key_store(settings), role=Role(args.role), name=args.name)
     # The key alone on standard output, so that scripts can capture it; it is not stored and never shown again.
     print(key)
     print(f"已创建 {record.role} 密钥 {record.key_id}:请立即妥善保存,此后无法再次显示。", file=sys.stderr)
@@ -160,9 +189,9 @@ def _pad(text: str, width: int) -> str:
 
 
 def _cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
-    from .auth import connect, list_keys
+    from .auth import list_keys
 
-    keys = list_keys(engine=connect(settings.database_url))
+    keys = list_keys(engine=_key_store(settings))
     # Roles stay as `--role` takes them; the rest is for the administrator reading it.
     print(" ".join([_pad("密钥编号", 10), _pad("角色", 8), _pad("创建时间(UTC)", 20), _pad("状态", 8), "名称"]))
     for key in keys:
@@ -173,9 +202,9 @@ def _cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from .auth import UnknownKeyError, connect, revoke_key
+    from .auth import UnknownKeyError, revoke_key
 
-    engine = connect(settings.database_url)
+    engine = _key_store(settings)
     missing = [key_id for key_id in args.key_ids if not revoke_key(engine=engine, key_id=key_id)]
     for key_id in missing:
         _fail(UnknownKeyError.code, str(UnknownKeyError(key_id)))
@@ -222,7 +251,7 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     print(report.text(top=args.top))
     if args.report:
         for path in write_report(report, Path(args.report)):
-            print(f"wrote {path}")
+            print(f"已写入 {path}")
     return 0
 
 
@@ -257,83 +286,138 @@ def _cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
         report={"folds": args.folds, "n": len(rows), **metrics},
         rubric_digest=rubric_digest(compiled.rubric),
     )
-    print(f"wrote {target}")
+    print(f"已写入 {target}")
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="yuejuan", description="阅卷 Yuejuan: grade Chinese exam answers.")
-    parser.add_argument("--rubrics-dir", help="folder of rubric YAML files (default: YUEJUAN_RUBRICS_DIR or ./rubrics)")
-    sub = parser.add_subparsers(dest="command", required=True)
+# argparse words its errors in English; the administrator at the terminal reads Chinese. Its messages
+# (Python 3.11), each with what it says in Chinese.
+_ARGPARSE_ERRORS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"argument 命令: invalid choice: (?P<value>.+) \(choose from (?P<choices>.*)\)"),
+        "没有命令 {value},可选:{choices}",
+    ),
+    (
+        re.compile(r"argument (?P<name>.+?): invalid choice: (?P<value>.+) \(choose from (?P<choices>.*)\)"),
+        "参数 {name} 的取值 {value} 无效,可选:{choices}",
+    ),
+    (
+        re.compile(r"argument (?P<name>.+?): invalid (?:int|float) value: (?P<value>.+)"),
+        "参数 {name} 须为数字,收到 {value}",
+    ),
+    (re.compile(r"argument (?P<name>.+?): expected one argument"), "参数 {name} 后须跟一个值"),
+    (re.compile(r"argument (?P<name>.+?): expected at least one argument"), "参数 {name} 后须跟至少一个值"),
+    (re.compile(r"argument (?P<name>.+?): (?P<message>.+)"), "参数 {name}:{message}"),
+    (re.compile(r"the following arguments are required: (?P<names>.+)"), "缺少必需的参数:{names}"),
+    (re.compile(r"unrecognized arguments: (?P<names>.+)"), "无法识别的参数:{names}"),
+    (
+        re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)"),
+        "选项 {option} 有歧义,可能是:{matches}",
+    ),
+]
 
-    serve = sub.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, help="server processes (default 1; one per core for grading over HTTP)")
+
+class _ChineseHelp(argparse.HelpFormatter):
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法:" if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse in Chinese: headings, the help option and the errors, one line like every other error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{"formatter_class": _ChineseHelp, "add_help": False, **kwargs})
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示此帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, words in _ARGPARSE_ERRORS:
+            if matched := pattern.fullmatch(message):
+                message = words.format(**matched.groupdict())
+                break
+        sys.exit(_fail("invalid_argument", f"{message}(用法见 {self.prog} --help)"))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="yuejuan", description="阅卷 Yuejuan:按评分标准批改中文主观题作答,逐条说明得分。")
+    parser.add_argument(
+        "--rubrics-dir", metavar="文件夹", help="评分标准 YAML 文件所在文件夹(默认:YUEJUAN_RUBRICS_DIR 或 ./rubrics)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+
+    serve = sub.add_parser("serve", help="运行 HTTP 服务")
+    serve.add_argument("--host", metavar="地址", help="监听地址(默认:YUEJUAN_HOST 或 127.0.0.1)")
+    serve.add_argument("--port", type=int, metavar="端口", help="监听端口(默认:YUEJUAN_PORT 或 8000)")
+    serve.add_argument("--workers", type=int, metavar="N", help="服务进程数(默认 1;经 HTTP 大量评分时每个核一个)")
     serve.set_defaults(func=_cmd_serve)
 
-    worker = sub.add_parser("worker", help="grade batch jobs sent through the broker (distributed mode)")
+    worker = sub.add_parser("worker", help="批改经消息队列发来的批量作业(分布式模式)")
     worker.add_argument(
-        "--concurrency", type=int, help="grading processes (default: YUEJUAN_JOB_WORKERS, else one per core)"
+        "--concurrency", type=int, metavar="N", help="评分进程数(默认:YUEJUAN_JOB_WORKERS,否则每个核一个)"
     )
-    worker.add_argument("--queues", help="comma-separated queues to take chunks from (default: YUEJUAN_JOB_QUEUE)")
+    worker.add_argument("--queues", metavar="队列", help="从哪些队列取作业,逗号分隔(默认:YUEJUAN_JOB_QUEUE)")
     worker.add_argument(
-        "--pool", choices=["prefork", "solo"], default="prefork", help="solo: grade in this one process (no fork)"
+        "--pool", choices=["prefork", "solo"], default="prefork", help="solo:在本进程内评分(不创建子进程)"
     )
     worker.set_defaults(func=_cmd_worker)
 
-    grade = sub.add_parser("grade", help="grade one answer and print the JSON result")
-    grade.add_argument("--rubric", required=True, help="rubric id")
-    grade.add_argument("file", nargs="?", default="-", help="answer file (UTF-8 or GBK), or - for standard input")
-    grade.add_argument("--pretty", action="store_true", help="indent the JSON")
+    grade = sub.add_parser("grade", help="批改一份作答,输出 JSON 结果")
+    grade.add_argument("--rubric", required=True, metavar="编号", help="评分标准编号")
+    grade.add_argument(
+        "file", nargs="?", default="-", metavar="文件", help="作答文件(UTF-8 或 GBK),- 表示标准输入(默认)"
+    )
+    grade.add_argument("--pretty", action="store_true", help="缩进输出 JSON")
     grade.set_defaults(func=_cmd_grade)
 
-    grade_file = sub.add_parser("grade-file", help="grade a CSV/XLSX file (columns id, answer) on every core")
-    grade_file.add_argument("input", help="CSV (UTF-8 or GB18030) or XLSX with columns id and answer")
-    grade_file.add_argument("--rubric", required=True, help="rubric id")
-    grade_file.add_argument("-o", "--output", help="output .csv or .xlsx (default: INPUT.graded.csv)")
-    grade_file.add_argument("--workers", type=int, help="grading processes (default: one per core)")
-    grade_file.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade_file = sub.add_parser("grade-file", help="用所有核批改 CSV/XLSX 文件(含 id 与 answer 列)")
+    grade_file.add_argument("input", metavar="文件", help="CSV(UTF-8 或 GB18030)或 XLSX,含 id 与 answer 列")
+    grade_file.add_argument("--rubric", required=True, metavar="编号", help="评分标准编号")
+    grade_file.add_argument("-o", "--output", metavar="输出文件", help="输出 .csv 或 .xlsx(默认:输入文件名.graded.csv)")
+    grade_file.add_argument("--workers", type=int, metavar="N", help="评分进程数(默认:每个核一个)")
+    grade_file.add_argument("--quiet", action="store_true", help="不显示进度条")
     grade_file.set_defaults(func=_cmd_grade_file)
 
-    rubric = sub.add_parser("rubric", help="rubric files")
-    rubric_sub = rubric.add_subparsers(dest="rubric_command", required=True)
-    check = rubric_sub.add_parser("check", help="validate rubric files, reporting every problem")
-    check.add_argument("files", nargs="+")
+    rubric = sub.add_parser("rubric", help="评分标准文件")
+    rubric_sub = rubric.add_subparsers(dest="rubric_command", metavar="命令", required=True)
+    check = rubric_sub.add_parser("check", help="检查评分标准文件,列出所有问题")
+    check.add_argument("files", nargs="+", metavar="文件")
     check.set_defaults(func=_cmd_rubric_check)
-    fit = rubric_sub.add_parser("fit-tfidf", help="fit TF-IDF statistics on a corpus and store them beside the rubric")
-    fit.add_argument("file", help="the rubric YAML file")
-    fit.add_argument("corpus", nargs="+", help="labeled corpus files (JSONL or CSV with an answer column)")
+    fit = rubric_sub.add_parser("fit-tfidf", help="在作答语料上拟合 TF-IDF 统计,保存在评分标准旁")
+    fit.add_argument("file", metavar="评分标准", help="评分标准 YAML 文件")
+    fit.add_argument("corpus", nargs="+", metavar="语料", help="带标注的语料文件(JSONL,或含 answer 列的 CSV)")
     fit.set_defaults(func=_cmd_rubric_fit)
 
-    keys = sub.add_parser("keys", help="API keys (stored hashed in YUEJUAN_DATABASE_URL)")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create", help="create a key and print it, once")
-    create.add_argument("--role", required=True, choices=["admin", "grader", "student"])
-    create.add_argument("--name", default="", help="who or what the key is for")
+    keys = sub.add_parser("keys", help="API 密钥(以摘要形式保存在 YUEJUAN_DATABASE_URL 中)")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="命令", required=True)
+    create = keys_sub.add_parser("create", help="创建密钥并输出(仅此一次)")
+    create.add_argument("--role", required=True, choices=["admin", "grader", "student"], help="密钥的角色")
+    create.add_argument("--name", default="", metavar="名称", help="密钥给谁或做什么用")
     create.set_defaults(func=_cmd_keys_create)
-    listing = keys_sub.add_parser("list", help="list keys (ids, roles, names; never the keys themselves)")
+    listing = keys_sub.add_parser("list", help="列出密钥(编号、角色、名称;从不显示密钥本身)")
     listing.set_defaults(func=_cmd_keys_list)
-    revoke = keys_sub.add_parser("revoke", help="revoke keys by key id")
-    revoke.add_argument("key_ids", nargs="+", metavar="KEY_ID")
+    revoke = keys_sub.add_parser("revoke", help="按密钥编号吊销密钥")
+    revoke.add_argument("key_ids", nargs="+", metavar="密钥编号")
     revoke.set_defaults(func=_cmd_keys_revoke)
 
-    evaluate = sub.add_parser("evaluate", help="agreement with human scores on a labeled file")
-    evaluate.add_argument("--rubric", required=True)
+    evaluate = sub.add_parser("evaluate", help="在带人工评分的文件上衡量与人工评分的一致程度")
+    evaluate.add_argument("--rubric", required=True, metavar="编号", help="评分标准编号")
     evaluate.add_argument(
-        "--labeled", help="JSONL or CSV: id, answer, score[, concepts] (default: the rubric's corpus)"
+        "--labeled",
+        metavar="文件",
+        help="JSONL 或 CSV:id、answer、score[、concepts](默认:该评分标准的语料)",
     )
-    evaluate.add_argument("--folds", type=int, help="cross-validate a calibration with this many folds")
-    evaluate.add_argument("--split", help="only rows of this split (e.g. dev, holdout)")
-    evaluate.add_argument("--report", help="also write evaluation.json and a PNG plot into this folder")
-    evaluate.add_argument("--top", type=int, default=15, help="how many of the largest disagreements to list")
+    evaluate.add_argument("--folds", type=int, metavar="K", help="以 K 折交叉验证校准")
+    evaluate.add_argument("--split", metavar="名称", help="只用 split 为此值的行(如 dev、holdout)")
+    evaluate.add_argument("--report", metavar="文件夹", help="另把 evaluation.json 和 PNG 图写入此文件夹")
+    evaluate.add_argument("--top", type=int, default=15, metavar="N", help="列出分歧最大的前 N 份作答(默认 15)")
     evaluate.set_defaults(func=_cmd_evaluate)
 
-    calibrate = sub.add_parser("calibrate", help="fit the score calibration on human scores and store it")
-    calibrate.add_argument("--rubric", required=True)
-    calibrate.add_argument("--labeled", help="JSONL or CSV: id, answer, score (default: the rubric's corpus)")
-    calibrate.add_argument("--folds", type=int, default=5, help="folds of the cross-validation reported")
-    calibrate.add_argument("--split", help="only rows of this split")
+    calibrate = sub.add_parser("calibrate", help="按人工评分拟合分数校准并保存")
+    calibrate.add_argument("--rubric", required=True, metavar="编号", help="评分标准编号")
+    calibrate.add_argument("--labeled", metavar="文件", help="JSONL 或 CSV:id、answer、score(默认:该评分标准的语料)")
+    calibrate.add_argument("--folds", type=int, default=5, metavar="K", help="报告所用交叉验证的折数(默认 5)")
+    calibrate.add_argument("--split", metavar="名称", help="只用 split 为此值的行")
     calibrate.set_defaults(func=_cmd_calibrate)
     return parser
 
@@ -349,7 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except YuejuanError as error:
         return _fail(error.code, str(error))
     except OSError as error:
-        return _fail("io", _os_message(error))
+        where = f"{error.filename}:" if error.filename is not None else ""
+        return _fail("io", where + os_error_message(error))
     except SQLAlchemyError as error:
         # The key commands reach a database; its errors are reported, not dumped as tracebacks.
         # The driver's first line says what failed; the rest is a link to SQLAlchemy's docs.
@@ -376,17 +461,6 @@ def _settings() -> Settings:
             name = f"YUEJUAN_{str(loc[0]).upper()}" if loc else "YUEJUAN_*"
             problems.append(f"环境变量 {name} 的值 {problem.get('input')!r} 无效:{chinese_message(problem)}")
         raise CommandLineError("invalid_setting", ";".join(problems)) from None
-
-
-def _os_message(error: OSError) -> str:
-    name = error.filename if error.filename is not None else ""
-    if isinstance(error, FileNotFoundError):
-        return f"找不到文件或文件夹:{name}"
-    if isinstance(error, IsADirectoryError):
-        return f"{name} 是文件夹,不是文件。"
-    if isinstance(error, PermissionError):
-        return f"没有权限访问:{name}"
-    return f"读写文件失败:{name}({error.strerror or error})"
 
 
 if __name__ == "__main__":

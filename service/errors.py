@@ -5,6 +5,7 @@
     ├── UnknownRubricError     no rubric with that id is loaded
     ├── AnswerTooLongError     an answer exceeds the configured limit
     ├── CommandLineError       an option, setting or input of the `yuejuan` command cannot be used
+    ├── ConfigurationError     a setting names something that cannot be used (a database folder that is missing)
     ├── AccessError            missing or bad key, wrong role, rate limit (service.auth.errors)
     ├── UnknownKeyError        no active API key with that id (service.auth.errors)
     └── JobError               batch jobs
@@ -16,16 +17,20 @@
         └── CallbackNotAllowedError    a callback URL outside the allow-list
 
 Each class has a stable ``code`` that the HTTP API and the CLI show as they are.
+:func:`os_error_message` words the operating system's errors (a file not found, no permission)
+for whoever reads them, the same way wherever they are reported.
 """
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 __all__ = [
     "AnswerTooLongError",
     "CallbackNotAllowedError",
     "CommandLineError",
+    "ConfigurationError",
     "IdempotencyConflictError",
     "InvalidJobInputError",
     "JobError",
@@ -36,6 +41,7 @@ __all__ = [
     "UnknownJobError",
     "UnknownRubricError",
     "YuejuanError",
+    "os_error_message",
 ]
 
 
@@ -93,6 +99,15 @@ class AnswerTooLongError(YuejuanError):
 class CommandLineError(YuejuanError):
     """An option, a setting or an input of the ``yuejuan`` command cannot be used; ``code`` says which
     kind (``invalid_argument``, ``invalid_setting``, ``rubrics_dir_missing``, ``invalid_encoding``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class ConfigurationError(YuejuanError):
+    """A setting is well formed but names something that cannot be used (``database_folder_missing``):
+    found when the service opens it, before it serves."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code
@@ -158,3 +173,24 @@ class CallbackNotAllowedError(JobError):
     """The callback URL is not on the configured allow-list, or no signing secret is set."""
 
     code = "callback_not_allowed"
+
+
+def os_error_message(error: OSError) -> str:
+    """What went wrong with a file or folder, in Chinese, without its path: the caller says which one
+    (the CLI puts ``error.filename`` in front, a rubric problem names its file already)."""
+    if isinstance(error, FileNotFoundError):
+        return "找不到此文件或文件夹。"
+    if isinstance(error, IsADirectoryError):
+        return "这是文件夹,不是文件。"
+    if isinstance(error, NotADirectoryError):
+        return "路径中有一段不是文件夹。"
+    if isinstance(error, PermissionError):
+        return "没有权限访问。"
+    if isinstance(error, FileExistsError):
+        return "已存在同名的文件或文件夹。"
+    if error.errno == errno.ENOSPC:
+        return "磁盘空间不足。"
+    if error.errno == errno.EROFS:
+        return "所在文件系统为只读。"
+    # The system's own words (English) are kept in brackets for whoever looks the error up.
+    return f"读写失败({error.strerror or error})。"

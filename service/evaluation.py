@@ -111,30 +111,29 @@ class Report:
         return dataclasses.asdict(self)
 
     def text(self, top: int = 15) -> str:
+        """The figures for the person at the terminal, in Chinese (the measures keep their usual names)."""
         m = self.metrics
-        mode = f"{self.folds}-fold cross-validated calibration" if self.folds else "grading as configured"
+        mode = f"{self.folds} 折交叉验证的校准" if self.folds else "按现有配置评分"
         lines = [
-            f"rubric {self.rubric_id}: {m['n']} answers, {mode}",
+            f"评分标准 {self.rubric_id}:{m['n']} 份作答,{mode}",
             f"  QWK {m['qwk']:.3f}   Pearson {m['pearson']:.3f}   Spearman {m['spearman']:.3f}",
-            f"  exact {m['exact']:.1%}   adjacent (±1) {m['adjacent']:.1%}   SMD {m['smd']:+.3f}"
-            f"   mean human {m['mean_human']:.2f} / machine {m['mean_predicted']:.2f}",
-            "  confusion (rows human, columns machine, whole points):",
+            f"  完全一致 {m['exact']:.1%}   相差不超过 1 分 {m['adjacent']:.1%}   SMD {m['smd']:+.3f}"
+            f"   平均分:人工 {m['mean_human']:.2f} / 机器 {m['mean_predicted']:.2f}",
+            "  混淆矩阵(行为人工评分,列为机器评分,取整分):",
         ]
         labels = m["confusion"]["labels"]
         lines.append("       " + "".join(f"{label:>4}" for label in labels))
         for label, row in zip(labels, m["confusion"]["rows_human"], strict=True):
             lines.append(f"    {label:>3}" + "".join(f"{v:>4}" for v in row))
-        lines.append("  per concept (earned > 0):")
+        lines.append("  各要点(得分 > 0 即算答到):")
         for cid, c in self.concepts.items():
-            lines.append(
-                f"    {cid:<22} precision {c['precision']:.2f}  recall {c['recall']:.2f}  (n={c['support']:.0f})"
-            )
+            lines.append(f"    {cid:<22} 精确率 {c['precision']:.2f}  召回率 {c['recall']:.2f}  (n={c['support']:.0f})")
         worst = self.gaming["worst_excess"]
-        lines.append(f"  gaming kinds: largest excess over the human score {worst:+.2f} (limit +2.00)")
-        lines.append(f"  largest disagreements (top {top}):")
+        lines.append(f"  投机作答:比人工评分最多高出 {worst:+.2f} 分(上限 +2.00)")
+        lines.append(f"  分歧最大的作答(前 {top} 份):")
         for d in self.disagreements[:top]:
             lines.append(
-                f"    {d['id']:<8} human {d['human']:>5.2f}  machine {d['machine']:>5.2f}  {d['kind']:<20} {d['text']}"
+                f"    {d['id']:<8} 人工 {d['human']:>5.2f}  机器 {d['machine']:>5.2f}  {d['kind']:<20} {d['text']}"
             )
         return "\n".join(lines)
 

@@ -9,12 +9,15 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["MAX_BATCH_SUBMISSIONS", "MAX_JOB_SUBMISSIONS", "Settings", "default_rubrics_dir"]
+__all__ = ["DEFAULT_DATABASE_URL", "MAX_BATCH_SUBMISSIONS", "MAX_JOB_SUBMISSIONS", "Settings", "default_rubrics_dir"]
 
 # Upper bound on one synchronous batch request; larger sittings go through batch jobs.
 MAX_BATCH_SUBMISSIONS = 1000
 # Upper bound on one batch job (a whole exam sitting).
 MAX_JOB_SUBMISSIONS = 100_000
+# A SQLite file under ./data, made with its folder on first start: the service works on a fresh machine.
+DEFAULT_DATABASE_URL = "sqlite:///data/yuejuan.db"
+_URL_EXAMPLES = "应形如 sqlite:///data/yuejuan.db 或 postgresql://用户名@主机/yuejuan"
 
 
 def default_rubrics_dir() -> Path:
@@ -33,7 +36,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_answer_chars: int = Field(default=20_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    log_level: str = "info"
+    # Uvicorn's levels; a name logging does not know used to end the server's start in a traceback.
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
     # JSON lines for log collectors, or plain text for a person at a terminal.
     log_format: Literal["json", "text"] = "json"
     access_log: bool = Field(default=True, description="One log line per request, with its id, route and duration.")
@@ -41,8 +45,8 @@ class Settings(BaseSettings):
     http_workers: int = Field(default=1, ge=1)
     # On SIGTERM, requests in flight get this long to finish before the server stops anyway.
     shutdown_timeout_seconds: int = Field(default=30, ge=1)
-    # Where API keys (and later other state) are kept; the SQLite file is created on first use.
-    database_url: str = "sqlite:///data/yuejuan.db"
+    # Where API keys, jobs and results are kept (any SQLAlchemy URL); the default SQLite file is created on first use.
+    database_url: str = DEFAULT_DATABASE_URL
     # The self-check page and POST /v1/check are open to anonymous students unless this is set.
     check_requires_key: bool = False
     # Requests per minute per key, or per client address for anonymous callers; 0 turns a limit off.
@@ -50,6 +54,46 @@ class Settings(BaseSettings):
     rate_limit_grade: int = Field(default=600, ge=0)
     # Origins of LMS front ends allowed to call the API from a browser, comma-separated.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        """A URL SQLAlchemy can read, naming a database it knows: refused here, in words, rather than
+        with SQLAlchemy's English ("Can't load plugin: sqlalchemy.dialects:sqlte") at the first query."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            url = make_url(value.strip())
+        except ArgumentError:
+            raise ValueError(f"不是数据库地址:{_URL_EXAMPLES}。") from None
+        try:
+            url.get_dialect()
+        except NoSuchModuleError:
+            name = url.get_backend_name()
+            hint = "(PostgreSQL 须写作 postgresql://)" if name == "postgres" else ""
+            raise ValueError(f"不认识数据库类型 {url.drivername!r}{hint}:{_URL_EXAMPLES}。") from None
+        return value.strip()
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_with_transport(cls, value: str) -> str:
+        """A broker URL names its transport (redis://…): without one Celery takes the whole value for a
+        host name of a RabbitMQ it then looks for, again and again, forever."""
+        value = value.strip()
+        if not value:
+            return value
+        from kombu.transport import TRANSPORT_ALIASES
+
+        scheme = value.split("://", 1)[0].split("+", 1)[0].lower() if "://" in value else ""
+        if scheme not in TRANSPORT_ALIASES:
+            raise ValueError("不是消息队列地址:应形如 redis://主机:6379/0(带密码:redis://:密码@主机:6379/0)。")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -145,6 +145,8 @@ class TcpProxy:
         self.port = _free_port()
         self._listener: socket.socket | None = None
         self._open: list[socket.socket] = []
+        self._flowing = threading.Event()
+        self._flowing.set()
         self.start()
 
     def start(self) -> None:
@@ -163,13 +165,21 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+    def freeze(self) -> None:
+        """Keep every connection open but pass nothing on: a database that hangs, or a network that
+        drops packets. New connections are accepted and hang too."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
 
     def cut(self) -> None:
         """Refuse new connections and drop the open ones."""

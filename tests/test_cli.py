@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +59,10 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     key_id = key.split("_")[1]
     # The key alone on stdout (scripts capture it); what the administrator reads, in Chinese, on stderr.
     assert key.startswith("yj_") and "\n" not in key
-    assert created.stderr == f"已创建 grader 密钥 {key_id}:请立即妥善保存,此后无法再次显示。\n"
+    assert created.stderr == (
+        f"注意:{tmp_path / 'keys.db'} 原本没有数据库文件,已在此新建一个空数据库。\n"
+        f"已创建 grader 密钥 {key_id}:请立即妥善保存,此后无法再次显示。\n"
+    )
     listing = yuejuan("keys", "list", env=env)
     assert listing.returncode == 0 and key_id in listing.stdout and "阅卷组" in listing.stdout
     assert key not in listing.stdout
@@ -71,12 +76,20 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     assert again.returncode == 1
     assert again.stderr == f"错误 [unknown_key]:没有编号为 {key_id!r} 的有效密钥。\n"
     bad_role = yuejuan("keys", "create", "--role", "root", env=env)
-    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+    assert bad_role.returncode == 2
+    assert bad_role.stderr == (
+        "错误 [invalid_argument]:参数 --role 的取值 'root' 无效,可选:'admin', 'grader', 'student'"
+        "(用法见 yuejuan keys create --help)\n"
+    )
 
 
 def test_worker_without_a_broker_says_what_to_set() -> None:
     run = yuejuan("worker", env={"YUEJUAN_BROKER_URL": ""})
     assert run.returncode == 2 and "YUEJUAN_BROKER_URL" in run.stderr and "Traceback" not in run.stderr
+    # Without its scheme Celery read a broker URL as the host name of a RabbitMQ, and retried it forever.
+    for mistyped in ("redis//queue.internal:6379/0", "queue.internal:6379"):
+        run = yuejuan("worker", env={"YUEJUAN_BROKER_URL": mistyped})
+        assert "redis://" in _one_chinese_line(run, "invalid_setting")
 
 
 ANSWER = "上级给下级安排任务,上级就是下级的客户;下道工序是上道工序的客户。"
@@ -131,6 +144,13 @@ def test_mistakes_on_the_command_line_are_one_chinese_line(tmp_path: Path) -> No
     run = _yuejuan("--rubrics-dir", str(missing), "grade", "--rubric", "internal-customer", "-", stdin=ANSWER)
     assert str(missing) in _one_chinese_line(run, "rubrics_dir_missing")
     assert "找不到" in _one_chinese_line(_yuejuan("grade", "--rubric", "internal-customer", "nope.txt"), "io")
+    # A server without its rubrics used to start all the same, pass /healthz and call every rubric unknown.
+    assert str(missing) in _one_chinese_line(_yuejuan("--rubrics-dir", str(missing), "serve"), "rubrics_dir_missing")
+    # A log level logging does not know used to end the server's start in a traceback.
+    level = yuejuan("serve", env={"YUEJUAN_LOG_LEVEL": "verbose"})
+    assert "YUEJUAN_LOG_LEVEL" in _one_chinese_line(level, "invalid_setting")
+    metrics = yuejuan("serve", env={"PROMETHEUS_MULTIPROC_DIR": str(missing)})
+    assert "PROMETHEUS_MULTIPROC_DIR" in _one_chinese_line(metrics, "invalid_setting")
 
 
 def test_serve_refuses_a_port_outside_1_to_65535(tmp_path: Path) -> None:
@@ -165,3 +185,76 @@ def test_evaluate_and_calibrate_refuse_human_scores_that_are_no_score_of_the_rub
             line = _one_chinese_line(_yuejuan(*args, "--folds", "2"), "invalid_corpus")
             assert f"{labeled}:7" in line, line
     assert calibration.read_bytes() == before
+
+
+def test_file_system_errors_are_worded_alike_in_chinese_wherever_they_arise(tmp_path: Path) -> None:
+    """One wording for each operating-system error: `grade` and `rubric check` given a folder say the
+    same thing, and an output path through a plain file is named in Chinese, not as "(Not a directory)"."""
+    graded = _one_chinese_line(_yuejuan("grade", "--rubric", "internal-customer", str(tmp_path)), "io")
+    checked = _yuejuan("rubric", "check", str(tmp_path))
+    assert checked.returncode == 1
+    assert graded == f"错误 [io]:{tmp_path}:这是文件夹,不是文件。"
+    assert checked.stderr == f"{tmp_path}: [unreadable] 这是文件夹,不是文件。\n"
+    sitting = tmp_path / "一班.csv"
+    sitting.write_text(f'id,answer\nA1,"{ANSWER}"\n', encoding="utf-8")
+    through_a_file = [
+        ("一班.csv/成绩.csv", "已存在同名的文件或文件夹。"),
+        ("一班.csv/x/成绩.csv", "路径中有一段不是文件夹。"),
+    ]
+    for output, said in through_a_file:
+        run = _yuejuan("grade-file", str(sitting), "--rubric", "internal-customer", "-o", str(tmp_path / output))
+        line = _one_chinese_line(run, "io")
+        assert line.endswith(said) and str(tmp_path / "一班.csv") in line, line
+
+
+def test_a_mistyped_database_path_is_refused_and_a_new_database_file_is_announced(tmp_path: Path) -> None:
+    """A SQLite path in a folder that does not exist used to be made, folders and all: the key went into
+    a database no server reads. Now that is one Chinese line and nothing is made; a new file in an
+    existing folder (a first start, or a mistyped file name) is made, and the administrator is told."""
+    typo = {"YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'yuejaun' / 'yuejuan.db'}"}
+    line = _one_chinese_line(yuejuan("keys", "create", "--role", "grader", env=typo), "database_folder_missing")
+    assert str(tmp_path / "yuejaun") in line and "YUEJUAN_DATABASE_URL" in line
+    assert not (tmp_path / "yuejaun").exists()
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = str(free.getsockname()[1])
+    served = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve", "--port", port],
+        env={**os.environ, **typo},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert _one_chinese_line(served, "database_folder_missing") == line
+    scheme = yuejuan("keys", "list", env={"YUEJUAN_DATABASE_URL": "postgres://yuejuan@db.internal/yuejuan"})
+    assert "postgresql://" in _one_chinese_line(scheme, "invalid_setting")
+
+    fresh = {"YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'yuejuan.db'}"}
+    first = yuejuan("keys", "list", env=fresh)
+    assert first.returncode == 0
+    assert first.stderr == f"注意:{tmp_path / 'yuejuan.db'} 原本没有数据库文件,已在此新建一个空数据库。\n"
+    assert yuejuan("keys", "list", env=fresh).stderr == ""
+
+
+def test_what_the_command_says_to_the_administrator_is_chinese(tmp_path: Path) -> None:
+    """Help, argparse's own errors, the evaluation figures and the files written were English."""
+    ascii_words = re.compile(r"\b(?:usage|options|arguments?|error|invalid|required|show|wrote|answers|human)\b")
+    for args in (["--help"], ["grade-file", "--help"], ["keys", "create", "--help"], ["rubric", "check", "--help"]):
+        shown = _yuejuan(*args)
+        assert shown.returncode == 0 and "用法:yuejuan" in shown.stdout and "显示此帮助并退出" in shown.stdout
+        assert not ascii_words.search(shown.stdout.lower()), shown.stdout
+    for args, said in [
+        (["gradee"], "没有命令 'gradee'"),
+        (["grade"], "缺少必需的参数:--rubric"),
+        (["serve", "--port", "abc"], "参数 --port 须为数字,收到 'abc'"),
+        (["keys", "list", "--all"], "无法识别的参数:--all"),
+    ]:
+        assert said in _one_chinese_line(_yuejuan(*args), "invalid_argument")
+    labeled = tmp_path / "marks.csv"
+    rows = [f'A{i},"{ANSWER}",{score}' for i, score in enumerate([6, 3.5, 8, 0, 10, 7])]
+    labeled.write_text("\n".join(["id,answer,score", *rows]) + "\n", encoding="utf-8")
+    run = _yuejuan("evaluate", "--rubric", "internal-customer", "--labeled", str(labeled), "--report", str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("评分标准 internal-customer:6 份作答,按现有配置评分\n")
+    assert f"已写入 {tmp_path / 'evaluation.json'}" in run.stdout
+    assert not ascii_words.search(run.stdout.lower()), run.stdout

@@ -135,7 +135,7 @@ def test_evaluate_command_on_a_csv_with_report(tmp_path: Path) -> None:
         "evaluate", "--rubric", "internal-customer", "--labeled", str(labeled), "--report", str(out), "--top", "3"
     )
     assert run.returncode == 0, run.stderr
-    assert "QWK" in run.stdout and "Spearman" in run.stdout and "largest disagreements" in run.stdout
+    assert "QWK" in run.stdout and "Spearman" in run.stdout and "分歧最大的作答(前 3 份)" in run.stdout
     figures = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
     assert figures["metrics"]["n"] == 30
     assert (out / "predicted_vs_human.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

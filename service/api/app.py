@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +26,8 @@ from .routers import check, grade, health, jobs, keys, page, rubrics
 
 __all__ = ["create_app"]
 
+log = logging.getLogger("yuejuan.api")
+
 DESCRIPTION = """Rule-based grading of Chinese essay and short-answer questions against a rubric,
 with itemized feedback in Simplified Chinese. Errors are JSON: `{"error": {"code", "message"}}`.
 
@@ -43,6 +46,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     database = Database(settings.database_url)
     database.upgrade()
     app.state.database = database
+    # Which database, for the operator to check at a glance (a mistyped path is a database of its own).
+    log.info("database %s", database.location)
     runner: JobRunner | Dispatcher | None = None
     if settings.distributed:
         runner = Dispatcher(database, settings, celery_app(settings))
@@ -60,11 +65,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Uvicorn gets here on SIGTERM once the requests in flight are answered. Chunks still being
         # graded were never committed; their leases are freed when a server starts on this host
         # again (or expire for another), so the job resumes and every submission is stored once.
-        if runner is not None:
-            runner.stop()
-        database.dispose()
-        metrics.mark_process_dead()
-        gc.unfreeze()
+        try:
+            if runner is not None:
+                runner.stop()
+        finally:
+            database.dispose()
+            metrics.mark_process_dead()
+            gc.unfreeze()
 
 
 async def _needs_grader(caller: GraderDep) -> None:

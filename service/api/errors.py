@@ -24,6 +24,7 @@ from ..errors import (
     UnknownRubricError,
     YuejuanError,
 )
+from ..storage import DATABASE_UNAVAILABLE
 from ..validation import chinese_message
 from .schemas import ErrorBody, ErrorDetail, ErrorResponse
 
@@ -69,15 +70,25 @@ _RATE_LIMITED: dict[str, object] = {
     "description": "Too many requests; the `Retry-After` header says how many seconds to wait.",
     "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
 }
-# Routes that need a key but are not rate-limited (rubric details, keys, jobs).
+# The database did not answer (DATABASE_UNAVAILABLE): the request may be sent again.
+_RETRY_AFTER_SECONDS = 5
+_DATABASE_UNAVAILABLE: dict[str, object] = {
+    "model": ErrorResponse,
+    "description": "The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds.",
+    "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
+}
+# Routes that need a key but are not rate-limited (rubric details, keys, jobs). Keys are looked up in
+# the database, so each of them may find it unavailable.
 KEY_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Missing, unknown or revoked API key."},
     403: {"model": ErrorResponse, "description": "The key's role may not do this."},
+    503: _DATABASE_UNAVAILABLE,
 }
 AUTH_RESPONSES: dict[int | str, dict[str, object]] = {**KEY_RESPONSES, 429: _RATE_LIMITED}
 CHECK_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Bad key, or no key where the deployment requires a student key."},
     429: _RATE_LIMITED,
+    503: _DATABASE_UNAVAILABLE,
 }
 
 
@@ -155,6 +166,17 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["Allow"] = _allowed_methods(request)
         return error_response(exc.status_code, code, message, headers=headers or None)
+
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        # One line: the database's own first line says what failed (its values are hidden, see Database).
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
+        message = "数据库暂时无法访问,请稍后重试。"
+        headers = {"Retry-After": str(_RETRY_AFTER_SECONDS)}
+        return error_response(503, "database_unavailable", message, headers=headers)
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _database_down)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

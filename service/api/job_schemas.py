@@ -86,7 +86,7 @@ class JobStatus(BaseModel):
     done: int = Field(description="Submissions graded so far, including those that got an error.")
     errors: int = Field(description="Submissions that could not be graded (see their `error` in the results).")
     progress: float = Field(ge=0, le=1)
-    source: Literal["json", "csv", "xlsx"]
+    source: Literal["json", "csv", "xlsx", "jsonl"]
     filename: str | None
     columns: list[str] = Field(description="Input columns other than id and answer, returned with the results.")
     created_at: datetime

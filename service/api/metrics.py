@@ -8,6 +8,7 @@ adds them all up.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 
@@ -24,10 +25,12 @@ from prometheus_client import multiprocess as _multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
 from ..registry import RubricRegistry
 from ..storage import Database, Job
+from .probe import BoundedCall
 
 __all__ = [
     "CONTENT_TYPE",
@@ -54,12 +57,31 @@ IN_PROGRESS = Gauge("yuejuan_http_requests_in_progress", "Requests being handled
 GRADES = Counter("yuejuan_grades", "Answers graded over HTTP, by rubric and endpoint.", ["rubric_id", "endpoint"])
 
 
-class _StateCollector(Collector):
-    """What is read at scrape time: loaded rubrics and the job queue in the database."""
+# A scrape that waited for a database that does not answer would time out, and with it every
+# request metric, just when they matter: the job figures are left out instead.
+_DATABASE_WAIT_SECONDS = 3.0
+_JobFigures = tuple[dict[str, int], list[tuple[str, int]], int | None]
+_read_jobs: BoundedCall[_JobFigures] = BoundedCall("yuejuan-metrics", _DATABASE_WAIT_SECONDS)
 
-    def __init__(self, registry: RubricRegistry, database: Database | None) -> None:
+
+def _job_figures(database: Database) -> _JobFigures:
+    with database.session() as s:
+        counts = dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all())
+        graded = list(s.execute(select(Job.rubric_id, func.sum(Job.done)).group_by(Job.rubric_id)).tuples().all())
+        waiting = s.scalar(
+            select(func.coalesce(func.sum(Job.total - Job.done), 0)).where(Job.status.in_(("queued", "running")))
+        )
+    return counts, graded, waiting
+
+
+class _StateCollector(Collector):
+    """What is read at scrape time: loaded rubrics and the job queue in the database (``figures``,
+    None when the database did not answer; ``database`` False before it is open)."""
+
+    def __init__(self, registry: RubricRegistry, database: bool, figures: _JobFigures | None) -> None:
         self.registry = registry
         self.database = database
+        self.figures = figures
 
     def collect(self) -> Iterator[Metric]:
         info = GaugeMetricFamily("yuejuan_build_info", "Version of the service.", labels=["version"])
@@ -68,14 +90,14 @@ class _StateCollector(Collector):
         rubrics = GaugeMetricFamily("yuejuan_rubrics_loaded", "Rubrics this process grades against.")
         rubrics.add_metric([], len(self.registry.ids()))
         yield rubrics
-        if self.database is None:
+        if not self.database:
             return
-        with self.database.session() as s:
-            counts = dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all())
-            graded = s.execute(select(Job.rubric_id, func.sum(Job.done)).group_by(Job.rubric_id)).tuples().all()
-            waiting = s.scalar(
-                select(func.coalesce(func.sum(Job.total - Job.done), 0)).where(Job.status.in_(("queued", "running")))
-            )
+        up = GaugeMetricFamily("yuejuan_database_up", "1 when the job database answered this scrape in time, else 0.")
+        up.add_metric([], 0 if self.figures is None else 1)
+        yield up
+        if self.figures is None:
+            return
+        counts, graded, waiting = self.figures
         jobs = GaugeMetricFamily("yuejuan_jobs", "Batch jobs by status.", labels=["status"])
         for status in ("queued", "running", "done", "failed", "cancelled"):
             jobs.add_metric([status], counts.get(status, 0))
@@ -107,9 +129,14 @@ def _registries(state: Collector) -> Iterable[CollectorRegistry]:
     yield own
 
 
-def render(registry: RubricRegistry, database: Database | None) -> bytes:
+async def render(registry: RubricRegistry, database: Database | None) -> bytes:
     """The text exposition of every metric, summed over the server's processes."""
-    return b"".join(generate_latest(r) for r in _registries(_StateCollector(registry, database)))
+    figures = None
+    if database is not None:
+        with contextlib.suppress(TimeoutError, SQLAlchemyError):
+            figures = await _read_jobs(lambda: _job_figures(database))
+    state = _StateCollector(registry, database is not None, figures)
+    return b"".join(generate_latest(r) for r in _registries(state))
 
 
 def mark_process_dead() -> None:

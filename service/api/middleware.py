@@ -24,11 +24,22 @@ access_log = logging.getLogger("yuejuan.access")
 _QUIET = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
+# Methods a metric label may name; the HTTP parser takes some thirty more (PROPFIND, PURGE, …), each of
+# which a scanner would turn into series of its own on every route.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def _route(scope: Scope) -> str:
-    """The route template (``/v1/jobs/{job_id}``), never the raw path: one label per route, not per URL."""
+    """The route template (``/v1/jobs/{job_id}``), never the raw path: one label per route, not per URL.
+    A mounted app (the page's static files) is ``/static/{path}``; a path no route matched, ``unmatched``."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    if isinstance(path, str):
+        return path
+    mount = str(scope.get("root_path", ""))[len(str(scope.get("app_root_path", ""))) :]
+    if mount and scope.get("endpoint") is not None:
+        return f"{mount}/{{path}}"
+    return "unmatched"
 
 
 class RequestContext:
@@ -65,8 +76,9 @@ class RequestContext:
             metrics.IN_PROGRESS.dec()
             seconds = time.perf_counter() - start
             route, method = _route(scope), scope["method"]
-            metrics.REQUESTS.labels(method, route, str(status)).inc()
-            metrics.REQUEST_SECONDS.labels(method, route).observe(seconds)
+            label = method if method in _METHODS else "other"
+            metrics.REQUESTS.labels(label, route, str(status)).inc()
+            metrics.REQUEST_SECONDS.labels(label, route).observe(seconds)
             if self.access_log and (status >= 400 or scope["path"] not in _QUIET):
                 state = scope.get("state") or {}
                 client = scope.get("client")

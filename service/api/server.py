@@ -19,6 +19,7 @@ requests in flight before it stops, and starts a process again if one dies while
 
 from __future__ import annotations
 
+import errno
 import logging
 import logging.config
 import multiprocessing
@@ -33,6 +34,7 @@ from collections.abc import Awaitable, Callable, MutableMapping, MutableSequence
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from ..errors import CommandLineError
 from ..settings import Settings
 
 __all__ = ["serve"]
@@ -135,7 +137,17 @@ def _run_process(host: str, port: int, serving: Any, slot: int, counts: MutableS
             serving.set()
 
     threading.Thread(target=report, daemon=True).start()
+    threading.Thread(target=_stop_with_supervisor, args=(os.getppid(),), daemon=True).start()
     server.run(sockets=[_listen(host, port)])
+
+
+def _stop_with_supervisor(supervisor: int) -> None:
+    """Stop this server process, gracefully, once its supervisor is gone (SIGKILLed, it could not
+    forward a SIGTERM): else it would go on serving the port, unsupervised, with no one to stop it."""
+    while os.getppid() == supervisor:
+        time.sleep(1.0)
+    log.warning("the supervisor (process %s) is gone; stopping", supervisor)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _serve_one(settings: Settings, host: str, port: int) -> None:
@@ -143,7 +155,36 @@ def _serve_one(settings: Settings, host: str, port: int) -> None:
 
     from . import create_app
 
+    # Configured before the app is built, so that what opening the database logs is in the server's format.
+    logging.config.dictConfig(_options(settings)["log_config"])
     uvicorn.run(create_app(settings), host=host, port=port, **_options(settings))
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse now, in words, an address this server cannot listen on, before rubrics are loaded.
+
+    The probe does not set SO_REUSEPORT: the server processes of ``--workers N`` do, and so would let a
+    second ``yuejuan serve`` (another database, other rubrics) share the port with a running one, the
+    kernel splitting the traffic between them without a word."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port left in TIME_WAIT is free
+            probe.bind((host, port))
+    except OSError as error:
+        if isinstance(error, socket.gaierror):
+            message = f"无法解析主机名 {host}(见 --host 或 YUEJUAN_HOST)。"
+        elif error.errno == errno.EADDRINUSE:
+            message = (
+                f"{host}:{port} 已被占用:另一个服务(也许是另一个 yuejuan serve)正在监听此端口;请先停止它,或换一个端口。"
+            )
+        elif error.errno == errno.EADDRNOTAVAIL:
+            message = f"本机没有地址 {host}(见 --host 或 YUEJUAN_HOST)。"
+        elif error.errno == errno.EACCES:
+            message = f"没有权限监听端口 {port}(1024 以下的端口须有管理员权限)。"
+        else:
+            message = f"无法监听 {host}:{port}({error.strerror or error})。"
+        raise CommandLineError("cannot_listen", message) from None
 
 
 def _prepare_shared_state(settings: Settings, workers: int) -> bool:
@@ -166,8 +207,18 @@ def _prepare_shared_state(settings: Settings, workers: int) -> bool:
     return True
 
 
+def _forget(process: BaseProcess) -> None:
+    """Withdraw the live gauges of a server process that has ended (requests in progress): one that
+    was killed could not, and its requests in flight would be counted for as long as the server runs."""
+    from prometheus_client import multiprocess
+
+    if process.pid is not None and "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        multiprocess.mark_process_dead(process.pid)  # type: ignore[no-untyped-call]
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     """Serve until SIGTERM or SIGINT; returns the exit code."""
+    _check_address(host, port)
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
         if workers > 1:
             log.warning("SO_REUSEPORT is not available here: serving with one process")
@@ -175,7 +226,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
         return 0
     logging.config.dictConfig(_options(settings)["log_config"])
     own_metrics_dir = _prepare_shared_state(settings, workers)
-    _listen(host, port).close()  # the port is free (else fail now, not in every process)
     context = multiprocessing.get_context("spawn")
     stopping = False
     counts = context.RawArray("i", workers)  # connections held by each server process
@@ -212,9 +262,11 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
                     stop(signal.SIGTERM, None)
                     break
                 log.warning("server process %s died (code %s); starting another", process.pid, process.exitcode)
+                _forget(process)
                 processes[n] = start(n)
         for process, _ in processes:
             process.join()
+            _forget(process)
     finally:
         if own_metrics_dir:
             shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -1,7 +1,9 @@
 """FastAPI dependencies: who is calling, whether their role may proceed, and rate limits.
 
 All are ``async def``: a plain ``def`` dependency costs a worker-thread hand-off per request. The
-key lookup is one indexed query (a fraction of a millisecond); a server process serves one core.
+key lookup is one indexed query (a fraction of a millisecond), but it is made in a worker thread all
+the same: on the event loop, a database that stops answering froze the whole process, /healthz, /readyz
+and the anonymous self-check included, for as long as the query hung.
 
 The app factory puts the key database engine in ``app.state.key_engine`` and one
 :class:`~service.auth.limits.RateLimiter` per limited resource in ``app.state.limiters``.
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
@@ -48,7 +51,7 @@ async def _caller(
             raise InvalidKeyError()
         return Caller(key=None, address=address)
     engine: Engine = request.app.state.key_engine
-    key = authenticate(engine=engine, key=credentials.credentials)
+    key = await run_in_threadpool(authenticate, engine=engine, key=credentials.credentials)
     if key is None:
         raise InvalidKeyError()
     request.state.key_id = key.key_id  # for the access log

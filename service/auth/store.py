@@ -50,7 +50,8 @@ class ApiKey:
 
 
 def connect(url: str) -> Engine:
-    """An engine for ``url`` with every migration applied; a SQLite file's folder is made if missing."""
+    """An engine for ``url`` with every migration applied; a SQLite file is made if missing (its folder
+    only for the default database, see :class:`Database`)."""
     database = Database(url)
     database.upgrade()
     return database.engine

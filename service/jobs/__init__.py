@@ -1,10 +1,19 @@
 """Batch grading jobs: storage access, the runner (embedded mode) or the dispatcher and Celery
-workers (distributed mode), CSV/XLSX in and out, the report, webhooks."""
+workers (distributed mode), CSV/XLSX/JSONL in and CSV/XLSX out, the report, webhooks."""
 
 from __future__ import annotations
 
 from .dispatcher import Dispatcher
-from .files import InputRow, ParsedInput, csv_bytes, export_header, export_row, read_submissions, write_xlsx
+from .files import (
+    InputRow,
+    ParsedInput,
+    csv_bytes,
+    export_header,
+    export_row,
+    file_kind,
+    read_submissions,
+    write_xlsx,
+)
 from .grading import ChunkFailed, Outcome, grade_chunk, init_worker
 from .queue import celery_app
 from .report import build_report, histogram_png, near_duplicates
@@ -25,6 +34,7 @@ __all__ = [
     "csv_bytes",
     "export_header",
     "export_row",
+    "file_kind",
     "grade_chunk",
     "histogram_png",
     "init_worker",

@@ -2,6 +2,7 @@
 
 An input file has a header row with an ``id`` and an ``answer`` column (Chinese headers such
 as 考号/作答 are accepted too); every other column is kept and written back beside the results.
+A JSON Lines file (``.jsonl``, the corpus's format) holds one object a line with the same fields.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import InvalidJobInputError, TooManySubmissionsError
 from ..settings import MAX_JOB_SUBMISSIONS
@@ -29,6 +30,7 @@ __all__ = [
     "decode_text",
     "export_header",
     "export_row",
+    "file_kind",
     "read_submissions",
     "write_xlsx",
 ]
@@ -55,7 +57,7 @@ _QUOTED_BODY = re.compile(r'[^"]*(?:""[^"]*)*')
 class InputRow:
     id: str
     answer: str
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # text from a CSV or XLSX, any JSON value from JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +234,7 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[list[str]]:
 def _table_rows(data: bytes, filename: str) -> tuple[Iterator[list[str]], str | None]:
     """The file's rows, one per spreadsheet row (blank ones included), and the CSV column separator
     (None for XLSX)."""
-    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+    if file_kind(data, filename) == "xlsx":
         return _xlsx_rows(data), None
     text = decode_text(data)
     delimiter = _delimiter(text)
@@ -248,8 +250,82 @@ def _find(header: list[str], names: Sequence[str]) -> int | None:
     return None
 
 
+def file_kind(data: bytes, filename: str) -> Literal["csv", "xlsx", "jsonl"]:
+    """What an input file is: by its name, and for a workbook by its first bytes too (a zip archive)."""
+    name = filename.lower()
+    if name.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        return "xlsx"
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    return "csv"
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _read_jsonl(data: bytes, limit: int) -> ParsedInput:
+    """One JSON object a line, with an id and an answer (the names a header may have); its other
+    fields are kept as a JSON job keeps them. Blank lines are skipped; every problem is listed."""
+    text = decode_text(data, save_as="UTF-8 编码的 JSONL")
+    problems: list[str] = []
+    parsed: list[InputRow] = []
+    columns: dict[str, None] = {}
+    # JSON text holds no raw line break, but it may hold U+2028 and the like, which splitlines() splits on.
+    lines = [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    for index, (n, line) in enumerate(lines):
+        if len(parsed) >= limit:
+            raise TooManySubmissionsError(len(lines) - index + len(parsed), limit)
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(f"第 {n} 行不是有效的 JSON(第 {error.colno} 个字符处)")
+            continue
+        if not isinstance(value, dict):
+            problems.append(f'第 {n} 行须为一个 JSON 对象,如 {{"id": "S01", "answer": "……"}}')
+            continue
+        if _has_nul(value):
+            problems.append(f"第 {n} 行含有空字符(U+0000),无法保存")
+            continue
+        keys = [str(k) for k in value]
+        id_at, answer_at = _find(keys, ID_HEADERS), _find(keys, ANSWER_HEADERS)
+        if id_at is None or answer_at is None:
+            missing = "、".join(name for name, at in (("id", id_at), ("answer", answer_at)) if at is None)
+            problems.append(f"第 {n} 行缺少 {missing}")
+            continue
+        submission_id, answer = value[keys[id_at]], value[keys[answer_at]]
+        if isinstance(submission_id, bool) or not isinstance(submission_id, str | int):
+            problems.append(f"第 {n} 行的 id 须为文本或整数")
+            continue
+        if not isinstance(answer, str):
+            problems.append(f"第 {n} 行的 answer 须为文本")
+            continue
+        submission_id = str(submission_id).strip()
+        if not submission_id:
+            problems.append(f"第 {n} 行缺少 id")
+        elif len(submission_id) > 200:
+            problems.append(f"第 {n} 行的 id 超过 200 字符")
+        extra: dict[str, Any] = {k: v for k, v in value.items() if k not in (keys[id_at], keys[answer_at])}
+        columns.update(dict.fromkeys(extra))
+        parsed.append(InputRow(submission_id, answer, extra))
+    if not parsed and not problems:
+        problems.append("文件中没有作答。")
+    if problems:
+        raise InvalidJobInputError(problems, code="invalid_file")
+    check_unique_ids(r.id for r in parsed)
+    return ParsedInput(parsed, list(columns))
+
+
 def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISSIONS) -> ParsedInput:
-    """Parse an uploaded CSV or XLSX; raise InvalidJobInputError listing every problem found."""
+    """Parse an uploaded CSV, XLSX or JSON Lines file; raise InvalidJobInputError listing every problem found."""
+    if file_kind(data, filename) == "jsonl":
+        return _read_jsonl(data, limit)
     table, delimiter = _table_rows(data, filename)
     rows = enumerate(table, start=1)  # numbered as a spreadsheet shows them, blank rows included
     header = next((values for _, values in rows if any(c.strip() for c in values)), None)

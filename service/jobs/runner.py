@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ..registry import RubricRegistry
 from ..settings import Settings
-from ..storage import Database
+from ..storage import DATABASE_UNAVAILABLE, Database
 from . import store
 from .grading import ChunkFailed, Outcome, exit_with_parent, grade_chunk, init_worker, warm_up
 from .owners import is_dead_here, new_owner
@@ -70,7 +70,11 @@ class JobRunner:
             self._pool.shutdown(wait=False, cancel_futures=True)
         # A graceful stop hands its chunks back at once: another server need not wait for the leases
         # to expire. Nothing of them was committed (commits happen on the loop thread, now stopped).
-        released = store.release_leases(self.db, is_dead=lambda owner: owner == self.owner)
+        try:
+            released = store.release_leases(self.db, is_dead=lambda owner: owner == self.owner)
+        except DATABASE_UNAVAILABLE:
+            log.warning("database unavailable: chunks being graded are freed when their leases run out")
+            return
         if released:
             log.info("released %d chunk(s) being graded; they will be graded again", released)
 
@@ -112,12 +116,17 @@ class JobRunner:
                 if inflight:
                     finished, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        chunk = inflight.pop(future)
+                        chunk = inflight[future]
                         try:
                             self._settle(future, chunk)
                         except BrokenProcessPool:
+                            del inflight[future]
                             store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
                             raise
+                        # Only once settled: a chunk whose commit failed (the database away for a moment)
+                        # stays in flight, graded, and is committed at the next turn. Dropped, it would
+                        # stay leased to this live runner, untouched, until its lease ran out.
+                        del inflight[future]
                 else:
                     self._work.wait(timeout=1.0)
                     self._work.clear()
@@ -131,6 +140,10 @@ class JobRunner:
                     store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
                 inflight.clear()
                 self._pool = None
+            except DATABASE_UNAVAILABLE as error:
+                # Every second while the database is away: one line each, not a traceback.
+                log.warning("job runner: database unavailable (%s); retrying", str(error).splitlines()[0])
+                self._stop.wait(1.0)
             except Exception:
                 log.exception("job runner error; retrying")
                 self._stop.wait(1.0)

@@ -153,7 +153,7 @@ def run_worker(
         concurrency=concurrency,
         pool=pool,
         queues=queues,
-        loglevel=settings.log_level.upper(),
+        loglevel="DEBUG" if settings.log_level == "trace" else settings.log_level.upper(),  # Celery has no TRACE
         without_gossip=True,
         without_mingle=True,
         without_heartbeat=True,

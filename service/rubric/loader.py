@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import RubricError, RubricProblem
+from ..errors import RubricError, RubricProblem, os_error_message
 from ..validation import chinese_message
 from .schema import Concept, ExpectedLength, Rubric, RubricSettings, Rule
 
@@ -230,16 +230,6 @@ def _yaml_message(error: yaml.YAMLError) -> str:
     return f"{meaning}(解析器:{said})"
 
 
-def _os_message(error: OSError) -> str:
-    if isinstance(error, FileNotFoundError):
-        return "找不到此文件。"
-    if isinstance(error, IsADirectoryError):
-        return "这是文件夹,不是文件。"
-    if isinstance(error, PermissionError):
-        return "没有权限读取此文件。"
-    return f"无法读取此文件({error.strerror or error})。"
-
-
 def _encoding_message(data: bytes, error: UnicodeDecodeError) -> str:
     """A file saved in another encoding (Windows editors in China save GBK): say so, and what to do."""
     line = data[: error.start].count(b"\n") + 1
@@ -265,7 +255,7 @@ def load_rubric(path: str | Path) -> Rubric:
             raise RubricError([RubricProblem(file, "", "too_large", message)])
         data = path.read_bytes()
     except OSError as error:
-        raise RubricError([RubricProblem(file, "", "unreadable", _os_message(error))]) from None
+        raise RubricError([RubricProblem(file, "", "unreadable", os_error_message(error))]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from .database import MIGRATIONS_DIR, Database
+from .database import DATABASE_UNAVAILABLE, MIGRATIONS_DIR, Database, new_sqlite_file
 from .models import Base, Chunk, Job, SubmissionRow, utcnow
 
-__all__ = ["MIGRATIONS_DIR", "Base", "Chunk", "Database", "Job", "SubmissionRow", "utcnow"]
+__all__ = [
+    "DATABASE_UNAVAILABLE",
+    "MIGRATIONS_DIR",
+    "Base",
+    "Chunk",
+    "Database",
+    "Job",
+    "SubmissionRow",
+    "new_sqlite_file",
+    "utcnow",
+]

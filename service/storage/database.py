@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,10 +11,21 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["MIGRATIONS_DIR", "Database"]
+from ..errors import ConfigurationError
+from ..settings import DEFAULT_DATABASE_URL
+
+__all__ = ["DATABASE_UNAVAILABLE", "MIGRATIONS_DIR", "Database", "new_sqlite_file"]
+
+log = logging.getLogger("yuejuan.storage")
+
+# The database did not answer (down, unreachable, locked too long): nothing is wrong with the request
+# or the data, and the same statement may succeed when tried again.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x7975656A  # "yuej": one process migrates at a time
@@ -28,6 +40,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database or another backend."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if url.database.startswith("file:") or url.query.get("uri") == "true":
+        return None  # a SQLite URI: opened as it says, with its own mode
+    return Path(url.database)
+
+
+def new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names when there is none yet (opening it makes a new, empty database)."""
+    path = _sqlite_path(make_url(url))
+    return path.resolve() if path is not None and not path.exists() else None
+
+
+def _check_sqlite_folder(url: URL, path: Path) -> None:
+    """The default database's folder is made on first start; any other must exist already. A missing
+    folder is a mistyped path far more often than a wish, and a new database made there would hold
+    none of the keys and jobs of the real one."""
+    if path.parent.is_dir():
+        return
+    if url.render_as_string(hide_password=False) == DEFAULT_DATABASE_URL:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    state = "是文件,不是文件夹" if path.parent.exists() else "不存在"
+    message = (
+        f"数据库文件 {path.absolute()} 所在的文件夹 {path.parent.absolute()} {state}:请检查 YUEJUAN_DATABASE_URL 的路径"
+        "(SQLite 地址中,sqlite:/// 后为相对路径,sqlite://// 后为绝对路径),或先建好该文件夹。"
+    )
+    raise ConfigurationError("database_folder_missing", message)
+
+
 class Database:
     """One database: its engine and a session factory. ``url`` is any SQLAlchemy URL."""
 
@@ -38,15 +82,29 @@ class Database:
         self.url = parsed
         # A server's connections go stale when it restarts; a SQLite file's cannot, so they skip the ping
         # (a round trip on every checkout, and every authenticated request checks one out).
-        kwargs: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}
+        kwargs: dict[str, Any] = {
+            "pool_pre_ping": parsed.get_backend_name() != "sqlite",
+            # A database error's text would carry the statement's values (answers, results) into every log.
+            "hide_parameters": True,
+        }
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = _sqlite_path(parsed)
+            if path is not None:
+                _check_sqlite_folder(parsed, path)
+                if not path.exists():
+                    # Normal on a first start; a mistyped file name in an existing folder looks the same.
+                    log.warning("no database file at %s: a new, empty database is created there", path.resolve())
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         self.engine: Engine = create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def location(self) -> str:
+        """Where the database is, for a log line: a SQLite file's absolute path, else the URL without its password."""
+        path = _sqlite_path(self.url)
+        return str(path.resolve()) if path is not None else self.url.render_as_string(hide_password=True)
 
     @property
     def dialect(self) -> str:

@@ -327,6 +327,22 @@ def _csv_export(server: str, job_id: str) -> list[list[str]]:
 FORMULA_HEADERS = ["=1+2", '=HYPERLINK("http://example.com","点我")', "@SUM(1)", "-1", "+1"]
 
 
+def test_a_json_lines_file_is_uploaded_like_a_csv(jobs_server: str) -> None:
+    answers = _plain_answers(2)
+    data = "".join(
+        json.dumps({"id": f"J{i}", "answer": a, "班级": "一班"}, ensure_ascii=False) + "\n"
+        for i, a in enumerate(answers)
+    )
+    created = _upload(jobs_server, "一班.jsonl", data.encode())
+    assert created.status_code == 202, created.text
+    assert (created.json()["source"], created.json()["columns"]) == ("jsonl", ["班级"])
+    assert wait_for_job(jobs_server, created.json()["id"])["status"] == "done"
+    header, *rows = _csv_export(jobs_server, created.json()["id"])
+    assert header[:2] == ["id", "班级"] and [r[:2] for r in rows] == [["J0", "一班"], ["J1", "一班"]]
+    refused = _upload(jobs_server, "一班.jsonl", b'{"id": "J0"}\n')
+    assert refused.status_code == 422 and _error(refused) == {"code": "invalid_file", "message": "第 1 行缺少 answer"}
+
+
 def test_formulas_in_header_cells_are_neutralised_in_both_exports(jobs_server: str) -> None:
     text = io.StringIO()
     csv.writer(text).writerows([["id", "answer", *FORMULA_HEADERS], ["a", _plain_answers(1)[0], *"12345"]])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,9 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from support import ServerProcess, TcpProxy, api
 
+from conftest import yuejuan
 from service.api.app import create_app
 from service.jobs import grading
 from service.registry import RubricRegistry
@@ -115,26 +119,66 @@ def test_readyz_is_503_without_rubrics(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_readyz_follows_the_database(pg_schema: str, tmp_path: Path) -> None:
+def test_readyz_metrics_and_requests_follow_the_database(pg_schema: str, tmp_path: Path) -> None:
     real = make_url(pg_schema)
     proxy = TcpProxy(real.port or 5432)
-    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    # A statement waiting over a second for a lock fails, as one would on a busy or stuck database.
+    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False) + "%20-clock_timeout%3D1000"
     server = ServerProcess({"YUEJUAN_DATABASE_URL": url, "YUEJUAN_RUN_JOBS": "false"}, tmp_path / "s.log").start()
+    secret = "学生甲不愿外传的作答:上级给下级安排任务,上级就是下级的客户。"
     try:
         assert httpx.get(f"{server.url}/readyz").status_code == 200
+        assert _metric(httpx.get(f"{server.url}/metrics").text, "yuejuan_database_up") == 1
+        # A job that cannot be stored is 503, to be sent again, and the answers it held stay out of the log.
+        locker = create_engine(pg_schema)
+        with locker.connect() as connection:
+            connection.execute(text("LOCK TABLE submissions IN ACCESS EXCLUSIVE MODE"))
+            job = {"rubric_id": IC, "submissions": [{"id": "S1", "answer": secret}]}
+            busy = api.post(f"{server.url}/v1/jobs", json=job, timeout=30)
+            connection.rollback()
+        locker.dispose()
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+        assert busy.json()["error"]["code"] == "database_unavailable"
+
+        # A database that hangs: the requests that need it wait, the rest of the process does not.
+        proxy.freeze()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            stuck = pool.submit(api.get, f"{server.url}/v1/jobs", timeout=60)
+            time.sleep(0.5)
+            assert httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200
+            assert httpx.post(f"{server.url}/v1/check", json=DRAFT, timeout=5).status_code == 200
+            hung = httpx.get(f"{server.url}/readyz", timeout=10)
+            assert hung.status_code == 503 and "秒内没有响应" in hung.json()["error"]["message"]
+            scrape = httpx.get(f"{server.url}/metrics", timeout=10)
+            assert scrape.status_code == 200 and _metric(scrape.text, "yuejuan_database_up") == 0
+            assert not stuck.done()
+            proxy.thaw()
+            assert stuck.result().status_code == 200
+
         proxy.cut()
         down = httpx.get(f"{server.url}/readyz", timeout=30)
         assert down.status_code == 503
         assert [d["loc"] for d in down.json()["error"]["details"]] == [["database"]]
         assert "数据库" in down.json()["error"]["message"]
+        # Requests that need the database say so, never 500; /metrics still reports what it knows.
+        jobs = api.get(f"{server.url}/v1/jobs", timeout=30)
+        assert jobs.status_code == 503 and jobs.json()["error"]["code"] == "database_unavailable"
+        scrape = httpx.get(f"{server.url}/metrics", timeout=30)
+        assert scrape.status_code == 200 and _metric(scrape.text, "yuejuan_database_up") == 0
+        assert _metric(scrape.text, "yuejuan_http_requests_total", method="GET", route="/v1/jobs", status="503") == 1
+        assert "yuejuan_job_queue_depth" not in scrape.text
         proxy.start()
         deadline = time.monotonic() + 20
         while httpx.get(f"{server.url}/readyz", timeout=30).status_code != 200:
             assert time.monotonic() < deadline, "not ready again after the database came back"
             time.sleep(0.2)
+        assert _metric(httpx.get(f"{server.url}/metrics").text, "yuejuan_database_up") == 1
     finally:
         proxy.cut()
         server.stop()
+    log = server.log.read_text(encoding="utf-8")
+    assert "database unavailable on POST /v1/jobs" in log and "database unavailable on GET /v1/jobs" in log
+    assert secret not in log and '"level": "error"' not in log
 
 
 def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> None:
@@ -147,6 +191,12 @@ def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> No
         assert api.get(f"{url}/v1/jobs/{job_id}").status_code == 404
     job = {"rubric_id": IC, "submissions": [{"id": f"m{i}", "answer": "上级是客户。"} for i in range(7)]}
     assert api.post(f"{url}/v1/jobs", json=job).status_code == 202
+    # Labels stay bounded: odd methods are "other", the page's files one route, stray paths "unmatched".
+    for method in ("PROPFIND", "PURGE", "MKCOL"):
+        assert httpx.request(method, f"{url}/v1/grade").status_code == 405
+    assert httpx.get(f"{url}/static/app.js").status_code == 200
+    assert httpx.get(f"{url}/static/no-such-file.js").status_code == 404
+    assert httpx.get(f"{url}/wp-login.php").status_code == 404
     response = httpx.get(f"{url}/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     after = response.text
@@ -157,6 +207,12 @@ def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> No
     assert grown("yuejuan_http_requests_total", method="POST", route="/v1/grade", status="200") == 3
     assert grown("yuejuan_http_requests_total", method="GET", route="/v1/jobs/{job_id}", status="404") == 2
     assert "fedcba98" not in after  # routes are templates, never raw paths
+    assert grown("yuejuan_http_requests_total", method="other", route="/v1/grade", status="405") == 3
+    assert "PROPFIND" not in after and "PURGE" not in after
+    assert grown("yuejuan_http_requests_total", method="GET", route="/static/{path}", status="200") == 1
+    assert grown("yuejuan_http_requests_total", method="GET", route="/static/{path}", status="404") == 1
+    assert grown("yuejuan_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert "wp-login" not in after and "no-such-file" not in after
     assert grown("yuejuan_grades_total", rubric_id=IC, endpoint="grade") == 3
     assert grown("yuejuan_grades_total", rubric_id=IC, endpoint="check") == 1
     assert grown("yuejuan_http_request_duration_seconds_count", method="POST", route="/v1/grade") == 3
@@ -217,19 +273,47 @@ def test_serve_with_several_processes_spreads_restarts_and_stops(tmp_path: Path)
         # Each process listens on the port itself: new connections are spread over both.
         serving = {e["process"] for e in _log_lines(server) if e["logger"] == "yuejuan.access"}
         assert serving == set(started())
+        # With SO_REUSEPORT a second server on the port would share the traffic without a word: it is refused.
+        second = yuejuan("serve", "--port", str(server.port), "--workers", "2", env=env)
+        assert second.returncode == 2 and second.stderr.startswith("错误 [cannot_listen]:127.0.0.1:"), second.stderr
 
+        # Kill a process while both are busy with long answers: it dies with requests in flight.
         victim = started()[0]
         assert isinstance(victim, int)
-        os.kill(victim, signal.SIGKILL)
+        long_draft = {"rubric_id": IC, "answer": "".join(_corpus_answers())[:6000]}
+        stop_load = threading.Event()
+
+        def busy(_: int) -> None:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                while not stop_load.is_set():
+                    with contextlib.suppress(httpx.TransportError):
+                        client.post("/v1/check", json=long_draft)
+
+        with ThreadPoolExecutor(max_workers=6) as load:
+            for n in range(6):
+                load.submit(busy, n)
+            while _metric(httpx.get(f"{server.url}/metrics").text, "yuejuan_http_requests_in_progress") < 6:
+                assert time.monotonic() < deadline, "the long answers were not in flight"
+            os.kill(victim, signal.SIGKILL)
+            stop_load.set()
         while len(started()) < 3:
             assert time.monotonic() < deadline + 60, "the dead process was not replaced"
             time.sleep(0.2)
         with ThreadPoolExecutor(max_workers=8) as pool:
             assert list(pool.map(check, range(20))) == [200] * 20
+        # The dead process's requests in flight are no longer counted: only the scrape itself is.
+        for _ in range(4):
+            text = httpx.get(f"{server.url}/metrics").text
+            assert _metric(text, "yuejuan_http_requests_in_progress") == 1
         assert server.terminate() == 0
         assert "starting another" in server.log.read_text(encoding="utf-8")
     finally:
         server.stop()
+
+
+def _corpus_answers() -> list[str]:
+    corpus = ROOT / "corpus" / IC / "answers.jsonl"
+    return [json.loads(line)["answer"] for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _connections_by_process(pids: list[int], port: int) -> dict[int, int]:
@@ -301,8 +385,22 @@ def test_several_processes_even_out_their_keep_alive_connections(tmp_path: Path)
             (answered, failed, _), held = asyncio.run(trial_run())
             assert failed == 0 and answered > 500, (trial, answered, failed)
             assert sorted(held.values()) == [8, 8], (trial, held)
+        # A supervisor that is SIGKILLed cannot stop its server processes: they stop by themselves.
+        server.kill()
+        while alive := [pid for pid in pids if _running(pid)]:
+            assert time.monotonic() < deadline + 60, f"server processes {alive} outlived their supervisor"
+            time.sleep(0.2)
     finally:
         server.stop()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie waiting to be reaped has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def test_a_long_answer_is_graded_without_stalling_the_other_requests(paused: ServerProcess) -> None:

@@ -11,7 +11,7 @@ from service.auth import Role, allows, authenticate, connect, create_key, hash_k
 
 
 def test_a_key_authenticates_until_revoked(tmp_path: Path) -> None:
-    engine = connect(f"sqlite:///{tmp_path / 'nested' / 'keys.db'}")  # the folder is created on first use
+    engine = connect(f"sqlite:///{tmp_path / 'keys.db'}")  # the file is created on first use
     record, key = create_key(engine=engine, role=Role.GRADER, name="教务处 LMS")
     assert key.startswith(f"yj_{record.key_id}_") and len(key) == 3 + 8 + 1 + 43
     found = authenticate(engine=engine, key=key)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from support import ServerProcess, api, wait_for_job
+from sqlalchemy.engine import make_url
+from support import ServerProcess, TcpProxy, api, wait_for_job
 
 from service.registry import RubricRegistry
 from service.storage import Chunk, Database, Job, SubmissionRow
@@ -91,3 +93,44 @@ def test_a_job_runs_on_postgresql(backend: str, pg_schema: str, tmp_path: Path, 
     db.dispose()
     compiled = registry.get("internal-customer")
     assert versions == {(compiled.rubric.version, items[0]["result"]["engine_version"])}
+
+
+def test_a_job_goes_on_at_once_when_the_database_comes_back(pg_schema: str, tmp_path: Path) -> None:
+    """The database away for three seconds mid-job: the chunks graded meanwhile could not be committed,
+    and the runner dropped them while they stayed leased to it, so the job stood still until their
+    leases ran out (ten minutes by default). They are committed as soon as the database is back."""
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    submissions = [{"id": f"B{i:04d}", "answer": answers[i % len(answers)]} for i in range(400)]
+    real = make_url(pg_schema)
+    proxy = TcpProxy(real.port or 5432)
+    env = {
+        "YUEJUAN_DATABASE_URL": real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        "YUEJUAN_JOB_CHUNK_SIZE": "10",
+        "YUEJUAN_JOB_WORKERS": "1",
+        "YUEJUAN_JOB_LEASE_SECONDS": "300",
+    }
+    server = ServerProcess(env, tmp_path / "server.log").start()
+    try:
+        job = {"rubric_id": "internal-customer", "submissions": submissions}
+        job_id = api.post(f"{server.url}/v1/jobs", json=job, timeout=60).json()["id"]
+        deadline = time.monotonic() + 120
+        while api.get(f"{server.url}/v1/jobs/{job_id}").json()["done"] < 30:
+            assert time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.05)
+        proxy.cut()
+        time.sleep(3)
+        proxy.start()
+        final = wait_for_job(server.url, job_id, timeout=60)  # well before any lease could run out
+        assert (final["status"], final["done"], final["errors"]) == ("done", 400, 0)
+        proxy.cut()
+        assert server.terminate() in (0, -signal.SIGTERM)  # a stop while the database is away is clean too
+    finally:
+        proxy.cut()
+        server.stop()
+    db = Database(pg_schema)
+    with db.session() as s:
+        stored = s.scalar(select(func.count()).where(SubmissionRow.job_id == job_id, SubmissionRow.result.is_not(None)))
+    db.dispose()
+    assert stored == 400
+    log = server.log.read_text(encoding="utf-8")
+    assert "job runner: database unavailable" in log and "Traceback" not in log

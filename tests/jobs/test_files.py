@@ -137,3 +137,43 @@ def test_a_formula_saved_without_its_result_is_refused_not_graded_as_empty() -> 
         ("A2", "下一道工序是客户。", {"note": "9"}),
         ("A3", "部门之间互为客户。", {"note": "plain"}),
     ]
+
+
+def test_json_lines_as_the_corpus_is_saved() -> None:
+    """A .jsonl file (one object a line, as corpus/ and LMS exports keep answers) was read as a CSV and
+    refused with its first line shown as 65 columns of broken JSON."""
+    lines = [
+        '{"id": "S01", "班级": "一班", "answer": "上级是下级的客户。\u2028换一行。", "score": 6.5}',
+        "",
+        '{"考号": 2026002, "作答": "部门之间互为客户。", "meta": {"k": [1, 2]}}\r',
+    ]
+    parsed = read_submissions("\n".join(lines).encode(), "一班.jsonl")
+    assert [(r.id, r.answer, r.extra) for r in parsed.rows] == [
+        ("S01", "上级是下级的客户。\u2028换一行。", {"班级": "一班", "score": 6.5}),
+        ("2026002", "部门之间互为客户。", {"meta": {"k": [1, 2]}}),
+    ]
+    assert parsed.columns == ["班级", "score", "meta"]
+    bad = "\n".join(
+        [
+            '{"id": 1, "answer": "x"}',
+            "[1]",
+            "not json",
+            '{"id": true, "answer": "y"}',
+            '{"answer": "z"}',
+            '{"id": "a", "answer": 5}',
+        ]
+    )
+    with pytest.raises(InvalidJobInputError) as caught:
+        read_submissions(bad.encode(), "bad.jsonl")
+    assert caught.value.code == "invalid_file"
+    assert caught.value.problems == [
+        '第 2 行须为一个 JSON 对象,如 {"id": "S01", "answer": "……"}',
+        "第 3 行不是有效的 JSON(第 1 个字符处)",
+        "第 4 行的 id 须为文本或整数",
+        "第 5 行缺少 id",
+        "第 6 行的 answer 须为文本",
+    ]
+    with pytest.raises(InvalidJobInputError, match="重复:7"):
+        read_submissions(b'{"id": 7, "answer": "a"}\n{"id": "7", "answer": "b"}\n', "x.jsonl")
+    with pytest.raises(TooManySubmissionsError, match="4 份"):
+        read_submissions(b"".join(b'{"id": %d, "answer": "a"}\n' % i for i in range(4)), "x.jsonl", limit=3)

@@ -57,6 +57,22 @@ def test_grade_file_writes_the_export_columns_in_input_order(tmp_path: Path, reg
     assert len(rows) == 32
 
 
+def test_grade_file_reads_json_lines_like_the_corpus(tmp_path: Path, registry: RubricRegistry) -> None:
+    source = tmp_path / "一班.jsonl"
+    source.write_text("".join(CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)[:3]), encoding="utf-8")
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 0, run.stderr
+    header, *rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    lines = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
+    assert [r[0] for r in rows] == [line["id"] for line in lines]
+    # The corpus's own fields come back beside the results; its human "score" as input:score.
+    assert header[1:3] == ["split", "kind"] and "input:score" in header
+    cell = dict(zip(header, rows[0], strict=True))
+    assert float(cell["score"]) == registry.grade("internal-customer", lines[0]["answer"]).score
+    assert cell["split"] == lines[0]["split"] and float(cell["input:score"]) == lines[0]["score"]
+
+
 def test_grade_file_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
     source = tmp_path / "bad.csv"
     source.write_text("name,text\nx,y\n", encoding="utf-8")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -15,13 +13,14 @@ from ...storage import Database
 from .. import metrics
 from ..deps import RegistryDep
 from ..errors import error_response
+from ..probe import BoundedCall
 from ..schemas import ErrorDetail, ErrorResponse, Health
 
 router = APIRouter(tags=["health"])
 
 # A database that does not answer must not hold the probe (or a threadpool thread per probe) for long.
 _DATABASE_WAIT_SECONDS = 3.0
-_probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuejuan-readyz")
+_probe: BoundedCall[None] = BoundedCall("yuejuan-readyz", _DATABASE_WAIT_SECONDS)
 
 
 class Readiness(BaseModel):
@@ -34,12 +33,12 @@ def _ping(database: Database) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def _database_problem(database: Database | None) -> str | None:
+async def _database_problem(database: Database | None) -> str | None:
     if database is None:
         return "数据库尚未打开(服务正在启动)。"
     try:
-        _probe.submit(_ping, database).result(timeout=_DATABASE_WAIT_SECONDS)
-    except FutureTimeout:
+        await _probe(lambda: _ping(database))
+    except TimeoutError:
         return f"数据库在 {_DATABASE_WAIT_SECONDS:g} 秒内没有响应。"
     except SQLAlchemyError as error:
         return f"数据库无法连接({type(error).__name__})。"
@@ -57,10 +56,10 @@ async def healthz() -> Health:
     response_model=Readiness,
     responses={503: {"model": ErrorResponse, "description": "Not ready: the database is unreachable or no rubrics."}},
 )
-def readyz(request: Request, registry: RegistryDep) -> Any:
+async def readyz(request: Request, registry: RegistryDep) -> Any:
     """Ready to serve: the database answers and rubrics are loaded. A load balancer sends traffic only here."""
     problems: list[ErrorDetail] = []
-    database_problem = _database_problem(getattr(request.app.state, "database", None))
+    database_problem = await _database_problem(getattr(request.app.state, "database", None))
     if database_problem:
         problems.append(ErrorDetail(loc=["database"], message=database_problem))
     rubrics = len(registry.ids())
@@ -77,7 +76,7 @@ def readyz(request: Request, registry: RegistryDep) -> Any:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text."}},
 )
-def prometheus_metrics(request: Request, registry: RegistryDep) -> Response:
+async def prometheus_metrics(request: Request, registry: RegistryDep) -> Response:
     """Prometheus metrics of the server (all its processes): requests, latencies, grades, job queue."""
-    body = metrics.render(registry, getattr(request.app.state, "database", None))
+    body = await metrics.render(registry, getattr(request.app.state, "database", None))
     return Response(body, media_type=metrics.CONTENT_TYPE)

@@ -22,6 +22,7 @@ from ...jobs import (
     csv_bytes,
     export_header,
     export_row,
+    file_kind,
     read_submissions,
     store,
     write_xlsx,
@@ -50,7 +51,11 @@ _UPLOAD_FORM = {
     "required": ["rubric_id", "file"],
     "properties": {
         "rubric_id": {"type": "string", "minLength": 1, "maxLength": 64},
-        "file": {"type": "string", "format": "binary", "description": "CSV (UTF-8 or GB18030) or XLSX"},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "CSV (UTF-8 or GB18030), XLSX, or JSON Lines (a name ending in .jsonl)",
+        },
         "callback_url": {"type": "string", "maxLength": 2000},
     },
 }
@@ -130,7 +135,7 @@ async def _parse_upload(request: Request) -> tuple[str, str | None, list[InputRo
     filename = upload.filename or "upload.csv"
     data = await upload.read()
     parsed = await run_in_threadpool(read_submissions, data, filename)
-    source = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK" else "csv"
+    source = file_kind(data, filename)
     callback_url = callback.strip() if isinstance(callback, str) and callback.strip() else None
     return rubric_id.strip(), callback_url, parsed.rows, parsed.columns, source, filename
 
@@ -186,7 +191,7 @@ async def create_job(
     caller: GraderDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JSONResponse:
-    """Queue a batch job: JSON submissions, or a CSV/XLSX upload with columns id and answer.
+    """Queue a batch job: JSON submissions, or a CSV/XLSX/JSONL upload with fields id and answer.
 
     Answers 202 with the job; grading runs in the background. With an ``Idempotency-Key``
     header, a retried request (same API key, same content) returns the job the first one created.
