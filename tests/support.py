@@ -73,6 +73,11 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
+        return self.launch().wait_ready()
+
+    def launch(self) -> ServerProcess:
+        """Start the process without waiting for it: servers launched one after the other start together.
+        Servers sharing a fresh SQLite file would race to create its tables: migrate it first."""
         command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += self.args
         with self.log.open("ab") as sink:
@@ -80,6 +85,11 @@ class ServerProcess:
             self.proc = subprocess.Popen(
                 command, env=self.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
             )
+        return self
+
+    def wait_ready(self) -> ServerProcess:
+        """Until the server answers /healthz; then it has a grader key (made once per server)."""
+        assert self.proc is not None
         deadline = time.monotonic() + 90
         while True:
             if self.proc.poll() is not None:

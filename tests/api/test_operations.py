@@ -22,6 +22,7 @@ from service.api.app import create_app
 from service.jobs import grading
 from service.registry import RubricRegistry
 from service.settings import Settings
+from service.storage import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -175,9 +176,17 @@ def test_metrics_add_up_over_several_server_processes(tmp_path: Path) -> None:
         "YUEJUAN_RUN_JOBS": "false",
         "PROMETHEUS_MULTIPROC_DIR": str(folder),
     }
-    first = ServerProcess(env, tmp_path / "first.log").start()
-    second = ServerProcess(env, tmp_path / "second.log").start()
+    # Migrated first, as `serve --workers N` does: two servers starting on a fresh file would race to make its tables.
+    database = Database(env["YUEJUAN_DATABASE_URL"])
+    database.upgrade()
+    database.dispose()
+    first = ServerProcess(env, tmp_path / "first.log")
+    second = ServerProcess(env, tmp_path / "second.log")
     try:
+        for server in (first, second):
+            server.launch()  # both at once: their start-ups overlap
+        for server in (first, second):
+            server.wait_ready()
         for server, n in ((first, 3), (second, 4)):
             for _ in range(n):
                 assert httpx.post(f"{server.url}/v1/check", json=DRAFT).status_code == 200
