@@ -8,10 +8,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -61,6 +62,13 @@ def yuejuan(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> s
         env={**os.environ, **(env or {})},
         timeout=120,
     )
+
+
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Independent calls (commands run as a user runs them) made at the same time; their results in order.
+    Each command spends seconds of one core loading the grading engine: side by side they use two."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [future.result() for future in [pool.submit(call) for call in calls]]
 
 
 def create_key(database_url: str, role: str, name: str = "tests") -> str:
