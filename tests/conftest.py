@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 import yaml
+from support import ServerProcess
 
 from service.registry import RubricRegistry
 from service.scoring import CompiledRubric
@@ -165,6 +166,36 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     }
     with run_server(workdir, env) as url:
         yield url, database_url
+
+
+@pytest.fixture(scope="session")
+def paused(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server that queues jobs but runs none (they stay queued until cancelled), with its log file at
+    hand. Shared by the operations and job tests, which check only what their own requests did."""
+    folder = tmp_path_factory.mktemp("paused")
+    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}", "YUEJUAN_RUN_JOBS": "false"}
+    server = ServerProcess(env, folder / "server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def job_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server with a job runner and the default body limits, shared by the job and hostile-input tests:
+    small chunks (a job of a few dozen submissions spans several), webhooks signed and allowed to
+    127.0.0.1 with a short backoff, grading not rate-limited. Its folder holds its log and jobs.db."""
+    folder = tmp_path_factory.mktemp("jobs")
+    env = {
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}",
+        "YUEJUAN_JOB_CHUNK_SIZE": "7",
+        "YUEJUAN_WEBHOOK_SECRET": "exam-board-secret",
+        "YUEJUAN_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        "YUEJUAN_WEBHOOK_BACKOFF_SECONDS": "0.05",
+        "YUEJUAN_RATE_LIMIT_GRADE": "0",
+    }
+    server = ServerProcess(env, folder / "server.log").start()
+    yield server
+    server.stop()
 
 
 def _unavailable(message: str) -> NoReturn:

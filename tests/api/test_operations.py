@@ -9,12 +9,10 @@ import os
 import re
 import signal
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy.engine import make_url
 from support import ServerProcess, TcpProxy, api
 
@@ -28,16 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 IC = "internal-customer"
 DRAFT = {"rubric_id": IC, "answer": "上级给下级安排任务,上级就是下级的客户。"}
-
-
-@pytest.fixture(scope="module")
-def paused(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server that queues jobs but runs none, with its log file at hand."""
-    folder = tmp_path_factory.mktemp("ops")
-    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'ops.db'}", "YUEJUAN_RUN_JOBS": "false"}
-    server = ServerProcess(env, folder / "server.log").start()
-    yield server
-    server.stop()
 
 
 def _log_lines(server: ServerProcess) -> list[dict[str, object]]:
