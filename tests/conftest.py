@@ -123,8 +123,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[str]:
-    """The shared real server: limits high enough for the whole suite, one CORS origin allowed."""
+def shared_server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
+    """The shared real server: limits high enough for the whole suite, one CORS origin allowed. It queues
+    jobs but runs none (they stay queued until cancelled), and its log file is at hand."""
+    folder = tmp_path_factory.mktemp("server")
     env = {
         "YUEJUAN_DATABASE_URL": database_url,
         "YUEJUAN_MAX_BODY_BYTES": str(2 * 1024 * 1024),
@@ -133,8 +135,22 @@ def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Itera
         "YUEJUAN_CORS_ORIGINS": LMS_ORIGIN,
         "YUEJUAN_RUN_JOBS": "false",
     }
-    with run_server(tmp_path_factory.mktemp("server"), env) as url:
-        yield url
+    server = ServerProcess(env, folder / "server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(shared_server: ServerProcess) -> str:
+    """The base URL of the shared server."""
+    return shared_server.url
+
+
+@pytest.fixture(scope="session")
+def paused(shared_server: ServerProcess) -> ServerProcess:
+    """The shared server, for the tests of jobs that stay queued and of what the operator sees (its log,
+    its metrics): each checks only what its own requests did."""
+    return shared_server
 
 
 @pytest.fixture(scope="session")
@@ -166,17 +182,6 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     }
     with run_server(workdir, env) as url:
         yield url, database_url
-
-
-@pytest.fixture(scope="session")
-def paused(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server that queues jobs but runs none (they stay queued until cancelled), with its log file at
-    hand. Shared by the operations and job tests, which check only what their own requests did."""
-    folder = tmp_path_factory.mktemp("paused")
-    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}", "YUEJUAN_RUN_JOBS": "false"}
-    server = ServerProcess(env, folder / "server.log").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")
