@@ -106,7 +106,7 @@ def run_server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not start in 60 s")
-            time.sleep(0.2)
+            time.sleep(0.05)
         yield url
     finally:
         proc.terminate()

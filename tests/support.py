@@ -103,7 +103,7 @@ class ServerProcess:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not start in 90 s")
-            time.sleep(0.2)
+            time.sleep(0.05)
 
     def _grader_key(self) -> str:
         run = subprocess.run(
@@ -143,7 +143,7 @@ def wait_for_job(
         job: dict[str, object] = api.get(f"{url}/v1/jobs/{job_id}", timeout=10, headers=headers).json()
         if job["status"] not in ("queued", "running"):
             return job
-        time.sleep(0.2)
+        time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
