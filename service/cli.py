@@ -21,8 +21,9 @@ from .settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    # Importing the corpus tools loads scikit-learn: a second or more that `keys` and `serve --help` need not wait.
+    # Importing the grading engine loads scikit-learn: a second or more that `keys` and `serve --help` need not wait.
     from .corpus import LabeledAnswer
+    from .rubric import Rubric
 
 __all__ = ["main"]
 
@@ -42,6 +43,22 @@ def _rubrics_dir(settings: Settings) -> Path:
         message = f"评分标准文件夹{state}:{folder}(见 --rubrics-dir 或 YUEJUAN_RUBRICS_DIR)。"
         raise CommandLineError("rubrics_dir_missing", message)
     return folder
+
+
+def _load_rubrics(settings: Settings, rubric_id: str) -> tuple[dict[Path, Rubric], Path]:
+    """The rubrics of the folder, loaded but not compiled, and the file of the one named ``rubric_id``.
+
+    Loading takes a fraction of a second, importing the engine and compiling several: a command
+    checks the rest of its input against the loaded rubric first, so that a mistake is told at once."""
+    from .rubric import load_rubric_dir
+
+    loaded = load_rubric_dir(_rubrics_dir(settings))
+    for path, rubric in loaded.items():
+        if rubric.id == rubric_id:
+            return loaded, path
+    from .errors import UnknownRubricError
+
+    raise UnknownRubricError(rubric_id)
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,9 +93,9 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def _read_answer(source: str) -> str:
     """An answer file as editors in China save it, read by the CSV reader's rules (UTF-8, UTF-16 with
     BOM, else GB18030, which contains GBK; broken UTF-8 refused rather than read as mojibake)."""
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     from .jobs.files import decode_text
 
-    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     try:
         return decode_text(data, save_as="UTF-8 编码")
     except InvalidJobInputError as error:
@@ -86,24 +103,24 @@ def _read_answer(source: str) -> str:
 
 
 def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
-    from .registry import RubricRegistry
-
-    registry = RubricRegistry.from_dir(_rubrics_dir(settings))
+    loaded, _ = _load_rubrics(settings, args.rubric)
     answer = _read_answer(args.file)
     if len(answer) > settings.max_answer_chars:
         from .errors import AnswerTooLongError
 
         raise AnswerTooLongError(len(answer), settings.max_answer_chars)
-    result = registry.grade(args.rubric, answer)
+    from .registry import RubricRegistry
+
+    result = RubricRegistry.from_loaded(loaded).grade(args.rubric, answer)
     print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2 if args.pretty else None))
     return 0
 
 
 def _cmd_grade_file(args: argparse.Namespace, settings: Settings) -> int:
-    from .jobs.offline import grade_file
-
     workers = _at_least_one(args.workers, "--workers") or settings.workers()
     output = Path(args.output) if args.output else Path(args.input).with_suffix(".graded.csv")
+    from .jobs.offline import grade_file
+
     summary = grade_file(
         Path(args.input),
         output,
@@ -242,12 +259,15 @@ def _default_corpus(settings: Settings, rubric_id: str) -> Path:
 
 
 def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    _check_folds(args.folds)
+    loaded, rubric_file = _load_rubrics(settings, args.rubric)
+    # A mistake in the labeled file is told before the rubric is compiled.
+    rows = _labeled_rows(args, settings, loaded[rubric_file].max_score)
     from .evaluation import evaluate, write_report
     from .registry import RubricRegistry
 
-    _check_folds(args.folds)
-    compiled = RubricRegistry.from_dir(_rubrics_dir(settings)).get(args.rubric)
-    report = evaluate(compiled, _labeled_rows(args, settings, compiled.rubric.max_score), folds=args.folds)
+    compiled = RubricRegistry.from_loaded(loaded).get(args.rubric)
+    report = evaluate(compiled, rows, folds=args.folds)
     print(report.text(top=args.top))
     if args.report:
         for path in write_report(report, Path(args.report)):
@@ -256,27 +276,22 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluation import evaluate, fit_calibration
-    from .registry import RubricRegistry
-    from .rubric import load_rubric_dir
-    from .scoring import ENGINE_VERSION, calibration_path, rubric_digest
-
     _check_folds(args.folds)
-    paths = {rubric.id: path for path, rubric in load_rubric_dir(_rubrics_dir(settings)).items()}
-    if args.rubric not in paths:
-        from .errors import UnknownRubricError
-
-        raise UnknownRubricError(args.rubric)
-    registry = RubricRegistry.from_dir(settings.rubrics_dir)
-    # Fit on the rules' own evidence: a stored calibration plays no part in it.
+    loaded, rubric_file = _load_rubrics(settings, args.rubric)
+    # A mistake in the labeled file is told before the rubric is compiled.
+    rows = _labeled_rows(args, settings, loaded[rubric_file].max_score)
     import dataclasses
 
-    compiled = dataclasses.replace(registry.get(args.rubric), calibration=None)
-    rows = _labeled_rows(args, settings, compiled.rubric.max_score)
+    from .evaluation import evaluate, fit_calibration
+    from .registry import RubricRegistry
+    from .scoring import ENGINE_VERSION, calibration_path, rubric_digest
+
+    # Fit on the rules' own evidence: a stored calibration plays no part in it.
+    compiled = dataclasses.replace(RubricRegistry.from_loaded(loaded).get(args.rubric), calibration=None)
     report = evaluate(compiled, rows, folds=args.folds)
     print(report.text(top=0))
     calibration = fit_calibration(compiled, rows)
-    target = calibration_path(paths[args.rubric])
+    target = calibration_path(rubric_file)
     metrics = {k: v for k, v in report.metrics.items() if k != "confusion"}
     calibration.save(
         target,

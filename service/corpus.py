@@ -11,9 +11,6 @@ from pathlib import Path
 
 from .errors import YuejuanError
 from .rubric import load_rubric
-from .scoring import Doc, TfidfModel
-from .scoring.engine import reference_docs, tfidf_path
-from .text import Segmenter, normalize
 
 __all__ = ["CorpusError", "LabeledAnswer", "fit_tfidf", "read_labeled"]
 
@@ -92,6 +89,11 @@ def read_labeled(path: Path, *, max_score: float | None = None) -> list[LabeledA
 
 def fit_tfidf(rubric_file: Path, corpus_files: Sequence[Path]) -> Path:
     """Fit TF-IDF statistics on the rubric's references plus the corpus answers; write them as JSON."""
+    # Imported here: reading a labeled file needs no grading engine (scikit-learn and jieba take seconds to load).
+    from .scoring import Doc, TfidfModel
+    from .scoring.engine import reference_docs, tfidf_path
+    from .text import Segmenter, normalize
+
     rubric = load_rubric(rubric_file)
     segmenter = Segmenter([*rubric.terms, *(p for c in rubric.concepts for p in c.key_phrases)])
     docs = reference_docs(rubric, segmenter)

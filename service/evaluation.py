@@ -23,6 +23,7 @@ from sklearn.model_selection import KFold
 
 from .corpus import LabeledAnswer
 from .scoring import Calibration, CompiledRubric, GradeResult, calibration_evidence, grade
+from .scoring.calibration import Evidence as CalibrationEvidence
 
 __all__ = ["GAMING_KINDS", "Report", "agreement", "evaluate", "fit_calibration", "write_report"]
 
@@ -88,7 +89,13 @@ def _concepts(rows: Sequence[LabeledAnswer], results: Sequence[GradeResult]) -> 
 def fit_calibration(compiled: CompiledRubric, rows: Sequence[LabeledAnswer]) -> Calibration:
     """Fit a calibration of ``compiled`` on labeled answers."""
     scored = [r for r in rows if r.score is not None]
-    evidence = [calibration_evidence(compiled, r.answer) for r in scored]
+    return _fit(compiled, scored, [calibration_evidence(compiled, r.answer) for r in scored])
+
+
+def _fit(
+    compiled: CompiledRubric, scored: Sequence[LabeledAnswer], evidence: Sequence[CalibrationEvidence]
+) -> Calibration:
+    """A calibration of ``compiled`` fitted on scored answers whose evidence is already known."""
     rubric = compiled.rubric
     calibration = Calibration({c.id: c.points for c in rubric.concepts}, partial_credit=rubric.settings.partial_credit)
     scores = [float(r.score) for r in scored]  # type: ignore[arg-type]
@@ -149,9 +156,12 @@ def evaluate(
     rows = [r for r in rows if r.score is not None]
     results: list[GradeResult | None] = [None] * len(rows)
     if folds:
+        # An answer's evidence is the rules' alone, the same in every fold: found once, not once per
+        # fold it trains in (k - 1 times).
+        evidence = [calibration_evidence(compiled, r.answer) for r in rows]
         splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
         for train, test in splitter.split(rows):
-            calibration = fit_calibration(compiled, [rows[i] for i in train])
+            calibration = _fit(compiled, [rows[i] for i in train], [evidence[i] for i in train])
             fold_rubric = dataclasses.replace(compiled, calibration=calibration)
             for i in test:
                 results[i] = grade(fold_rubric, rows[i].answer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import UnknownRubricError
@@ -21,9 +22,15 @@ class RubricRegistry:
     @classmethod
     def from_dir(cls, directory: str | Path) -> RubricRegistry:
         """Load and compile every rubric in ``directory``; raise RubricError listing all problems."""
-        directory = Path(directory)
+        return cls.from_loaded(load_rubric_dir(Path(directory)))
+
+    @classmethod
+    def from_loaded(cls, loaded: Mapping[Path, Rubric]) -> RubricRegistry:
+        """Compile rubrics that :func:`~service.rubric.load_rubric_dir` loaded (file -> rubric), each
+        with the fitted statistics stored beside its file. Loading is quick and compiling is not: a
+        command can check its other input against the loaded rubrics before it waits for this."""
         compiled = {}
-        for path, rubric in load_rubric_dir(directory).items():
+        for path, rubric in loaded.items():
             compiled[rubric.id] = compile_rubric(
                 rubric, tfidf_file=tfidf_path(path), calibration_file=calibration_path(path)
             )

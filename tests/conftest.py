@@ -8,14 +8,16 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 import pytest
 import yaml
+from support import ServerProcess
 
 from service.registry import RubricRegistry
 from service.scoring import CompiledRubric
@@ -63,6 +65,13 @@ def yuejuan(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> s
     )
 
 
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Independent calls (commands run as a user runs them) made at the same time; their results in order.
+    Each command spends seconds of one core loading the grading engine: side by side they use two."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [future.result() for future in [pool.submit(call) for call in calls]]
+
+
 def create_key(database_url: str, role: str, name: str = "tests") -> str:
     """A real API key made with `yuejuan keys create`."""
     run = yuejuan("keys", "create", "--role", role, "--name", name, env={"YUEJUAN_DATABASE_URL": database_url})
@@ -97,7 +106,7 @@ def run_server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not start in 60 s")
-            time.sleep(0.2)
+            time.sleep(0.05)
         yield url
     finally:
         proc.terminate()
@@ -114,8 +123,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[str]:
-    """The shared real server: limits high enough for the whole suite, one CORS origin allowed."""
+def shared_server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
+    """The shared real server: limits high enough for the whole suite, one CORS origin allowed. It queues
+    jobs but runs none (they stay queued until cancelled), and its log file is at hand."""
+    folder = tmp_path_factory.mktemp("server")
     env = {
         "YUEJUAN_DATABASE_URL": database_url,
         "YUEJUAN_MAX_BODY_BYTES": str(2 * 1024 * 1024),
@@ -124,8 +135,22 @@ def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Itera
         "YUEJUAN_CORS_ORIGINS": LMS_ORIGIN,
         "YUEJUAN_RUN_JOBS": "false",
     }
-    with run_server(tmp_path_factory.mktemp("server"), env) as url:
-        yield url
+    server = ServerProcess(env, folder / "server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(shared_server: ServerProcess) -> str:
+    """The base URL of the shared server."""
+    return shared_server.url
+
+
+@pytest.fixture(scope="session")
+def paused(shared_server: ServerProcess) -> ServerProcess:
+    """The shared server, for the tests of jobs that stay queued and of what the operator sees (its log,
+    its metrics): each checks only what its own requests did."""
+    return shared_server
 
 
 @pytest.fixture(scope="session")
@@ -157,6 +182,25 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     }
     with run_server(workdir, env) as url:
         yield url, database_url
+
+
+@pytest.fixture(scope="session")
+def job_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server with a job runner and the default body limits, shared by the job and hostile-input tests:
+    small chunks (a job of a few dozen submissions spans several), webhooks signed and allowed to
+    127.0.0.1 with a short backoff, grading not rate-limited. Its folder holds its log and jobs.db."""
+    folder = tmp_path_factory.mktemp("jobs")
+    env = {
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}",
+        "YUEJUAN_JOB_CHUNK_SIZE": "7",
+        "YUEJUAN_WEBHOOK_SECRET": "exam-board-secret",
+        "YUEJUAN_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        "YUEJUAN_WEBHOOK_BACKOFF_SECONDS": "0.05",
+        "YUEJUAN_RATE_LIMIT_GRADE": "0",
+    }
+    server = ServerProcess(env, folder / "server.log").start()
+    yield server
+    server.stop()
 
 
 def _unavailable(message: str) -> NoReturn:

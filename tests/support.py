@@ -73,6 +73,11 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
+        return self.launch().wait_ready()
+
+    def launch(self) -> ServerProcess:
+        """Start the process without waiting for it: servers launched one after the other start together.
+        Servers sharing a fresh SQLite file would race to create its tables: migrate it first."""
         command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += self.args
         with self.log.open("ab") as sink:
@@ -80,6 +85,11 @@ class ServerProcess:
             self.proc = subprocess.Popen(
                 command, env=self.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
             )
+        return self
+
+    def wait_ready(self) -> ServerProcess:
+        """Until the server answers /healthz; then it has a grader key (made once per server)."""
+        assert self.proc is not None
         deadline = time.monotonic() + 90
         while True:
             if self.proc.poll() is not None:
@@ -93,7 +103,7 @@ class ServerProcess:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not start in 90 s")
-            time.sleep(0.2)
+            time.sleep(0.05)
 
     def _grader_key(self) -> str:
         run = subprocess.run(
@@ -133,7 +143,7 @@ def wait_for_job(
         job: dict[str, object] = api.get(f"{url}/v1/jobs/{job_id}", timeout=10, headers=headers).json()
         if job["status"] not in ("queued", "running"):
             return job
-        time.sleep(0.2)
+        time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import yuejuan
+from conftest import together, yuejuan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,21 +97,28 @@ ANSWER = "上级给下级安排任务,上级就是下级的客户;下道工序�
 
 def test_grade_reads_an_answer_saved_as_gbk_from_a_file_and_stdin(tmp_path: Path) -> None:
     # Notepad and WPS in China save GBK; the CSV reader takes it, so must `yuejuan grade`.
-    expected = json.loads(_yuejuan("grade", "--rubric", "internal-customer", "-", stdin=ANSWER).stdout)["score"]
     answer = tmp_path / "gbk.txt"
     answer.write_bytes(ANSWER.encode("gbk"))
-    from_file = _yuejuan("grade", "--rubric", "internal-customer", str(answer))
-    assert from_file.returncode == 0, from_file.stderr
-    assert json.loads(from_file.stdout)["score"] == expected
     exe = shutil.which("yuejuan", path=str(Path(sys.executable).parent))
     command = [exe] if exe else [sys.executable, "-m", "service.cli"]
-    piped = subprocess.run(
-        [*command, "grade", "--rubric", "internal-customer", "-"],
-        input=ANSWER.encode("gbk"),
-        capture_output=True,
-        cwd=ROOT,
-        timeout=120,
+
+    def pipe_gbk() -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [*command, "grade", "--rubric", "internal-customer", "-"],
+            input=ANSWER.encode("gbk"),
+            capture_output=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
+    utf8, from_file, piped = together(
+        lambda: _yuejuan("grade", "--rubric", "internal-customer", "-", stdin=ANSWER),
+        lambda: _yuejuan("grade", "--rubric", "internal-customer", str(answer)),
+        pipe_gbk,
     )
+    expected = json.loads(utf8.stdout)["score"]
+    assert from_file.returncode == 0, from_file.stderr
+    assert json.loads(from_file.stdout)["score"] == expected
     assert piped.returncode == 0, piped.stderr.decode(errors="replace")
     assert json.loads(piped.stdout)["score"] == expected
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ..errors import UnknownRubricError
 from ..registry import RubricRegistry
+from ..rubric import load_rubric_dir
 from . import grading
 from .files import csv_bytes, export_header, export_row, read_submissions, write_xlsx
 
@@ -44,7 +46,10 @@ def grade_file(
 ) -> GradeFileSummary:
     """Grade every submission of ``source`` and write ``output`` (.csv or .xlsx), in input order."""
     parsed = read_submissions(source.read_bytes(), source.name, limit=10_000_000)  # a bad file fails fast
-    registry = RubricRegistry.from_dir(rubrics_dir)
+    loaded = load_rubric_dir(rubrics_dir)
+    if rubric_id not in {r.id for r in loaded.values()}:
+        raise UnknownRubricError(rubric_id)  # so does an unknown rubric: before compiling takes seconds
+    registry = RubricRegistry.from_loaded(loaded)
     started = time.perf_counter()  # grading time: grading and writing, not compiling rubrics
     rubric = registry.get(rubric_id).rubric
     concept_ids = [c.id for c in rubric.concepts]

@@ -24,14 +24,10 @@ COMPLETE = EXAMPLES["complete"]
 
 
 @pytest.fixture(scope="module")
-def jobs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A server with the default body limits and a job runner; yields its URL and database URL."""
-    folder = tmp_path_factory.mktemp("hostile")
-    database_url = f"sqlite:///{folder / 'jobs.db'}"
-    env = {"YUEJUAN_DATABASE_URL": database_url, "YUEJUAN_JOB_CHUNK_SIZE": "50", "YUEJUAN_RATE_LIMIT_GRADE": "0"}
-    server = ServerProcess(env, folder / "server.log").start()
-    yield server.url, database_url
-    server.stop()
+def jobs(job_server: ServerProcess) -> tuple[str, str]:
+    """A server with the default body limits and a job runner (the shared one of conftest.py): its URL
+    and database URL."""
+    return job_server.url, job_server.env["YUEJUAN_DATABASE_URL"]
 
 
 def _error(response: httpx.Response, status: int, code: str) -> dict[str, object]:

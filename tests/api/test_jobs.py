@@ -46,34 +46,21 @@ def hook() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-def jobs_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def jobs_folder(job_server: ServerProcess) -> Path:
     """The folder of the jobs server: its log and its database (jobs.db, keys included)."""
-    return tmp_path_factory.mktemp("jobs")
+    return job_server.log.parent
 
 
 @pytest.fixture(scope="module")
-def jobs_server(jobs_folder: Path) -> Iterator[str]:
-    folder = jobs_folder
-    env = {
-        "YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}",
-        "YUEJUAN_JOB_CHUNK_SIZE": "7",
-        "YUEJUAN_WEBHOOK_SECRET": "exam-board-secret",
-        "YUEJUAN_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
-        "YUEJUAN_WEBHOOK_BACKOFF_SECONDS": "0.05",
-    }
-    server = ServerProcess(env, folder / "server.log").start()
-    yield server.url
-    server.stop()
+def jobs_server(job_server: ServerProcess) -> str:
+    """The shared job server (conftest.py): chunks of 7, webhooks signed with exam-board-secret."""
+    return job_server.url
 
 
 @pytest.fixture(scope="module")
-def paused_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def paused_server(paused: ServerProcess) -> str:
     """A server that queues jobs but runs none: jobs stay queued until cancelled."""
-    folder = tmp_path_factory.mktemp("paused")
-    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'jobs.db'}", "YUEJUAN_RUN_JOBS": "false"}
-    server = ServerProcess(env, folder / "server.log").start()
-    yield server.url
-    server.stop()
+    return paused.url
 
 
 def test_a_json_job_is_graded_exported_reported_and_announced(

@@ -11,12 +11,10 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from support import ServerProcess, TcpProxy, api
@@ -26,21 +24,12 @@ from service.api.app import create_app
 from service.jobs import grading
 from service.registry import RubricRegistry
 from service.settings import Settings
+from service.storage import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 
 IC = "internal-customer"
 DRAFT = {"rubric_id": IC, "answer": "上级给下级安排任务,上级就是下级的客户。"}
-
-
-@pytest.fixture(scope="module")
-def paused(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server that queues jobs but runs none, with its log file at hand."""
-    folder = tmp_path_factory.mktemp("ops")
-    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{folder / 'ops.db'}", "YUEJUAN_RUN_JOBS": "false"}
-    server = ServerProcess(env, folder / "server.log").start()
-    yield server
-    server.stop()
 
 
 def _log_lines(server: ServerProcess) -> list[dict[str, object]]:
@@ -231,9 +220,17 @@ def test_metrics_add_up_over_several_server_processes(tmp_path: Path) -> None:
         "YUEJUAN_RUN_JOBS": "false",
         "PROMETHEUS_MULTIPROC_DIR": str(folder),
     }
-    first = ServerProcess(env, tmp_path / "first.log").start()
-    second = ServerProcess(env, tmp_path / "second.log").start()
+    # Migrated first, as `serve --workers N` does: two servers starting on a fresh file would race to make its tables.
+    database = Database(env["YUEJUAN_DATABASE_URL"])
+    database.upgrade()
+    database.dispose()
+    first = ServerProcess(env, tmp_path / "first.log")
+    second = ServerProcess(env, tmp_path / "second.log")
     try:
+        for server in (first, second):
+            server.launch()  # both at once: their start-ups overlap
+        for server in (first, second):
+            server.wait_ready()
         for server, n in ((first, 3), (second, 4)):
             for _ in range(n):
                 assert httpx.post(f"{server.url}/v1/check", json=DRAFT).status_code == 200

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from conftest import together
 from service.jobs import export_header
 from service.registry import RubricRegistry
 
@@ -34,7 +35,11 @@ def test_grade_file_writes_the_export_columns_in_input_order(tmp_path: Path, reg
         writer.writerows([f"S{i:02d}", f"考生{i}", a] for i, a in enumerate(answers))
         writer.writerow(["S99", "考生99", "字" * 20_001])
     out = tmp_path / "out" / "graded.csv"
-    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--workers", "2")
+    xlsx = tmp_path / "graded.xlsx"
+    run, again = together(
+        lambda: _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--workers", "2"),
+        lambda: _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(xlsx), "--quiet"),
+    )
     assert run.returncode == 0, run.stderr
     assert "已评 31 份,其中 1 份无法评分" in run.stderr
     raw = out.read_bytes()
@@ -48,8 +53,6 @@ def test_grade_file_writes_the_export_columns_in_input_order(tmp_path: Path, reg
         assert (float(row[2]), row[-2], row[-1]) == (result.score, result.comment, "")
     assert rows[-1][-1].startswith("answer_too_long")
 
-    xlsx = tmp_path / "graded.xlsx"
-    again = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(xlsx), "--quiet")
     assert again.returncode == 0, again.stderr
     workbook = load_workbook(xlsx, read_only=True)
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
@@ -76,13 +79,15 @@ def test_grade_file_reads_json_lines_like_the_corpus(tmp_path: Path, registry: R
 def test_grade_file_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
     source = tmp_path / "bad.csv"
     source.write_text("name,text\nx,y\n", encoding="utf-8")
-    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(tmp_path / "o.csv"))
-    assert run.returncode == 2 and "invalid_file" in run.stderr and "Traceback" not in run.stderr
-    missing = _yuejuan("grade-file", str(tmp_path / "nope.csv"), "--rubric", "internal-customer")
-    assert missing.returncode == 2 and "Traceback" not in missing.stderr
     good = tmp_path / "good.csv"
     good.write_text("id,answer\n1,上级是下级的客户。\n", encoding="utf-8")
-    unknown = _yuejuan("grade-file", str(good), "--rubric", "nope")
+    run, missing, unknown = together(
+        lambda: _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(tmp_path / "o.csv")),
+        lambda: _yuejuan("grade-file", str(tmp_path / "nope.csv"), "--rubric", "internal-customer"),
+        lambda: _yuejuan("grade-file", str(good), "--rubric", "nope"),
+    )
+    assert run.returncode == 2 and "invalid_file" in run.stderr and "Traceback" not in run.stderr
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert unknown.returncode == 2 and "unknown_rubric" in unknown.stderr
 
 
@@ -129,12 +134,14 @@ def test_grade_file_neutralises_formulas_in_header_cells(tmp_path: Path) -> None
     with source.open("w", encoding="utf-8", newline="") as sink:
         csv.writer(sink).writerows([["id", "answer", *formulas], ["a", _answers(1)[0], "1", "2", "3", "4", "5"]])
     out = tmp_path / "graded.csv"
-    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
-    assert run.returncode == 0, run.stderr
-    assert _read_csv(out)[0][1:6] == ["'" + f for f in formulas]
     xlsx = tmp_path / "graded.xlsx"
-    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(xlsx), "--quiet")
-    assert run.returncode == 0, run.stderr
+    to_csv, to_xlsx = together(
+        lambda: _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet"),
+        lambda: _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(xlsx), "--quiet"),
+    )
+    assert to_csv.returncode == 0, to_csv.stderr
+    assert _read_csv(out)[0][1:6] == ["'" + f for f in formulas]
+    assert to_xlsx.returncode == 0, to_xlsx.stderr
     workbook = load_workbook(xlsx)
     header = next(workbook.worksheets[0].iter_rows(max_row=1))
     workbook.close()
@@ -148,8 +155,13 @@ def test_concept_points_and_adjustment_add_up_to_the_score(tmp_path: Path, regis
     with source.open("w", encoding="utf-8", newline="") as sink:
         csv.writer(sink).writerows([["id", "answer"], *([f"S{i:02d}", a] for i, a in enumerate(answers))])
     concepts = [c.id for c in registry.get("internal-customer").rubric.concepts]
-    for out in (tmp_path / "graded.csv", tmp_path / "graded.xlsx"):
-        run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+
+    def grade_into(out: Path) -> subprocess.CompletedProcess[str]:
+        return _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+
+    outs = (tmp_path / "graded.csv", tmp_path / "graded.xlsx")
+    runs = together(lambda: grade_into(outs[0]), lambda: grade_into(outs[1]))
+    for out, run in zip(outs, runs, strict=True):
         assert run.returncode == 0, run.stderr
         if out.suffix == ".csv":
             table: list[list[object]] = [list(r) for r in _read_csv(out)]
