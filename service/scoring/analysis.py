@@ -244,7 +244,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     token_ends = list(map(attrgetter("end"), tokens))
     hit_starts = list(map(attrgetter("start"), hits))
     keys_by_literal = compiled.index.keys_by_literal
-    sentences = split_sentences(text)
+    sentences = split_sentences(text, tokens)
     if sum(s.asks_from < s.end for s in sentences) * 2 >= len(sentences) > 1:
         # An answer made mostly of questions poses the points: what its questions state first
         # ("上级是下级的客户,那下级是不是上级的客户?") sets up the question, it asserts nothing.

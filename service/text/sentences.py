@@ -7,7 +7,11 @@ line breaks. A sentence keeps its closing mark, so a question stays recognisable
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .segment import Token
 
 __all__ = ["Sentence", "split_sentences"]
 
@@ -26,6 +30,21 @@ _ASKS = re.compile(
 _STATEMENT_MIN = 8
 _CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 _STRIP = " \t\n“”‘’（）()·-—*#>•●○◆■□▪"
+
+# Text run on without punctuation ("……就没法干只能返工所以前面的要对后面负责但他也得给我人……") still
+# has clauses: they open with a connective. A stretch of at least RUN_ON words between two marks is cut
+# before each connective that has at least RUN_ON_PIECE words before it, so that what is sentence-wide
+# (negation, a rule's elements together, a view being rejected) stays within one clause as in written
+# prose. Clauses of punctuated writing are far shorter (99.5% of the corpus's hold at most 15 words).
+RUN_ON = 20
+RUN_ON_PIECE = 6
+CLAUSE_OPENERS = frozenset(
+    "所以 因此 因为 但是 但 可是 不过 然后 后来 接着 于是 这时候 这时 那时候 反过来 不然 要不 要不然 否则 "
+    "要是 如果 假如 其实 比如 比方说 另外 还有 总之 也就是说 换句话说 说白了 再说 而且 并且 同样".split()
+)
+_MARKS = frozenset("，、；：,;:")
+# A stretch of RUN_ON words holds at least RUN_ON characters.
+_LONG_STRETCH = re.compile(rf"[^，、；：,;:。！？\s]{{{RUN_ON},}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +83,31 @@ def _asks_from(body: str) -> int:
     return 0
 
 
-def split_sentences(text: str) -> list[Sentence]:
-    """Return the non-empty sentences of ``text`` with their spans, in order."""
+def _run_on_cuts(tokens: Sequence[Token], starts: list[int], start: int, end: int) -> list[int]:
+    """Offsets inside [start, end) where a stretch run on without punctuation is cut into clauses."""
+    cuts: list[int] = []
+    stretch: list[Token] = []
+    for token in [*tokens[bisect_left(starts, start) : bisect_left(starts, end)], None]:
+        if token is not None and token.text.strip() and token.text not in _MARKS and token.text not in _TERMINALS:
+            stretch.append(token)
+            continue
+        words = [t for t in stretch if any(ch.isalnum() for ch in t.text)]
+        if len(words) >= RUN_ON:
+            since = 0
+            for word in words:
+                if word.text in CLAUSE_OPENERS and since >= RUN_ON_PIECE:
+                    cuts.append(word.start)
+                    since = 0
+                since += 1
+        stretch = []
+    return cuts
+
+
+def split_sentences(text: str, tokens: Sequence[Token] = ()) -> list[Sentence]:
+    """Return the non-empty sentences of ``text`` with their spans, in order. With the text's
+    ``tokens``, a stretch run on without punctuation is also cut into its clauses (see RUN_ON)."""
     sentences: list[Sentence] = []
+    starts = [t.start for t in tokens]
     for match in _SPLIT.finditer(text):
         raw = match.group(0)
         if not raw:
@@ -76,16 +117,22 @@ def split_sentences(text: str) -> list[Sentence]:
         if not body or all(ch in _TERMINALS or ch in "，、：" for ch in body):
             continue
         start = match.start() + lead
-        end = start + len(body)
-        asks_from = start + _asks_from(body) if _is_question(body) else end
-        sentences.append(
-            Sentence(
-                index=len(sentences),
-                start=start,
-                end=end,
-                text=body,
-                is_question=asks_from == start,
-                asks_from=asks_from,
-            )
-        )
+        cuts = _run_on_cuts(tokens, starts, start, start + len(body)) if _LONG_STRETCH.search(body) else []
+        for piece_start, piece_end in zip([start, *cuts], [*cuts, start + len(body)], strict=True):
+            _append(sentences, text[piece_start:piece_end], piece_start)
     return sentences
+
+
+def _append(sentences: list[Sentence], body: str, start: int) -> None:
+    end = start + len(body)
+    asks_from = start + _asks_from(body) if _is_question(body) else end
+    sentences.append(
+        Sentence(
+            index=len(sentences),
+            start=start,
+            end=end,
+            text=body,
+            is_question=asks_from == start,
+            asks_from=asks_from,
+        )
+    )

@@ -336,3 +336,13 @@ def test_the_comment_on_an_answer_that_shows_nothing_fits_any_question(waste: Co
     # (a pupil sorting household waste has no "work" to draw on).
     result = grade(waste, "今天天气很好。")
     assert result.comment.endswith("请围绕题目要求展开作答。") and "工作" not in result.comment
+
+
+def test_an_answer_run_on_without_punctuation_is_read_clause_by_clause(ic: CompiledRubric) -> None:
+    """Typed in one breath on a phone: the points it makes in plain words still count, and one
+    negation ("不然我没法备货") does not deny what the rest of the answer says."""
+    result = _grade(ic, "run_on")
+    status = {i.concept_id: i.status for i in result.items}
+    assert status["rank"] == status["reciprocity"] == "met"
+    assert "contradiction" not in _flags(result)
+    assert result.score >= 0.5 * result.max_score

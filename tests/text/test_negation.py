@@ -105,3 +105,13 @@ def test_a_condition_denies_nothing() -> None:
     assert not _negated("仓库不给我们及时发料，我们就没法生产", "发料")
     # Without a consequence after it, the clause denies as before.
     assert _negated("仓库不给我们及时发料", "发料")
+
+
+def test_a_negation_in_text_run_on_without_punctuation_reaches_only_nearby_words() -> None:
+    run_on = "这不是小事我跟班长说了他马上就去找车间主任要资源"
+    assert _negated(run_on, "小事")
+    assert not _negated(run_on, "车间主任")
+    assert not _negated(run_on, "资源")
+    before = "我们组每次都按时把报表交给财务部门可是上个月有一张数据不对"
+    assert _negated(before, "一张数据")
+    assert not _negated(before, "财务部门")

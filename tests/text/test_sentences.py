@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from service.text import normalize, split_sentences
+from service.text import Segmenter, normalize, split_sentences
 
 
 def _texts(text: str) -> list[str]:
@@ -41,3 +41,25 @@ def test_a_rhetorical_question_after_a_statement_asks_only_from_its_question() -
     assert second.is_question and second.asks_from == second.start
     plain = split_sentences(normalize("下级也是上级的客户。").text)[0]
     assert plain.asks_from == plain.end
+
+
+def test_text_run_on_without_punctuation_is_cut_into_its_clauses() -> None:
+    text = (
+        "我在食堂做了八年饭以前觉得客户就是来吃饭的员工后来才懂得送菜的师傅也把我当客户"
+        "所以我每天验收都要及时签字但是他们送货也得守时不然我这边开不了火"
+    )
+    tokens = Segmenter().tokens(text)
+    pieces = split_sentences(text, tokens)
+    assert [p.text[:2] for p in pieces] == ["我在", "后来", "所以", "但是", "不然"]
+    assert "".join(p.text for p in pieces) == text
+    assert all(text[p.start : p.end] == p.text for p in pieces)
+    assert [p.index for p in pieces] == list(range(len(pieces)))
+
+
+def test_punctuated_clauses_and_short_stretches_are_never_cut() -> None:
+    text = "上级给下级布置任务,所以上级是客户;但是下级也需要资源。后来我明白了"
+    tokens = Segmenter().tokens(normalize(text).text)
+    assert len(split_sentences(normalize(text).text, tokens)) == 3
+    # Without the tokens, the sentences are cut by their marks only.
+    run_on = "以前觉得客户就是来吃饭的员工后来才懂得送菜的师傅也把我当客户所以我验收要及时但是他们送货也得守时"
+    assert len(split_sentences(run_on)) == 1
