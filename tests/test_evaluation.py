@@ -44,9 +44,9 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
     rules_only = dataclasses.replace(ic, calibration=None)
     report = evaluate(rules_only, read_labeled(CORPUS), folds=5)
     m = report.metrics
-    assert m["qwk"] >= 0.945, m
-    assert m["spearman"] >= 0.945, m
-    assert m["pearson"] >= 0.945, m
+    assert m["qwk"] >= 0.94, m
+    assert m["spearman"] >= 0.94, m
+    assert m["pearson"] >= 0.94, m
     assert m["adjacent"] >= 0.78, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["excess_by_group"]["off_topic"] <= 2.0
@@ -56,16 +56,17 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
 
 
 def test_regression_guard_on_the_held_out_writers(ic: CompiledRubric) -> None:
-    """Rules and calibration never saw writers d–f, h, i and k–p: a rule tuned to the others' wording shows up here."""
+    """Rules and calibration never saw writers d–f, h, i, k–p and r: a rule tuned to the others' wording
+    shows up here."""
     rows = read_labeled(CORPUS)
     dev = [r for r in rows if r.split == "dev"]
     held_out = [r for r in rows if r.split == "holdout"]
-    assert len(held_out) >= 715
+    assert len(held_out) >= 780
     calibrated = dataclasses.replace(ic, calibration=fit_calibration(ic, dev))
     report = evaluate(calibrated, held_out)
     m = report.metrics
-    assert m["qwk"] >= 0.935, m
-    assert m["spearman"] >= 0.94, m
+    assert m["qwk"] >= 0.93, m
+    assert m["spearman"] >= 0.935, m
     assert m["adjacent"] >= 0.74, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["worst_excess"] <= 2.0

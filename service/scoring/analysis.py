@@ -45,9 +45,22 @@ FUNCTION_WORDS = frozenset(
 _SEPARATORS = set("、， /|↔→←+＋-—;:：")
 
 _WORD = itemgetter(0)  # a token's text
+_ITEM_ENDS = frozenset("，。；：！？,.;:!?")
+# Groups every word of the subject belongs to: they say nothing about which point a word makes.
+_MERE_GROUPS = frozenset({"@subject", "@party"})
+# Words of this many of the rubric's groups standing alone between separators make a list of terms.
+BARE_LIST_GROUPS = 4
 
 # A sentence made almost only of the prompt's character pairs is the prompt rearranged.
 REARRANGED_SHARE = 0.75
+
+# A numbered line of at most this many characters of text, with no grammatical word but those that join
+# a noun phrase, is a heading.
+HEADING_MAX = 12
+_NUMBERED = re.compile(
+    r"(?:[一二三四五六七八九十]+[、.．]|\d+[、.．)）]|[（(][一二三四五六七八九十\d]+[)）]|[\u2460-\u2473])"
+)
+_PHRASE_WORDS = frozenset({"的", "与", "和", "及", "以及", "之间"})
 
 # Share of an answer copied from the prompt above which the answer counts as copied back.
 COPIED_ANSWER_SHARE = 0.4
@@ -180,14 +193,55 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
         share = inside / len(words)
     separators = sum(1 for t in view.tokens if t.text in _SEPARATORS or t.text.strip() == "")
     grammar = sum(1 for t in words if t.text in FUNCTION_WORDS)
-    listed = len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)
+    listed = (len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)) or _bare_words(view)
     # A short line is a heading when it holds a term, or one or two of the rubric's words with no
     # grammatical word between them ("部门", "服务满意"); ending in a full stop or an exclamation mark
     # with a grammatical word, it is a statement ("所以是互相的。"), not a heading.
     bare = bool(view.keys) and 1 <= len(words) <= 2 and not grammar
     statement = bool(grammar) and view.sentence.text.endswith(("。", "！"))
     heading = view.content <= 8 and bool(terms or bare) and not statement
+    # A numbered line that is a noun phrase ("四、内部客户的权利与义务") is a heading of an outline.
+    heading = heading or (
+        view.content <= HEADING_MAX
+        and bool(view.keys)
+        and _NUMBERED.match(view.sentence.text) is not None
+        and not view.sentence.text.endswith(("。", "！"))
+        and all(t.text in _PHRASE_WORDS for t in words if t.text in FUNCTION_WORDS)
+    )
     return share, len(terms), listed, heading
+
+
+def _bare_groups(view: SentenceView) -> set[str]:
+    """The rubric's word groups of the items of ``view`` that are one word alone between separators
+    ("……、上级、部门、相互、满意、沟通"), when such items make at least half of the sentence's text."""
+    items: list[list[Token]] = [[]]
+    for token in view.tokens:
+        if (token.text in _SEPARATORS or token.text in _ITEM_ENDS) and token.text != " ":
+            items.append([])  # a space parts Latin words, not items (one between Han is a comma already)
+        elif not _NOT_CONTENT.fullmatch(token.text):
+            items[-1].append(token)
+    groups: set[str] = set()
+    if 2 * sum(len(item[0].text) for item in items if len(item) == 1) < view.content:
+        return groups
+    for item in items:
+        if len(item) == 1:
+            word = item[0]
+            groups.update(
+                key
+                for key, spans in view.keys.items()
+                if key[0] == "@"
+                and key not in _MERE_GROUPS
+                and any(a <= word.start and word.end <= b for a, b in spans)
+            )
+    return groups
+
+
+def _bare_words(view: SentenceView) -> bool:
+    """Whether ``view`` holds words of BARE_LIST_GROUPS or more of the rubric's word groups each standing
+    alone between separators: a list of the subject's words, however the list is introduced
+    ("关键词:接受工作的就是客户、上级、下级、部门、相互、服务、满意"). Things of one kind listed in a
+    sentence ("采购、生产、质检、仓库之间") are one group."""
+    return len(_bare_groups(view)) >= BARE_LIST_GROUPS
 
 
 class _Repeats:
@@ -229,7 +283,9 @@ def is_keyword_list(
     own = sum(v.content for v in views if not v.copied)
     listed = sum(v.content for v in views if v.list_like and v.sentence.index not in named_kinds)
     all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}
-    return bool(own) and listed / own >= 0.5 and len(all_terms) >= 3
+    # The subject's everyday words listed bare count as its terms do ("上级、部门、相互、满意").
+    bare = set().union(*(_bare_groups(v) for v in views if v.list_like and v.sentence.index not in named_kinds))
+    return bool(own) and listed / own >= 0.5 and (len(all_terms) >= 3 or len(bare) >= BARE_LIST_GROUPS)
 
 
 def analyse(compiled: CompiledRubric, answer: str) -> Analysis:

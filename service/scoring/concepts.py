@@ -292,9 +292,10 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             levels = {cid: lvl for cid, lvl in levels.items() if cid in compiled.refuting_concepts}
         if _misreads(compiled, view):
             # A sentence that touches a wrong reading of the question (CRM software, culture layers…)
-            # is at best partly about it: it may name a concept, it explains none. (Stories, such as
-            # an outing, are judged on the whole answer: see the off-topic flag.)
-            levels = dict.fromkeys(levels, "named")
+            # is at best partly about it: it may name a concept, it explains none. Its other clauses
+            # ("客服接到报修,派给工程部,……,我们再回访业主") still explain what they explain on their own.
+            # (Stories, such as an outing, are judged on the whole answer: see the off-topic flag.)
+            levels = _beside_misreading(compiled, view, levels)
         if (
             view.topicality < settings.on_topic_similarity
             and not names_kinds
@@ -484,6 +485,14 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
 def _clause_view(view: SentenceView, start: int, end: int) -> SentenceView:
     """``view`` with only the words between ``start`` and ``end``."""
     return _without_spans(view, [(view.sentence.start, start), (end, view.sentence.end)])
+
+
+def _beside_misreading(compiled: CompiledRubric, view: SentenceView, levels: dict[str, Level]) -> dict[str, Level]:
+    """``levels`` of a sentence touching a wrong reading: named, unless explained without the clauses
+    that touch it."""
+    spans = [_clause_at(view, a) for key in compiled.misreading_keys for a, _ in view.keys.get(key, ())]
+    rest = _sentence_levels(compiled, _without_spans(view, spans))[0]
+    return {cid: "explained" if level == rest.get(cid) == "explained" else "named" for cid, level in levels.items()}
 
 
 def _clause_at(view: SentenceView, at: int) -> tuple[int, int]:

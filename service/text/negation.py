@@ -122,7 +122,9 @@ NOT_NEGATING = frozenset(
     }
 )
 # A negator followed by one of these reads "not only" or is rhetorical (不就是……吗), which does not negate.
-_ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "单", "单单", "止", "就", "就是", "正是"})
+_ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "光是", "单", "单是", "单单", "止", "就", "就是", "正是"})
+# "No one": what follows it says what no one is ("没有谁光是客户" — no one is only a customer).
+_ANYONE = frozenset({"谁", "人", "哪个", "哪个人", "哪一方", "哪方", "任何人", "任何一方", "一个人"})
 # A negator before a word of permanence denies the permanence, not the role ("没有绝对的客户和供方",
 # "不是永远的客户": the roles change).
 _PERMANENCE_AFTER = frozenset({"绝对", "永远", "固定", "一成不变", "天生", "永久", "始终", "一直", "死"})
@@ -297,9 +299,12 @@ class Negator:
         if word in self.not_negating:
             return False
         if word in self.negators or (len(word) > 1 and word[0] in "不没未" and word[:2] not in self.not_negating):
-            nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-            if nxt == "是" and i + 2 < len(tokens):  # "没人是永远的客户"
-                nxt = tokens[i + 2].text
+            after = i + 1
+            if after + 1 < len(tokens) and tokens[after].text in _ANYONE:  # "没有谁光是客户": read past "who"
+                after += 1
+            if after + 1 < len(tokens) and tokens[after].text == "是":  # "没人是永远的客户"
+                after += 1
+            nxt = tokens[after].text if after < len(tokens) else ""
             # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
             return (
                 nxt not in _ONLY_AFTER

@@ -182,6 +182,15 @@ def _one_to_one(ch: str) -> str | None:
 _RUN = re.compile(r"([，、。？！；：…～\-—·. ])\1")
 
 
+# Chinese is written without spaces between words: a space between two Han characters stands for a
+# comma ("客服接到报修 派给工程部 工程部修完回复我们"), typed where the comma is hard to reach.
+_SPACE_AS_COMMA = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
+
+
+def _spaces_as_commas(text: str) -> str:
+    return _SPACE_AS_COMMA.sub("，", text) if " " in text else text
+
+
 # Characters already seen to stay as they are (most of any answer): checked in one C-level call.
 _UNCHANGED: set[str] = set()
 
@@ -200,7 +209,9 @@ def _fast(original: str) -> NormalizedText | None:
     text = original.translate(table) if table else original
     if _RUN.search(text):
         return None
-    return NormalizedText(original=original, text=to_simplified(text), origin=tuple(range(len(original) + 1)))
+    return NormalizedText(
+        original=original, text=to_simplified(_spaces_as_commas(text)), origin=tuple(range(len(original) + 1))
+    )
 
 
 def normalize(original: str) -> NormalizedText:
@@ -208,8 +219,8 @@ def normalize(original: str) -> NormalizedText:
 
     Steps: drop invisible and control characters; NFKC; one canonical mark per punctuation
     (full-width Chinese forms); an ASCII full stop becomes "。" unless it follows a digit, and dots in a
-    row or any ellipsis mark become one "…"; runs of the same mark or of spaces collapse to one;
-    traditional → simplified characters.
+    row or any ellipsis mark become one "…"; runs of the same mark or of spaces collapse to one; a
+    space between two Han characters becomes a comma; traditional → simplified characters.
     """
     fast = _fast(original)
     if fast is not None:
@@ -232,6 +243,6 @@ def normalize(original: str) -> NormalizedText:
             continue
         out_chars.append(ch)
         out_origin.append(pos)
-    text = to_simplified("".join(out_chars))
+    text = to_simplified(_spaces_as_commas("".join(out_chars)))
     out_origin.append(len(original))
     return NormalizedText(original=original, text=text, origin=tuple(out_origin))

@@ -346,3 +346,35 @@ def test_an_answer_run_on_without_punctuation_is_read_clause_by_clause(ic: Compi
     assert status["rank"] == status["reciprocity"] == "met"
     assert "contradiction" not in _flags(result)
     assert result.score >= 0.5 * result.max_score
+
+
+def test_a_clause_on_a_wrong_reading_leaves_the_other_clauses_of_its_sentence_their_points(ic: CompiledRubric) -> None:
+    """售后 belongs to talk about outside customers; the clauses beside it in one comma-joined sentence
+    still explain what they explain."""
+    answer = (
+        "我在4S店做售后，维修车间修完车要把情况告诉我们前台，车间是在给我们服务，"
+        "我们把车主的问题问清楚再交给车间，也是在给车间服务，部门之间就是这样互相配合的。"
+    )
+    status = {i.concept_id: i.status for i in grade(ic, answer).items}
+    assert status["function"] == "met"
+
+
+def test_the_subjects_everyday_words_listed_bare_are_a_keyword_list(ic: CompiledRubric) -> None:
+    """However the list is introduced, words of many of the rubric's groups standing alone between
+    separators are a list; things of one kind listed in a sentence are not."""
+    listed = grade(ic, "要点：把活交给谁谁就是客户、领导、下属、科室、工位、互相、配合、需求、协调。")
+    assert "keyword_list" in _flags(listed) and listed.score == 0
+    said = grade(ic, "我们厂的采购、生产、质检、仓库、销售、财务之间也是互相服务的，谁用了谁的东西谁就是客户。")
+    assert "keyword_list" not in _flags(said) and said.score > 0
+
+
+def test_an_outline_of_numbered_headings_is_a_keyword_list(ic: CompiledRubric) -> None:
+    headings = ["一、什么是内部客户", "二、内部客户的三种类型", "三、内部客户的相互性", "四、内部客户的权利和义务"]
+    outline = grade(ic, "\n".join([*headings, "五、结合本职工作谈体会"]))
+    assert "keyword_list" in _flags(outline) and outline.score == 0
+    explained = grade(
+        ic,
+        "一、内部客户的相互性：上级给任务，下级要资源，双方互为客户。\n"
+        "二、部门之间：我们给财务部报数据，财务部给我们批经费。",
+    )
+    assert "keyword_list" not in _flags(explained) and explained.score >= 2

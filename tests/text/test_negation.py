@@ -115,3 +115,9 @@ def test_a_negation_in_text_run_on_without_punctuation_reaches_only_nearby_words
     before = "我们组每次都按时把报表交给财务部门可是上个月有一张数据不对"
     assert _negated(before, "一张数据")
     assert not _negated(before, "财务部门")
+
+
+def test_no_one_is_only_a_customer_denies_the_only_not_the_customer() -> None:
+    assert not _negated("没有谁光是客户，大家都要互相服务", "客户")
+    assert not _negated("没有人只是客户", "客户")
+    assert _negated("没有人是客户", "客户")

@@ -59,3 +59,13 @@ def test_an_ellipsis_stays_an_ellipsis_inside_its_sentence() -> None:
     for mark in ("……", "⋯⋯", "…", "...", "．．．"):
         assert normalize(f"我想{mark}领导和员工也是互为客户的。").text == "我想…领导和员工也是互为客户的。"
     assert len(split_sentences(normalize("我想……领导和员工也是互为客户的。").text)) == 1
+
+
+def test_a_space_between_han_characters_is_a_comma() -> None:
+    """Typed where the comma is hard to reach: "报修 派给工程部" is two clauses. Latin words keep theirs."""
+    assert (
+        normalize("客服接到报修 派给工程部  工程部修完回复我们").text == "客服接到报修，派给工程部，工程部修完回复我们"
+    )
+    assert normalize("我的team lead 要结果").text == "我的team lead 要结果"
+    spaced = normalize("报修 派单")
+    assert spaced.text == "报修，派单" and spaced.span_to_original(2, 3) == (2, 3)
