@@ -70,17 +70,20 @@ def _is_question(body: str) -> bool:
 
 
 def _asks_from(body: str) -> int:
-    """Offset in ``body`` where a question sentence starts to ask: the first clause with a word that
-    asks, unless the clauses before it are too short to assert anything (then 0: all of it asks)."""
+    """Offset in ``body`` where a question sentence starts to ask: the run of clauses with a word that
+    asks at its end, unless the clauses before it are too short to assert anything (then 0: all of it
+    asks). An asking word before that run is no question ("班长得给我们讲明白要啥,缺啥给配上,不然
+    我们拿啥干?": 啥 stands for "whatever")."""
     if _QUESTION_HEAD.match(body):
         return 0
-    statement = 0
-    for clause in _CLAUSE.finditer(body):
-        if _ASKS.search(clause.group(0)):
-            start = clause.start()
-            return start if statement >= _STATEMENT_MIN else 0
-        statement += sum(ch.isalnum() for ch in clause.group(0))
-    return 0
+    clauses = [m for m in _CLAUSE.finditer(body) if m.group(0)]
+    k = len(clauses)
+    while k and _ASKS.search(clauses[k - 1].group(0)):
+        k -= 1
+    if k == len(clauses) or not k:
+        return 0
+    statement = sum(ch.isalnum() for clause in clauses[:k] for ch in clause.group(0))
+    return clauses[k].start() if statement >= _STATEMENT_MIN else 0
 
 
 def _run_on_cuts(tokens: Sequence[Token], starts: list[int], start: int, end: int) -> list[int]:

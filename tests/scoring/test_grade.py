@@ -378,3 +378,12 @@ def test_an_outline_of_numbered_headings_is_a_keyword_list(ic: CompiledRubric) -
         "二、部门之间：我们给财务部报数据，财务部给我们批经费。",
     )
     assert "keyword_list" not in _flags(explained) and explained.score >= 2
+
+
+def test_a_relation_named_then_turned_round_in_the_next_sentence_is_reciprocity(ic: CompiledRubric) -> None:
+    answer = (
+        "我在食堂后厨切配。炒锅师傅等着我们切好的菜，所以炒锅就是我们的客户。"
+        "反过来，炒锅也得提前把今天要几份菜告诉我们，不然我们没法备料。"
+    )
+    status = {i.concept_id: i.status for i in grade(ic, answer).items}
+    assert status["reciprocity"] == "met"

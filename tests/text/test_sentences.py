@@ -63,3 +63,12 @@ def test_punctuated_clauses_and_short_stretches_are_never_cut() -> None:
     # Without the tokens, the sentences are cut by their marks only.
     run_on = "以前觉得客户就是来吃饭的员工后来才懂得送菜的师傅也把我当客户所以我验收要及时但是他们送货也得守时"
     assert len(split_sentences(run_on)) == 1
+
+
+def test_an_asking_word_before_the_closing_question_stands_for_whatever() -> None:
+    """Asking "缺啥给啥" is no question: the question is the run of asking clauses at the end."""
+    text = normalize("组长得先跟我们讲清楚要啥，缺啥就给配上，机器坏了赶紧找人修，不然我们拿什么干？").text
+    (sentence,) = split_sentences(text)
+    assert not sentence.is_question and text[sentence.asks_from :].startswith("不然我们拿什么干")
+    both = split_sentences(normalize("谁是客户，谁是供方？").text)[0]
+    assert both.is_question
