@@ -552,6 +552,14 @@ def _enumerations(compiled: CompiledRubric, analysis: Analysis, verdicts: _Sente
     return found
 
 
+def _connective(text: str, start: int, end: int) -> bool:
+    """Whether the view pointer at ``start:end``, opening its sentence, is a verb phrase set off by a comma
+    ("这么看,谁都不是光等人服务的"): "seen this way", a conclusion of one's own, not "this view". With a
+    subject ("每道都这么想,……") it still points at a view."""
+    word = text[start:end]
+    return text[end : end + 1] == "，" and (word.startswith("这么") or (word.startswith("这样") and "的" not in word))
+
+
 def _rejected_views(compiled: CompiledRubric, analysis: Analysis, verdicts: _SentenceLevels) -> set[int]:
     """The sentences whose statement the next sentence rejects as a view: it opens by pointing back
     at it (``view_pointers``, within ``anaphora_window``) and makes the critique itself (a question
@@ -561,7 +569,10 @@ def _rejected_views(compiled: CompiledRubric, analysis: Analysis, verdicts: _Sen
     views = analysis.sentences
     for i, view in enumerate(views[1:], start=1):
         opening = view.sentence.start + window
-        pointed = any(start < opening for start, _ in view.keys.get(VIEW, ()))
+        pointed = any(
+            start < opening and not (start == view.sentence.start and _connective(analysis.normalized.text, start, end))
+            for start, end in view.keys.get(VIEW, ())
+        )
         if (
             pointed
             and view.eligible

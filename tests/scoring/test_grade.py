@@ -387,3 +387,14 @@ def test_a_relation_named_then_turned_round_in_the_next_sentence_is_reciprocity(
     )
     status = {i.concept_id: i.status for i in grade(ic, answer).items}
     assert status["reciprocity"] == "met"
+
+
+def test_seen_this_way_opening_a_conclusion_rejects_nothing_before_it(ic: CompiledRubric) -> None:
+    """Opening a sentence, "这么看," is "so": the candidate's own conclusion, not "this view" pointing
+    back at the sentence before to reject it. With a subject ("每道都这么想,") it still points back."""
+    answer = (
+        "我们是车间的检修组。检修的前后顺序是：拆机的那组干完，后面清洗的人才能上，所以后面那一组就是前面那一组的客户。"
+        "这么看，谁都不是光等人服务的，换一件事位置就换了。"
+    )
+    status = {i.concept_id: i.status for i in grade(ic, answer).items}
+    assert status["process"] == "met"
