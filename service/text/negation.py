@@ -171,6 +171,9 @@ _PURPOSE_AFTER = frozenset({"让", "使", "叫", "致", "至于"})
 _PASSIVE = frozenset("受被")  # 受伤害, 受影响, 被打扰: what is suffered, whatever the segmenter joins to it
 _PASSIVE_NEGATORS = frozenset({"不被", "不受"})
 
+# Marks between the items of a list.
+_LIST_MARKS = frozenset("、")
+
 # Words and marks that end the scope of a negation inside a sentence.
 SCOPE_BREAKS = frozenset(
     {
@@ -332,6 +335,7 @@ class Negator:
         opened: Token | None = None
         opened_at = 0
         clause: list[Token] = []
+        listed: list[Token] = []  # the items before the clause in a list joined by 、
         negators_seen: set[int] = set()
         modal = False  # the open negator is a modal one with a predicate of its own
         conditions = self._conditions(tokens)
@@ -346,8 +350,15 @@ class Negator:
                 if opened is not None:
                     stretches.append((opened.start, opened.end, token.start))
                     opened = None
-                post.extend(self._post(clause))
-                clause = []
+                if token.text in _LIST_MARKS and clause:
+                    # Items listed with 、 share a verdict said of them after the list ("部门之间互为客户、
+                    # 互为供方也是错误的"): a post-negator's clause goes on across the mark, though a
+                    # negator governs only its own item.
+                    listed.extend([*clause, token])
+                    clause = []
+                    continue
+                post.extend(self._post([*listed, *clause]))
+                clause, listed = [], []
                 continue
             clause.append(token)
             if self.is_negator(tokens, i):
@@ -392,7 +403,7 @@ class Negator:
                     opened = None
         if opened is not None:
             stretches.append((opened.start, opened.end, tokens[-1].end))
-        post.extend(self._post(clause))
+        post.extend(self._post([*listed, *clause]))
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
 
     def _phrase_follows(self, tokens: Sequence[Token], i: int, phrases: Sequence[tuple[int, int]]) -> bool:

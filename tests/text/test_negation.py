@@ -121,3 +121,10 @@ def test_no_one_is_only_a_customer_denies_the_only_not_the_customer() -> None:
     assert not _negated("没有谁光是客户，大家都要互相服务", "客户")
     assert not _negated("没有人只是客户", "客户")
     assert _negated("没有人是客户", "客户")
+
+
+def test_a_verdict_after_a_list_joined_by_enumeration_commas_covers_every_item() -> None:
+    assert _negated("部门之间互为客户、互为供方也是错误的", "互为客户")
+    assert _negated("部门之间互为客户、互为供方也是错误的", "互为供方")
+    # A negator inside the list still governs only its own item.
+    assert not _negated("上级不是外人、下级也是客户", "下级也是客户")
