@@ -256,10 +256,10 @@ EXCLUSIVE = frozenset(
 )
 
 
-# A negation reaches at most this many words before or after itself. Written clauses are shorter (99.5%
-# of the corpus's clauses hold at most 15 words) so this binds only in text run on without
-# punctuation ("……这不是耽误人家吗所以前面的要对后面的负责……"), where a negator would otherwise deny
-# everything from the start of the answer to its end.
+# A negation reaches a verb phrase: at most this many words before or after itself. In punctuated
+# writing its clause nearly always ends sooner (60% of the corpus's clauses hold at most 5 words, 89% at
+# most 8); in text run on without punctuation ("……这不是耽误人家吗所以前面的要对后面的负责……") a
+# negator would otherwise deny everything from the start of the answer to its end.
 SCOPE_WORDS = 6
 
 # Punctuation and symbols: not a word that could be a predicate.
