@@ -398,3 +398,13 @@ def test_seen_this_way_opening_a_conclusion_rejects_nothing_before_it(ic: Compil
     )
     status = {i.concept_id: i.status for i in grade(ic, answer).items}
     assert status["process"] == "met"
+
+
+def test_the_prompts_one_way_relation_restated_names_rank_it_does_not_explain_it(ic: CompiledRubric) -> None:
+    """Alone, "领导是我的客户" says again what the prompt says (stated, not explained: half by the marking guide);
+    what the superior asks and gets explains it."""
+    stated = {i.concept_id: i.status for i in grade(ic, "在公司里，领导是我的客户，下道工序也是我的客户。").items}
+    assert stated["rank"] == "partial"
+    given = grade(ic, "领导给我布置任务，要我按时交结果，领导就是我的客户。")
+    explained = {i.concept_id: i.status for i in given.items}
+    assert explained["rank"] == "met"

@@ -500,8 +500,9 @@ def test_a_dense_summary_earns_what_each_clause_states_while_terms_strung_betwee
 
 
 def test_a_statement_before_a_rhetorical_question_is_asserted(ic: CompiledRubric) -> None:
-    # "The superior is a customer, sure; but give me no people and no money, and what do I work with?"
-    spoken = "领导是客户，这个没错，可领导不给人也不给钱，你拿啥干活？"
+    # "The superior hands out the work and wants results, a customer, sure; but give me no people and no
+    # money, and what do I work with?"
+    spoken = "领导给我派活、要结果，领导是客户，这个没错，可领导不给人也不给钱，你拿啥干活？"
     assert _status(ic, spoken, "rank") == "met"
     # A question that only sets up its topic asserts nothing, nor do the points posed as questions.
     assert _status(ic, "上级和下级，谁是谁的客户？", "rank") == "missing"
