@@ -40,7 +40,8 @@ ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
 # The column separators a CSV may use, in the order preferred on a tie, with their names for messages.
 _DELIMITERS = {",": "逗号", "\t": "制表符(Tab)", ";": "分号"}
 _ACCEPTED = "逗号、制表符(Tab)或分号"
-# Cells starting with these are run as formulas by spreadsheet programs; quote them.
+# A CSV cell starting with one of these is run as a formula by spreadsheet programs: csv_bytes quotes it.
+# An XLSX cell needs no quote, since write_xlsx stores text as text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML (so XLSX) cannot hold; openpyxl refuses a cell with any of them.
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -414,9 +415,7 @@ def _input_names(columns: Sequence[str], ours: Sequence[str]) -> list[str]:
 
 
 def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[str]:
-    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, adjustment, flags, …
-
-    Header cells come from the input file too, so they are made safe like any other cell."""
+    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, adjustment, flags, …"""
     results = [
         "score",
         "max_score",
@@ -429,7 +428,7 @@ def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[st
         "error",
     ]
     names = ["id", *_input_names(columns, ["id", *results]), *results]
-    return [_safe(name) for name in names]
+    return names
 
 
 def _safe(value: str) -> str:
@@ -457,7 +456,7 @@ def export_row(
     """One submission as an export row; ``result`` is a GradeResult as JSON, or None with ``error``.
 
     The concepts' points plus ``adjustment`` (0 when there is none) make the score."""
-    own = [_safe(submission_id), *(_safe(_extra_text(extra.get(c))) for c in columns)]
+    own = [submission_id, *(_extra_text(extra.get(c)) for c in columns)]
     if result is None:
         return [*own, None, None, *([None] * len(concept_ids)), None, None, None, None, None, error or ""]
     points = {item["concept_id"]: item["points"] for item in result["items"]}
@@ -481,11 +480,14 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, str):
+        return _safe(value)  # text from the input file (ids, its columns, their names) may look like a formula
     return str(value)
 
 
 def csv_bytes(rows: Iterable[Sequence[object]], *, bom: bool = True) -> Iterator[bytes]:
-    """Encode rows as CSV, UTF-8 with a BOM first so Excel reads the Chinese right; yields pieces."""
+    """Encode rows as CSV, UTF-8 with a BOM first so Excel reads the Chinese right; yields pieces.
+    A text cell that a spreadsheet would run as a formula (``=…``, ``+…``, ``-…``, ``@…``) gets a ``'`` in front."""
     if bom:
         yield "\ufeff".encode()
     buffer = io.StringIO()
@@ -499,20 +501,27 @@ def csv_bytes(rows: Iterable[Sequence[object]], *, bom: bool = True) -> Iterator
     yield buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_cell(value: object) -> object:
-    # XML cannot hold control characters: they are shown as their Unicode pictures (\x07 as ␇)
-    # rather than failing the whole export.
-    if isinstance(value, str):
-        return _NOT_IN_XML.sub(lambda m: chr(0x2400 + ord(m.group())), value)
-    return value
-
-
 def write_xlsx(rows: Iterable[Sequence[object]], target: Path | io.BytesIO, *, title: str = "results") -> None:
-    """Write rows to an XLSX workbook (write-only mode: memory stays flat for large jobs)."""
+    """Write rows to an XLSX workbook (write-only mode: memory stays flat for large jobs). Text is
+    stored as text, as it is: an id such as ``-0001`` or ``=A1`` is never taken for a formula."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
+
+    def cell(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        # XML cannot hold control characters: they are shown as their Unicode pictures (\x07 as ␇)
+        # rather than failing the whole export.
+        value = _NOT_IN_XML.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+        if not value.startswith("="):
+            return value
+        text = WriteOnlyCell(sheet, value)
+        text.data_type = "s"  # openpyxl takes any text starting with "=" for a formula
+        return text
+
     for row in rows:
-        sheet.append([_xlsx_cell(v) for v in row])
+        sheet.append([cell(v) for v in row])
     workbook.save(target)

@@ -90,7 +90,36 @@ def test_export_rows_are_excel_safe_and_carry_errors() -> None:
     workbook = load_workbook(buffer, read_only=True)
     row = next(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
     workbook.close()
-    assert list(row)[:4] == ["'=1+1", "一班", 6.5, 10]
+    assert list(row)[:4] == ["=1+1", "一班", 6.5, 10]
+
+
+def test_xlsx_export_keeps_ids_as_text_while_csv_neutralises_formulas() -> None:
+    """An id like -0001 or +86 138… came back as '-0001 in the XLSX export: the quote that keeps a CSV
+    cell from being run as a formula is not needed in a cell the workbook stores as text."""
+    ids = ["-0001", "+86 13800000000", "@王同学", '=HYPERLINK("http://x")', "S01"]
+    columns = ["=备注"]
+    header = export_header(columns, ["rank"])
+    rows = [export_row(i, {"=备注": "-3"}, columns, ["rank"], None, "answer_too_long: 过长") for i in ids]
+    lines = b"".join(csv_bytes([header, *rows])).decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("id,'=备注,score")
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        "'-0001",
+        "'+86 13800000000",
+        "'@王同学",
+        '"\'=HYPERLINK(""http://x"")"',
+        "S01",
+    ]
+    assert all(",'-3," in line for line in lines[1:])
+    buffer = io.BytesIO()
+    write_xlsx([header, *rows], buffer)
+    workbook = load_workbook(buffer)  # not read-only: a cell's type is known
+    sheet = workbook.worksheets[0]
+    assert sheet["B1"].value == "=备注" and sheet["B1"].data_type == "s"
+    assert [sheet.cell(row=n, column=1).value for n in range(2, 7)] == ids
+    assert all(
+        sheet.cell(row=n, column=c).data_type == "s" for n in range(2, 7) for c in (1, 2)
+    )  # text, never formulas
+    assert sheet["B2"].value == "-3"
 
 
 def _with_cached_results(data: bytes, results: dict[str, str]) -> bytes:
