@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,13 +68,30 @@ class ParsedInput:
     columns: list[str]  # the extra columns, in file order
 
 
+class _Rounded(str):
+    """An XLSX number cell holding a whole number of 16 digits or more as Excel stores one: as a float, or
+    with only zeros after the 15th digit. Excel keeps 15 significant digits, so the digits after those
+    were lost when it was typed (an 18-digit ID-card number ends in 000). Read as text, it is the number
+    Excel shows; as an id, it is refused. (A number written out in full by a program is exact.)"""
+
+    __slots__ = ()
+
+
+# Excel keeps 15 significant digits of a number; a float from 10**15 up may have lost some.
+_EXACT_BELOW = 10**15
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
+        if abs(value) >= _EXACT_BELOW:
+            return _Rounded(int(Decimal(f"{value:.15g}")))  # the digits Excel shows, not the float's binary tail
         return str(int(value))
+    if isinstance(value, int) and abs(value) >= _EXACT_BELOW and len(str(abs(value)).rstrip("0")) <= 15:
+        return _Rounded(value)  # all its digits after the 15th are 0: as Excel leaves a number it cut
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
@@ -374,6 +392,13 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
             problems.append(f"第 {line} 行含有空字符(U+0000),无法保存;文件编码可能有误")
             continue
         submission_id = values[id_col].strip()
+        if isinstance(values[id_col], _Rounded):
+            problems.append(
+                f"第 {line} 行的{header[id_col].strip()}是超过 15 位的数字({submission_id}):Excel 的数字只保留 15 位"
+                "有效数字,其后各位已变成 0,读出的不是原来的编号。请把该列设为文本格式后重新输入编号"
+                "(或在编号前加英文单引号 '),再上传"
+            )
+            continue
         if not submission_id:
             problems.append(f"第 {line} 行缺少 id")
         elif len(submission_id) > 200:

@@ -46,6 +46,65 @@ def test_xlsx_numeric_ids_read_as_written() -> None:
     ]
 
 
+def _with_values(data: bytes, values: dict[str, str]) -> bytes:
+    """The workbook with the number cells ``values`` (cell -> the text of its <v>) stored as given."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                xml = content.decode()
+                for ref, text in values.items():
+                    xml = re.sub(rf'(<c r="{ref}"[^>]*><v>)[^<]*(</v>)', rf"\g<1>{text}\g<2>", xml)
+                content = xml.encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_xlsx_long_numeric_ids_are_read_exactly_or_refused_never_altered() -> None:
+    """An 18-digit number (an ID-card number typed into a number cell) keeps only 15 significant digits
+    in Excel, stored as 1.10101199001012E+17: it was read as 110101199001011232, an id nobody typed or
+    saw, and graded under it."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["考号", "作答", "身份证号"])
+    sheet.append([1, "上级给下级安排任务。", 1])
+    sheet.append([1, "下一道工序是客户。", 1])
+    sheet.append([1, "上级是下级的客户。", 1])
+    sheet.append([202600000001.0, "部门之间互为客户。", 7.5])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    stored = {
+        # In full, as programs write whole numbers: more than 15 digits, so not cut by Excel.
+        "A2": "110101199001011234",
+        "C2": "110101199001011234",
+        # As Excel stores numbers it cut to 15 significant digits.
+        "A3": "1.10101199001012E+17",
+        "C3": "1.10101199001012E+17",
+        "A4": "2026000000000000",
+    }
+    with pytest.raises(InvalidJobInputError) as caught:
+        read_submissions(_with_values(buffer.getvalue(), stored), "sitting.xlsx")
+    assert caught.value.code == "invalid_file"
+    assert [p[: p.index(")") + 1] for p in caught.value.problems] == [
+        "第 3 行的考号是超过 15 位的数字(110101199001012000)",
+        "第 4 行的考号是超过 15 位的数字(2026000000000000)",
+    ]
+    assert "设为文本格式" in caught.value.problems[0]
+    sheet["A3"], sheet["A4"] = "110101199001011250", "2026000000000001"  # typed into text cells, as asked
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    del stored["A3"], stored["A4"]
+    parsed = read_submissions(_with_values(buffer.getvalue(), stored), "sitting.xlsx")
+    assert [(r.id, r.extra) for r in parsed.rows] == [
+        ("110101199001011234", {"身份证号": "110101199001011234"}),
+        ("110101199001011250", {"身份证号": "110101199001012000"}),  # the digits Excel shows
+        ("2026000000000001", {"身份证号": "1"}),
+        ("202600000001", {"身份证号": "7.5"}),
+    ]
+
+
 def test_every_problem_of_a_file_is_reported_at_once() -> None:
     with pytest.raises(InvalidJobInputError) as caught:
         read_submissions(b"name,text\nx,y\n", "bad.csv")
