@@ -1,7 +1,8 @@
 """Submissions in and results out as CSV (UTF-8 with BOM) or XLSX.
 
 An input file has a header row with an ``id`` and an ``answer`` column (Chinese headers such
-as 考号/作答 are accepted too); every other column is kept and written back beside the results.
+as 考号/作答 are accepted too), in one of its first rows (a title may stand above it); every
+other column is kept and written back beside the results.
 A JSON Lines file (``.jsonl``, the corpus's format) holds one object a line with the same fields.
 """
 
@@ -41,6 +42,8 @@ ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
 # The column separators a CSV may use, in the order preferred on a tie, with their names for messages.
 _DELIMITERS = {",": "逗号", "\t": "制表符(Tab)", ";": "分号"}
 _ACCEPTED = "逗号、制表符(Tab)或分号"
+# The header is looked for in this many first rows (blank ones included): a title may stand above it.
+HEADER_ROWS = 10
 # A CSV cell starting with one of these is run as a formula by spreadsheet programs: csv_bytes quotes it.
 # An XLSX cell needs no quote, since write_xlsx stores text as text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -66,6 +69,7 @@ class InputRow:
 class ParsedInput:
     rows: list[InputRow]
     columns: list[str]  # the extra columns, in file order
+    header_row: int | None = None  # the row of a CSV or XLSX holding the header, as a spreadsheet numbers it
 
 
 class _Rounded(str):
@@ -133,25 +137,29 @@ def decode_text(data: bytes, save_as: str = "UTF-8 编码的 CSV") -> str:
         raise InvalidJobInputError([f"文件编码无法识别,请另存为{save_as}。"], code="invalid_file") from None
 
 
-def _header_line(text: str) -> str:
-    """The first line holding more than spaces, quotes and separators: the reader skips blank rows
-    before the header, so the separator is judged on the line it takes as the header."""
-    for line in io.StringIO(text, newline=None):
+def _header_lines(text: str) -> list[str]:
+    """The lines among the first HEADER_ROWS holding more than spaces, quotes and separators: those
+    where the reader looks for the header."""
+    lines = []
+    for n, line in enumerate(io.StringIO(text, newline=None)):
+        if n >= HEADER_ROWS:
+            break
         if line.strip(' \t\r\n"' + "".join(_DELIMITERS)):
-            return line
-    return ""
+            lines.append(line)
+    return lines
 
 
 def _delimiter(text: str) -> str:
-    """The column separator: the one that reads the header line with both an id and an answer column,
-    else the one reading it into the most cells; comma on a tie. Excel saves comma-separated CSV,
-    tab-separated "Unicode text", and semicolon-separated CSV where the comma is the decimal mark."""
-    header = _header_line(text)
+    """The column separator: the one that reads one of the first lines as a header with both an id and
+    an answer column, else the one reading the first non-blank line into the most cells; comma on a
+    tie. Excel saves comma-separated CSV, tab-separated "Unicode text", and semicolon-separated CSV
+    where the comma is the decimal mark."""
+    lines = _header_lines(text) or [""]
 
     def fit(delimiter: str) -> tuple[bool, int]:
-        cells = next(csv.reader([header], delimiter=delimiter), [])
-        found = _find(cells, ID_HEADERS) is not None and _find(cells, ANSWER_HEADERS) is not None
-        return found, len(cells)
+        rows = list(csv.reader(lines, delimiter=delimiter))
+        found = any(_is_header(cells) for cells in rows)
+        return found, len(rows[0]) if rows else 0
 
     return max(_DELIMITERS, key=fit)  # max keeps the first of equals: comma, then tab
 
@@ -269,6 +277,31 @@ def _find(header: list[str], names: Sequence[str]) -> int | None:
     return None
 
 
+def _is_header(cells: list[str]) -> bool:
+    return _find(cells, ID_HEADERS) is not None and _find(cells, ANSWER_HEADERS) is not None
+
+
+def _header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str], int] | None:
+    """The header among the first HEADER_ROWS rows: the first with both an id and an answer column, else
+    (for the error message) the first with either, else the first non-blank row; with the row it is in
+    and how many non-blank rows were looked at. None for a file with no non-blank row there."""
+    looked: list[tuple[int, list[str]]] = []
+    for line, values in rows:
+        if any(c.strip() for c in values):
+            if _is_header(values):
+                return line, values, len(looked) + 1
+            looked.append((line, values))
+        if line >= HEADER_ROWS:
+            break
+    if not looked:
+        return None
+    line, values = next(
+        (r for r in looked if _find(r[1], ID_HEADERS) is not None or _find(r[1], ANSWER_HEADERS) is not None),
+        looked[0],
+    )
+    return line, values, len(looked)
+
+
 def file_kind(data: bytes, filename: str) -> Literal["csv", "xlsx", "jsonl"]:
     """What an input file is: by its name, and for a workbook by its first bytes too (a zip archive)."""
     name = filename.lower()
@@ -347,13 +380,21 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
         return _read_jsonl(data, limit)
     table, delimiter = _table_rows(data, filename)
     rows = enumerate(table, start=1)  # numbered as a spreadsheet shows them, blank rows included
-    header = next((values for _, values in rows if any(c.strip() for c in values)), None)
-    if header is None:
-        raise InvalidJobInputError(["文件为空:需要表头行,包含 id 与 answer 两列。"], code="invalid_file")
+    found = _header(rows)
+    if found is None:
+        raise InvalidJobInputError(
+            [f"文件为空(前 {HEADER_ROWS} 行都是空行):需要表头行,包含 id 与 answer 两列。"], code="invalid_file"
+        )
+    header_row, header, looked = found
     while header and not header[-1].strip():
         header = header[:-1]
     id_col, answer_col = _find(header, ID_HEADERS), _find(header, ANSWER_HEADERS)
     problems = []
+    if (id_col is None or answer_col is None) and looked > 1:
+        problems.append(
+            f"在文件前 {HEADER_ROWS} 行中没有找到表头:表头行须同时含 id 列(id 或 考号)与 answer 列(answer 或 作答);"
+            f"以下按第 {header_row} 行说明"
+        )
     if id_col is None:
         problems.append("缺少 id 列(表头须含 id 或 考号)")
     if answer_col is None:
@@ -409,7 +450,7 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
     if problems:
         raise InvalidJobInputError(problems, code="invalid_file")
     check_unique_ids([r.id for r in parsed])
-    return ParsedInput(parsed, [names[i] for i in extra_cols])
+    return ParsedInput(parsed, [names[i] for i in extra_cols], header_row)
 
 
 def check_unique_ids(ids: Iterable[str]) -> None:

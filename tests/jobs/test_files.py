@@ -105,11 +105,43 @@ def test_xlsx_long_numeric_ids_are_read_exactly_or_refused_never_altered() -> No
     ]
 
 
+def test_a_title_row_above_the_header_is_skipped_and_the_header_row_reported() -> None:
+    """Exam sheets often carry a title in row 1 ("2026年秋季考试 第3题") and the header in row 2: such a
+    file was refused for lacking an id and an answer column."""
+    data = "2026年秋季考试 第3题,,\r\n考号,姓名,作答\r\nS01,张三,上级是下级的客户。\r\nS02,李四,下一道工序是客户。\r\n"
+    parsed = read_submissions(data.encode("gb18030"), "第3题.csv")
+    assert parsed.header_row == 2 and parsed.columns == ["姓名"]
+    assert [(r.id, r.answer) for r in parsed.rows] == [("S01", "上级是下级的客户。"), ("S02", "下一道工序是客户。")]
+    # Tab-separated, with the title and a blank row above the header.
+    data = "2026年秋季考试\n第3题 满分10分\n\nid\tanswer\nA1\t部门之间,互为客户。\n"
+    parsed = read_submissions(data.encode(), "x.txt")
+    assert parsed.header_row == 4 and [(r.id, r.answer) for r in parsed.rows] == [("A1", "部门之间,互为客户。")]
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["2026年秋季考试 第3题"])
+    sheet.merge_cells("A1:C1")
+    sheet.append(["学号", "作答", "班级"])
+    sheet.append(["S01", "上级给下级安排任务。", "一班"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parsed = read_submissions(buffer.getvalue(), "第3题.xlsx")
+    assert parsed.header_row == 2 and [(r.id, r.extra) for r in parsed.rows] == [("S01", {"班级": "一班"})]
+    assert read_submissions(b"id,answer\nA,x\n", "x.csv").header_row == 1
+    # No header in the first rows: refused, saying where it was looked for.
+    titles = "".join(f"第{n}行标题\n" for n in range(1, 12))
+    with pytest.raises(InvalidJobInputError) as caught:
+        read_submissions(f"{titles}id,answer\nA,x\n".encode(), "x.csv")
+    assert caught.value.code == "invalid_file"
+    assert any("前 10 行" in p and "表头" in p for p in caught.value.problems), caught.value.problems
+
+
 def test_every_problem_of_a_file_is_reported_at_once() -> None:
     with pytest.raises(InvalidJobInputError) as caught:
         read_submissions(b"name,text\nx,y\n", "bad.csv")
-    assert caught.value.code == "invalid_file" and len(caught.value.problems) == 3
-    assert "按逗号分列" in caught.value.problems[2]  # the separator used, and those accepted
+    assert caught.value.code == "invalid_file" and len(caught.value.problems) == 4
+    assert caught.value.problems[0].startswith("在文件前 10 行中没有找到表头")  # neither row is one
+    assert "按逗号分列" in caught.value.problems[3]  # the separator used, and those accepted
     with pytest.raises(InvalidJobInputError) as caught:
         read_submissions("id,answer\n,答\nA,答\n,答\n".encode(), "x.csv")
     assert caught.value.problems == ["第 2 行缺少 id", "第 4 行缺少 id"]
