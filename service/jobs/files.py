@@ -328,6 +328,7 @@ def _read_jsonl(data: bytes, limit: int) -> ParsedInput:
     text = decode_text(data, save_as="UTF-8 编码的 JSONL")
     problems: list[str] = []
     parsed: list[InputRow] = []
+    numbers: list[int] = []  # the line of each parsed row
     columns: dict[str, None] = {}
     # JSON text holds no raw line break, but it may hold U+2028 and the like, which splitlines() splits on.
     lines = [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
@@ -366,11 +367,12 @@ def _read_jsonl(data: bytes, limit: int) -> ParsedInput:
         extra: dict[str, Any] = {k: v for k, v in value.items() if k not in (keys[id_at], keys[answer_at])}
         columns.update(dict.fromkeys(extra))
         parsed.append(InputRow(submission_id, answer, extra))
+        numbers.append(n)
     if not parsed and not problems:
         problems.append("文件中没有作答。")
     if problems:
         raise InvalidJobInputError(problems, code="invalid_file")
-    check_unique_ids(r.id for r in parsed)
+    check_unique_ids([r.id for r in parsed], lines=numbers)
     return ParsedInput(parsed, list(columns))
 
 
@@ -413,6 +415,7 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
     assert id_col is not None and answer_col is not None
     extra_cols = [i for i in range(len(names)) if i not in (id_col, answer_col)]
     parsed: list[InputRow] = []
+    numbers: list[int] = []  # the row of each parsed one
     for line, values in rows:
         if not any(v.strip() for v in values):
             continue  # blank lines are layout, not submissions
@@ -445,22 +448,38 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
         elif len(submission_id) > 200:
             problems.append(f"第 {line} 行的 id 超过 200 字符")
         parsed.append(InputRow(submission_id, values[answer_col], {names[i]: values[i] for i in extra_cols}))
+        numbers.append(line)
     if not parsed:
         problems.append("文件中没有作答。")
     if problems:
         raise InvalidJobInputError(problems, code="invalid_file")
-    check_unique_ids([r.id for r in parsed])
+    check_unique_ids([r.id for r in parsed], lines=numbers)
     return ParsedInput(parsed, [names[i] for i in extra_cols], header_row)
 
 
-def check_unique_ids(ids: Iterable[str]) -> None:
-    """Submission ids must be unique within a job."""
+def check_unique_ids(ids: Iterable[str], *, lines: Sequence[int] | None = None) -> None:
+    """Submission ids must be unique within a job. With ``lines`` (the row or line of a file each id is
+    on), each repeated id is listed with the first few rows it is on, for the administrator to find it."""
+    ids = list(ids)
     repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
-    if repeated:
-        raise InvalidJobInputError(
-            [f"作答编号必须唯一,以下编号重复:{', '.join(repeated[:20])}" + ("……" if len(repeated) > 20 else "")],
-            code="duplicate_submission_ids",
+    if not repeated:
+        return
+    if lines is None:
+        listed = ", ".join(repeated[:20])
+    else:
+        where: dict[str, list[int]] = {i: [] for i in repeated}
+        for submission_id, line in zip(ids, lines, strict=True):
+            if submission_id in where:
+                where[submission_id].append(line)
+        listed = ";".join(
+            f"{i}(第 {'、'.join(str(n) for n in where[i][:5])} 行"
+            + (f"等 {len(where[i])} 处)" if len(where[i]) > 5 else ")")
+            for i in repeated[:20]
         )
+    raise InvalidJobInputError(
+        [f"作答编号必须唯一,以下编号重复:{listed}" + ("……" if len(repeated) > 20 else "")],
+        code="duplicate_submission_ids",
+    )
 
 
 def _input_names(columns: Sequence[str], ours: Sequence[str]) -> list[str]:

@@ -136,6 +136,26 @@ def test_a_title_row_above_the_header_is_skipped_and_the_header_row_reported() -
     assert any("前 10 行" in p and "表头" in p for p in caught.value.problems), caught.value.problems
 
 
+def test_duplicate_ids_of_a_file_are_listed_with_their_rows() -> None:
+    """The administrator has to find each repeated id in a sheet of thousands of rows: name the rows."""
+    lines = ["2026年秋季考试", "考号,作答", "A,一", "B,二", "A,三", "", "C,四", *(["B,五"] * 7)]
+    with pytest.raises(InvalidJobInputError) as caught:
+        read_submissions("\n".join(lines).encode(), "x.csv")
+    assert caught.value.code == "duplicate_submission_ids"
+    assert caught.value.problems == ["作答编号必须唯一,以下编号重复:A(第 3、5 行);B(第 4、8、9、10、11 行等 8 处)"]
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (["id", "answer"], [1001, "一"], [1002, "二"], ["1001", "三"]):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(InvalidJobInputError, match=r"重复:1001\(第 2、4 行\)$"):
+        read_submissions(buffer.getvalue(), "x.xlsx")
+    with pytest.raises(InvalidJobInputError, match=r"重复:7\(第 1、3 行\)$"):
+        read_submissions(b'{"id": 7, "answer": "a"}\n\n{"id": "7", "answer": "b"}\n', "x.jsonl")
+
+
 def test_every_problem_of_a_file_is_reported_at_once() -> None:
     with pytest.raises(InvalidJobInputError) as caught:
         read_submissions(b"name,text\nx,y\n", "bad.csv")
