@@ -185,7 +185,7 @@ def _key_store(settings: Settings) -> Engine:
 
     created = new_sqlite_file(settings.database_url)
     logging.getLogger("yuejuan.storage").setLevel(logging.ERROR)  # its English warning, said in Chinese here
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
     if created is not None:
         print(f"注意:{created} 原本没有数据库文件,已在此新建一个空数据库。", file=sys.stderr)
     return engine

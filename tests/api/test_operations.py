@@ -170,6 +170,30 @@ def test_readyz_metrics_and_requests_follow_the_database(pg_schema: str, tmp_pat
     assert secret not in log and '"level": "error"' not in log
 
 
+def test_a_database_host_that_never_answers_fails_requests_fast(pg_schema: str, tmp_path: Path) -> None:
+    """A database host that accepts connections and then says nothing (a firewall dropping packets, a
+    hung server) held each request forever: libpq has no connect timeout by default."""
+    real = make_url(pg_schema)
+    proxy = TcpProxy(real.port or 5432)
+    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    env = {"YUEJUAN_DATABASE_URL": url, "YUEJUAN_RUN_JOBS": "false", "YUEJUAN_DATABASE_CONNECT_TIMEOUT_SECONDS": "2"}
+    server = ServerProcess(env, tmp_path / "s.log").start()
+    try:
+        assert api.get(f"{server.url}/v1/jobs", timeout=30).status_code == 200
+        proxy.cut()  # the connections held are gone; new ones are accepted and never answered
+        proxy.freeze()
+        proxy.start()
+        response = api.get(f"{server.url}/v1/jobs", timeout=30)  # under PostgreSQL's own 60 s for a silent client
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert response.json()["error"]["code"] == "database_unavailable"
+        assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+    finally:
+        proxy.thaw()
+        proxy.cut()
+        server.stop()
+    assert "connection timeout expired" in server.log.read_text(encoding="utf-8")
+
+
 def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> None:
     url = paused.url
     before = httpx.get(f"{url}/metrics").text
