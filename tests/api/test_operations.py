@@ -194,6 +194,29 @@ def test_a_database_host_that_never_answers_fails_requests_fast(pg_schema: str, 
     assert "connection timeout expired" in server.log.read_text(encoding="utf-8")
 
 
+def test_an_unexpected_error_is_logged_once_with_its_request_id(pg_schema: str, tmp_path: Path) -> None:
+    """A 500 was logged twice, by our handler and again by uvicorn ("Exception in ASGI application"),
+    each with the whole traceback: two alerts for one failure."""
+    env = {"YUEJUAN_DATABASE_URL": pg_schema, "YUEJUAN_RUN_JOBS": "false"}
+    server = ServerProcess(env, tmp_path / "s.log").start()
+    try:
+        assert api.get(f"{server.url}/v1/jobs", timeout=30).status_code == 200
+        # An operator's mistake no request can cause: a table of the job store renamed under the server.
+        engine = create_engine(pg_schema)
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE jobs RENAME TO jobs_by_mistake"))
+        engine.dispose()
+        response = api.get(f"{server.url}/v1/jobs", timeout=30, headers={"X-Request-ID": "broken-store-1"})
+        assert response.status_code == 500 and response.json()["error"]["code"] == "internal_error"
+        assert response.headers["x-request-id"] == "broken-store-1"
+    finally:
+        server.stop()
+    errors = [line for line in _log_lines(server) if line["level"] == "error"]
+    assert len(errors) == 1, errors
+    assert errors[0]["request_id"] == "broken-store-1" and "GET /v1/jobs" in str(errors[0]["message"])
+    assert "UndefinedTable" in str(errors[0]["exception"])
+
+
 def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> None:
     url = paused.url
     before = httpx.get(f"{url}/metrics").text
