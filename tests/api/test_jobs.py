@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -15,9 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
+from PIL import Image
+from PIL.PngImagePlugin import PngImageFile
 from support import KEYS, Receiver, ServerProcess, api, wait_for_job
 
 from conftest import create_key
+from service import plots
 from service.registry import RubricRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +131,12 @@ def test_a_json_job_is_graded_exported_reported_and_announced(
     assert [r["id"] for r in report["needs_review"]] == flagged and report["flags"]["empty"] == 1
     png = api.get(f"{jobs_server}/v1/jobs/{job['id']}/report?format=png")
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    with Image.open(io.BytesIO(png.content)) as image:
+        assert isinstance(image, PngImageFile)
+        title = image.text["Title"]
+    # In Chinese where a font can draw it (`make test` installs one, as root); else in ASCII, never boxes.
+    chinese = plots.cjk_font() is not None or os.environ.get("CI")
+    assert title.startswith(f"{IC} ") and ("已评 32 份" if chinese else "32 graded") in title
 
     # The webhook: refused once by the receiver, retried, signed over the body.
     deadline = time.monotonic() + 30
