@@ -512,8 +512,7 @@ def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[st
         "comment",
         "error",
     ]
-    names = ["id", *_input_names(columns, ["id", *results]), *results]
-    return names
+    return ["id", *_input_names(columns, ["id", *results]), *results]
 
 
 def _safe(value: str) -> str:
