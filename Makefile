@@ -1,12 +1,13 @@
 # Two commands do all the set-up: `make run` and `make test`.
 # `make test` also drives Debian's Chromium for the page tests; run as root, it installs it when missing.
+# It also installs a font for Chinese figure labels (fonts-wqy-microhei) as root when there is none.
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test browser lint install install-dev openapi bench fuzz load screenshot clean
+.PHONY: run test browser fonts lint install install-dev openapi bench fuzz load screenshot clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
@@ -27,7 +28,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/yuejuan serve --host $(HOST) --port $(PORT)
 
-test: install-dev browser
+test: install-dev browser fonts
 	$(BIN)/python -m pytest -q
 
 # The page tests drive Debian's Chromium (/usr/bin/chromium): as root, install it when it is missing.
@@ -38,6 +39,18 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "the page tests need /usr/bin/chromium: apt-get install chromium"; \
+	  fi; \
+	fi
+
+# Figures (the evaluation plot, a job's histogram) are labelled in Chinese when a font can draw it
+# (service/plots.py); matplotlib ships none: as root, install Debian's WenQuanYi Micro Hei when none is there.
+fonts:
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing fonts-wqy-microhei for Chinese labels in figures"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	  else \
+	    echo "figures keep ASCII labels without a Chinese font: apt-get install fonts-wqy-microhei"; \
 	  fi; \
 	fi
 

@@ -131,6 +131,8 @@ def _cmd_grade_file(args: argparse.Namespace, settings: Settings) -> int:
         progress=not args.quiet,
     )
     rate = summary.total / summary.seconds if summary.seconds else 0.0
+    if summary.header_row is not None and summary.header_row > 1:
+        print(f"表头在第 {summary.header_row} 行,其上各行(标题)未作为作答读取。", file=sys.stderr)
     print(
         f"已评 {summary.total} 份,其中 {summary.errors} 份无法评分(见 error 列);"
         f"用时 {summary.seconds:.1f} 秒({rate:.1f} 份/秒)→ {summary.output}",
@@ -183,7 +185,7 @@ def _key_store(settings: Settings) -> Engine:
 
     created = new_sqlite_file(settings.database_url)
     logging.getLogger("yuejuan.storage").setLevel(logging.ERROR)  # its English warning, said in Chinese here
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
     if created is not None:
         print(f"注意:{created} 原本没有数据库文件,已在此新建一个空数据库。", file=sys.stderr)
     return engine

@@ -199,10 +199,12 @@ def evaluate(
 
 
 def write_report(report: Report, directory: Path) -> list[Path]:
-    """Write the figures as JSON and a predicted-vs-human plot as PNG."""
-    import matplotlib
+    """Write the figures as JSON and a predicted-vs-human plot as PNG (labelled in Chinese where the
+    system has a font for it, see :mod:`service.plots`; its title and axis labels are also kept in the
+    PNG's Title and Description text)."""
+    from . import plots
 
-    matplotlib.use("Agg")
+    plots.cjk_font()  # before the figure is made: it takes its fonts from the settings then
     import matplotlib.pyplot as plt
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -215,12 +217,15 @@ def write_report(report: Report, directory: Path) -> list[Path]:
     ax.scatter(np.array(human) + jitter[0], np.array(machine) + jitter[1], s=12, alpha=0.6)
     top = max([*human, *machine, 1.0])
     ax.plot([0, top], [0, top], color="grey", linewidth=1)
-    ax.set_xlabel("human score")
-    ax.set_ylabel("machine score")
+    xlabel, ylabel = plots.label("人工评分", "human score"), plots.label("机器评分", "machine score")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     m = report.metrics
-    ax.set_title(f"{report.rubric_id}: QWK {m['qwk']:.3f}, Spearman {m['spearman']:.3f}")
+    agreement = f"QWK {m['qwk']:.3f}, Spearman {m['spearman']:.3f}"
+    title = plots.label(f"{report.rubric_id}:机器评分与人工评分\n{agreement}", f"{report.rubric_id}: {agreement}")
+    ax.set_title(title)
     fig.tight_layout()
     plot = directory / "predicted_vs_human.png"
-    fig.savefig(plot)
+    fig.savefig(plot, metadata={"Title": title, "Description": f"{xlabel} / {ylabel}"})
     plt.close(fig)
     return [data, plot]

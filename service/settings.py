@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: int = Field(default=30, ge=1)
     # Where API keys, jobs and results are kept (any SQLAlchemy URL); the default SQLite file is created on first use.
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL: how long opening a connection may take. libpq waits forever by default, so a database
+    # host that drops packets (or accepts and never answers) held every request that needed it.
+    database_connect_timeout_seconds: int = Field(default=10, ge=1, le=3600)
     # The self-check page and POST /v1/check are open to anonymous students unless this is set.
     check_requires_key: bool = False
     # Requests per minute per key, or per client address for anonymous callers; 0 turns a limit off.

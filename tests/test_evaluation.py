@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngImageFile
 
+from service import plots
 from service.corpus import read_labeled
-from service.evaluation import agreement, evaluate, fit_calibration
+from service.evaluation import agreement, evaluate, fit_calibration, write_report
 from service.registry import RubricRegistry
 from service.scoring import ENGINE_VERSION, CompiledRubric, calibration_path, compile_rubric, grade, rubric_digest
 
@@ -140,6 +144,21 @@ def test_evaluate_command_on_a_csv_with_report(tmp_path: Path) -> None:
     figures = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
     assert figures["metrics"]["n"] == 30
     assert (out / "predicted_vs_human.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_plot_is_labelled_in_chinese(tmp_path: Path, ic: CompiledRubric) -> None:
+    """The plot said "human score", "machine score": the one English an exam board saw in the report.
+    Drawn without a font for Chinese, each character would be an empty box (and matplotlib warns,
+    which fails the test)."""
+    if plots.cjk_font() is None and not os.environ.get("CI"):
+        pytest.skip("no font for Chinese here: `make test` installs fonts-wqy-microhei when run as root")
+    report = evaluate(ic, read_labeled(CORPUS)[:20])
+    png = write_report(report, tmp_path)[1]
+    with Image.open(png) as image:
+        assert isinstance(image, PngImageFile)
+        text = dict(image.text)
+    assert text["Title"].startswith("internal-customer:机器评分与人工评分\nQWK ")
+    assert text["Description"] == "人工评分 / 机器评分"
 
 
 def test_calibrate_command_writes_json_next_to_the_rubric(tmp_path: Path) -> None:

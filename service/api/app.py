@@ -43,7 +43,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from ..jobs import Dispatcher, JobRunner, celery_app
 
     settings: Settings = app.state.settings
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
     database.upgrade()
     app.state.database = database
     # Which database, for the operator to check at a glance (a mistyped path is a database of its own).
@@ -86,7 +86,9 @@ def create_app(
     app = FastAPI(title="Yuejuan 阅卷", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.registry = registry or RubricRegistry.from_dir(settings.rubrics_dir)
-    app.state.key_engine = key_engine or connect(settings.database_url)
+    app.state.key_engine = key_engine or connect(
+        settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
+    )
     app.state.limiters = {
         "check": RateLimiter(settings.rate_limit_check),
         "grade": RateLimiter(settings.rate_limit_grade),

@@ -178,7 +178,4 @@ def install_error_handlers(app: FastAPI) -> None:
     for kind in DATABASE_UNAVAILABLE:
         app.add_exception_handler(kind, _database_down)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "服务内部错误,请稍后重试。")
+    # Any other error is logged and answered 500 by RequestContext (middleware.py), with the request id.

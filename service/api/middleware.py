@@ -20,6 +20,7 @@ from .logs import new_request_id, request_id, valid_request_id
 __all__ = ["BodySizeLimit", "RequestContext"]
 
 access_log = logging.getLogger("yuejuan.access")
+log = logging.getLogger("yuejuan.api")
 # Probes come every few seconds from every load balancer and scraper: logged only when they fail.
 _QUIET = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -44,7 +45,12 @@ def _route(scope: Scope) -> str:
 
 class RequestContext:
     """Per request: take or make the request id, return it as ``X-Request-ID`` (with ``nosniff``),
-    count and time the request by route template and status, and write one access log line."""
+    count and time the request by route template and status, and write one access log line.
+
+    An error no handler took is logged here, once, with the request id, and answered 500
+    ``internal_error`` with the id in its header. Let through, Starlette's ServerErrorMiddleware
+    would answer it outside this middleware (no id in the header) and raise it again for uvicorn
+    to log a second time."""
 
     def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
         self.app = app
@@ -60,10 +66,12 @@ class RequestContext:
         start = time.perf_counter()
         status = 500
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = rid
                 headers.setdefault("X-Content-Type-Options", "nosniff")  # browsers take each type as stated
@@ -72,6 +80,14 @@ class RequestContext:
         metrics.IN_PROGRESS.inc()
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if started:
+                # Part of the response is sent: returning leaves it incomplete, and uvicorn closes the
+                # connection (saying so in one line), so the client sees it cut rather than whole.
+                return
+            response = error_response(500, "internal_error", "服务内部错误,请稍后重试。")
+            await response(scope, receive, send_with_headers)
         finally:
             metrics.IN_PROGRESS.dec()
             seconds = time.perf_counter() - start

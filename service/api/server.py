@@ -197,8 +197,9 @@ def _prepare_shared_state(settings: Settings, workers: int) -> bool:
         # Each process runs a job runner; together they use one grading process per core.
         os.environ["YUEJUAN_JOB_WORKERS"] = str(max(1, settings.workers() // workers))
     # Migrate once, here: processes starting together on a fresh SQLite file would race to create tables.
-    connect(settings.database_url).dispose()
-    database = Database(settings.database_url)
+    timeout = settings.database_connect_timeout_seconds
+    connect(settings.database_url, connect_timeout=timeout).dispose()
+    database = Database(settings.database_url, connect_timeout=timeout)
     database.upgrade()
     database.dispose()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, bindparam, insert, select, update
 
-from ..storage import Database
+from ..storage import DEFAULT_CONNECT_TIMEOUT, Database
 from .keys import generate_key, hash_key, key_id_of
 from .roles import Role
 
@@ -49,10 +49,10 @@ class ApiKey:
         return self.revoked_at is None
 
 
-def connect(url: str) -> Engine:
+def connect(url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT) -> Engine:
     """An engine for ``url`` with every migration applied; a SQLite file is made if missing (its folder
     only for the default database, see :class:`Database`)."""
-    database = Database(url)
+    database = Database(url, connect_timeout=connect_timeout)
     database.upgrade()
     return database.engine
 

@@ -1,7 +1,8 @@
 """Submissions in and results out as CSV (UTF-8 with BOM) or XLSX.
 
 An input file has a header row with an ``id`` and an ``answer`` column (Chinese headers such
-as 考号/作答 are accepted too); every other column is kept and written back beside the results.
+as 考号/作答 are accepted too), in one of its first rows (a title may stand above it); every
+other column is kept and written back beside the results.
 A JSON Lines file (``.jsonl``, the corpus's format) holds one object a line with the same fields.
 """
 
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +42,10 @@ ANSWER_HEADERS = ("answer", "作答", "答案", "回答", "作答内容")
 # The column separators a CSV may use, in the order preferred on a tie, with their names for messages.
 _DELIMITERS = {",": "逗号", "\t": "制表符(Tab)", ";": "分号"}
 _ACCEPTED = "逗号、制表符(Tab)或分号"
-# Cells starting with these are run as formulas by spreadsheet programs; quote them.
+# The header is looked for in this many first rows (blank ones included): a title may stand above it.
+HEADER_ROWS = 10
+# A CSV cell starting with one of these is run as a formula by spreadsheet programs: csv_bytes quotes it.
+# An XLSX cell needs no quote, since write_xlsx stores text as text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML (so XLSX) cannot hold; openpyxl refuses a cell with any of them.
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -64,6 +69,20 @@ class InputRow:
 class ParsedInput:
     rows: list[InputRow]
     columns: list[str]  # the extra columns, in file order
+    header_row: int | None = None  # the row of a CSV or XLSX holding the header, as a spreadsheet numbers it
+
+
+class _Rounded(str):
+    """An XLSX number cell holding a whole number of 16 digits or more as Excel stores one: as a float, or
+    with only zeros after the 15th digit. Excel keeps 15 significant digits, so the digits after those
+    were lost when it was typed (an 18-digit ID-card number ends in 000). Read as text, it is the number
+    Excel shows; as an id, it is refused. (A number written out in full by a program is exact.)"""
+
+    __slots__ = ()
+
+
+# Excel keeps 15 significant digits of a number; a float from 10**15 up may have lost some.
+_EXACT_BELOW = 10**15
 
 
 def _cell(value: object) -> str:
@@ -72,7 +91,11 @@ def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
+        if abs(value) >= _EXACT_BELOW:
+            return _Rounded(int(Decimal(f"{value:.15g}")))  # the digits Excel shows, not the float's binary tail
         return str(int(value))
+    if isinstance(value, int) and abs(value) >= _EXACT_BELOW and len(str(abs(value)).rstrip("0")) <= 15:
+        return _Rounded(value)  # all its digits after the 15th are 0: as Excel leaves a number it cut
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
@@ -114,25 +137,29 @@ def decode_text(data: bytes, save_as: str = "UTF-8 编码的 CSV") -> str:
         raise InvalidJobInputError([f"文件编码无法识别,请另存为{save_as}。"], code="invalid_file") from None
 
 
-def _header_line(text: str) -> str:
-    """The first line holding more than spaces, quotes and separators: the reader skips blank rows
-    before the header, so the separator is judged on the line it takes as the header."""
-    for line in io.StringIO(text, newline=None):
+def _header_lines(text: str) -> list[str]:
+    """The lines among the first HEADER_ROWS holding more than spaces, quotes and separators: those
+    where the reader looks for the header."""
+    lines = []
+    for n, line in enumerate(io.StringIO(text, newline=None)):
+        if n >= HEADER_ROWS:
+            break
         if line.strip(' \t\r\n"' + "".join(_DELIMITERS)):
-            return line
-    return ""
+            lines.append(line)
+    return lines
 
 
 def _delimiter(text: str) -> str:
-    """The column separator: the one that reads the header line with both an id and an answer column,
-    else the one reading it into the most cells; comma on a tie. Excel saves comma-separated CSV,
-    tab-separated "Unicode text", and semicolon-separated CSV where the comma is the decimal mark."""
-    header = _header_line(text)
+    """The column separator: the one that reads one of the first lines as a header with both an id and
+    an answer column, else the one reading the first non-blank line into the most cells; comma on a
+    tie. Excel saves comma-separated CSV, tab-separated "Unicode text", and semicolon-separated CSV
+    where the comma is the decimal mark."""
+    lines = _header_lines(text) or [""]
 
     def fit(delimiter: str) -> tuple[bool, int]:
-        cells = next(csv.reader([header], delimiter=delimiter), [])
-        found = _find(cells, ID_HEADERS) is not None and _find(cells, ANSWER_HEADERS) is not None
-        return found, len(cells)
+        rows = list(csv.reader(lines, delimiter=delimiter))
+        found = any(_is_header(cells) for cells in rows)
+        return found, len(rows[0]) if rows else 0
 
     return max(_DELIMITERS, key=fit)  # max keeps the first of equals: comma, then tab
 
@@ -250,6 +277,31 @@ def _find(header: list[str], names: Sequence[str]) -> int | None:
     return None
 
 
+def _is_header(cells: list[str]) -> bool:
+    return _find(cells, ID_HEADERS) is not None and _find(cells, ANSWER_HEADERS) is not None
+
+
+def _header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str], int] | None:
+    """The header among the first HEADER_ROWS rows: the first with both an id and an answer column, else
+    (for the error message) the first with either, else the first non-blank row; with the row it is in
+    and how many non-blank rows were looked at. None for a file with no non-blank row there."""
+    looked: list[tuple[int, list[str]]] = []
+    for line, values in rows:
+        if any(c.strip() for c in values):
+            if _is_header(values):
+                return line, values, len(looked) + 1
+            looked.append((line, values))
+        if line >= HEADER_ROWS:
+            break
+    if not looked:
+        return None
+    line, values = next(
+        (r for r in looked if _find(r[1], ID_HEADERS) is not None or _find(r[1], ANSWER_HEADERS) is not None),
+        looked[0],
+    )
+    return line, values, len(looked)
+
+
 def file_kind(data: bytes, filename: str) -> Literal["csv", "xlsx", "jsonl"]:
     """What an input file is: by its name, and for a workbook by its first bytes too (a zip archive)."""
     name = filename.lower()
@@ -276,6 +328,7 @@ def _read_jsonl(data: bytes, limit: int) -> ParsedInput:
     text = decode_text(data, save_as="UTF-8 编码的 JSONL")
     problems: list[str] = []
     parsed: list[InputRow] = []
+    numbers: list[int] = []  # the line of each parsed row
     columns: dict[str, None] = {}
     # JSON text holds no raw line break, but it may hold U+2028 and the like, which splitlines() splits on.
     lines = [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
@@ -314,11 +367,12 @@ def _read_jsonl(data: bytes, limit: int) -> ParsedInput:
         extra: dict[str, Any] = {k: v for k, v in value.items() if k not in (keys[id_at], keys[answer_at])}
         columns.update(dict.fromkeys(extra))
         parsed.append(InputRow(submission_id, answer, extra))
+        numbers.append(n)
     if not parsed and not problems:
         problems.append("文件中没有作答。")
     if problems:
         raise InvalidJobInputError(problems, code="invalid_file")
-    check_unique_ids(r.id for r in parsed)
+    check_unique_ids([r.id for r in parsed], lines=numbers)
     return ParsedInput(parsed, list(columns))
 
 
@@ -328,13 +382,21 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
         return _read_jsonl(data, limit)
     table, delimiter = _table_rows(data, filename)
     rows = enumerate(table, start=1)  # numbered as a spreadsheet shows them, blank rows included
-    header = next((values for _, values in rows if any(c.strip() for c in values)), None)
-    if header is None:
-        raise InvalidJobInputError(["文件为空:需要表头行,包含 id 与 answer 两列。"], code="invalid_file")
+    found = _header(rows)
+    if found is None:
+        raise InvalidJobInputError(
+            [f"文件为空(前 {HEADER_ROWS} 行都是空行):需要表头行,包含 id 与 answer 两列。"], code="invalid_file"
+        )
+    header_row, header, looked = found
     while header and not header[-1].strip():
         header = header[:-1]
     id_col, answer_col = _find(header, ID_HEADERS), _find(header, ANSWER_HEADERS)
     problems = []
+    if (id_col is None or answer_col is None) and looked > 1:
+        problems.append(
+            f"在文件前 {HEADER_ROWS} 行中没有找到表头:表头行须同时含 id 列(id 或 考号)与 answer 列(answer 或 作答);"
+            f"以下按第 {header_row} 行说明"
+        )
     if id_col is None:
         problems.append("缺少 id 列(表头须含 id 或 考号)")
     if answer_col is None:
@@ -353,6 +415,7 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
     assert id_col is not None and answer_col is not None
     extra_cols = [i for i in range(len(names)) if i not in (id_col, answer_col)]
     parsed: list[InputRow] = []
+    numbers: list[int] = []  # the row of each parsed one
     for line, values in rows:
         if not any(v.strip() for v in values):
             continue  # blank lines are layout, not submissions
@@ -373,27 +436,50 @@ def read_submissions(data: bytes, filename: str, *, limit: int = MAX_JOB_SUBMISS
             problems.append(f"第 {line} 行含有空字符(U+0000),无法保存;文件编码可能有误")
             continue
         submission_id = values[id_col].strip()
+        if isinstance(values[id_col], _Rounded):
+            problems.append(
+                f"第 {line} 行的{header[id_col].strip()}是超过 15 位的数字({submission_id}):Excel 的数字只保留 15 位"
+                "有效数字,其后各位已变成 0,读出的不是原来的编号。请把该列设为文本格式后重新输入编号"
+                "(或在编号前加英文单引号 '),再上传"
+            )
+            continue
         if not submission_id:
             problems.append(f"第 {line} 行缺少 id")
         elif len(submission_id) > 200:
             problems.append(f"第 {line} 行的 id 超过 200 字符")
         parsed.append(InputRow(submission_id, values[answer_col], {names[i]: values[i] for i in extra_cols}))
+        numbers.append(line)
     if not parsed:
         problems.append("文件中没有作答。")
     if problems:
         raise InvalidJobInputError(problems, code="invalid_file")
-    check_unique_ids([r.id for r in parsed])
-    return ParsedInput(parsed, [names[i] for i in extra_cols])
+    check_unique_ids([r.id for r in parsed], lines=numbers)
+    return ParsedInput(parsed, [names[i] for i in extra_cols], header_row)
 
 
-def check_unique_ids(ids: Iterable[str]) -> None:
-    """Submission ids must be unique within a job."""
+def check_unique_ids(ids: Iterable[str], *, lines: Sequence[int] | None = None) -> None:
+    """Submission ids must be unique within a job. With ``lines`` (the row or line of a file each id is
+    on), each repeated id is listed with the first few rows it is on, for the administrator to find it."""
+    ids = list(ids)
     repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
-    if repeated:
-        raise InvalidJobInputError(
-            [f"作答编号必须唯一,以下编号重复:{', '.join(repeated[:20])}" + ("……" if len(repeated) > 20 else "")],
-            code="duplicate_submission_ids",
+    if not repeated:
+        return
+    if lines is None:
+        listed = ", ".join(repeated[:20])
+    else:
+        where: dict[str, list[int]] = {i: [] for i in repeated}
+        for submission_id, line in zip(ids, lines, strict=True):
+            if submission_id in where:
+                where[submission_id].append(line)
+        listed = ";".join(
+            f"{i}(第 {'、'.join(str(n) for n in where[i][:5])} 行"
+            + (f"等 {len(where[i])} 处)" if len(where[i]) > 5 else ")")
+            for i in repeated[:20]
         )
+    raise InvalidJobInputError(
+        [f"作答编号必须唯一,以下编号重复:{listed}" + ("……" if len(repeated) > 20 else "")],
+        code="duplicate_submission_ids",
+    )
 
 
 def _input_names(columns: Sequence[str], ours: Sequence[str]) -> list[str]:
@@ -414,9 +500,7 @@ def _input_names(columns: Sequence[str], ours: Sequence[str]) -> list[str]:
 
 
 def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[str]:
-    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, adjustment, flags, …
-
-    Header cells come from the input file too, so they are made safe like any other cell."""
+    """Columns of the CSV/XLSX export: id, the input's other columns, score, concepts, adjustment, flags, …"""
     results = [
         "score",
         "max_score",
@@ -428,8 +512,7 @@ def export_header(columns: Sequence[str], concept_ids: Sequence[str]) -> list[st
         "comment",
         "error",
     ]
-    names = ["id", *_input_names(columns, ["id", *results]), *results]
-    return [_safe(name) for name in names]
+    return ["id", *_input_names(columns, ["id", *results]), *results]
 
 
 def _safe(value: str) -> str:
@@ -457,7 +540,7 @@ def export_row(
     """One submission as an export row; ``result`` is a GradeResult as JSON, or None with ``error``.
 
     The concepts' points plus ``adjustment`` (0 when there is none) make the score."""
-    own = [_safe(submission_id), *(_safe(_extra_text(extra.get(c))) for c in columns)]
+    own = [submission_id, *(_extra_text(extra.get(c)) for c in columns)]
     if result is None:
         return [*own, None, None, *([None] * len(concept_ids)), None, None, None, None, None, error or ""]
     points = {item["concept_id"]: item["points"] for item in result["items"]}
@@ -481,11 +564,14 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, str):
+        return _safe(value)  # text from the input file (ids, its columns, their names) may look like a formula
     return str(value)
 
 
 def csv_bytes(rows: Iterable[Sequence[object]], *, bom: bool = True) -> Iterator[bytes]:
-    """Encode rows as CSV, UTF-8 with a BOM first so Excel reads the Chinese right; yields pieces."""
+    """Encode rows as CSV, UTF-8 with a BOM first so Excel reads the Chinese right; yields pieces.
+    A text cell that a spreadsheet would run as a formula (``=…``, ``+…``, ``-…``, ``@…``) gets a ``'`` in front."""
     if bom:
         yield "\ufeff".encode()
     buffer = io.StringIO()
@@ -499,20 +585,27 @@ def csv_bytes(rows: Iterable[Sequence[object]], *, bom: bool = True) -> Iterator
     yield buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_cell(value: object) -> object:
-    # XML cannot hold control characters: they are shown as their Unicode pictures (\x07 as ␇)
-    # rather than failing the whole export.
-    if isinstance(value, str):
-        return _NOT_IN_XML.sub(lambda m: chr(0x2400 + ord(m.group())), value)
-    return value
-
-
 def write_xlsx(rows: Iterable[Sequence[object]], target: Path | io.BytesIO, *, title: str = "results") -> None:
-    """Write rows to an XLSX workbook (write-only mode: memory stays flat for large jobs)."""
+    """Write rows to an XLSX workbook (write-only mode: memory stays flat for large jobs). Text is
+    stored as text, as it is: an id such as ``-0001`` or ``=A1`` is never taken for a formula."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
+
+    def cell(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        # XML cannot hold control characters: they are shown as their Unicode pictures (\x07 as ␇)
+        # rather than failing the whole export.
+        value = _NOT_IN_XML.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+        if not value.startswith("="):
+            return value
+        text = WriteOnlyCell(sheet, value)
+        text.data_type = "s"  # openpyxl takes any text starting with "=" for a formula
+        return text
+
     for row in rows:
-        sheet.append([_xlsx_cell(v) for v in row])
+        sheet.append([cell(v) for v in row])
     workbook.save(target)

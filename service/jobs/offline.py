@@ -25,6 +25,7 @@ class GradeFileSummary:
     errors: int
     seconds: float
     output: Path
+    header_row: int | None = None  # the row of a CSV or XLSX holding the header (a title may stand above it)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -85,4 +86,4 @@ def grade_file(
         with output.open("wb") as sink:
             for piece in csv_bytes(table):
                 sink.write(piece)
-    return GradeFileSummary(len(rows), errors, time.perf_counter() - started, output)
+    return GradeFileSummary(len(rows), errors, time.perf_counter() - started, output, parsed.header_row)

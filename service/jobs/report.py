@@ -187,20 +187,23 @@ def build_report(
 
 
 def histogram_png(histogram: Sequence[dict[str, float]], *, title: str) -> bytes:
-    """The score histogram as a PNG (labels in ASCII: no CJK font is assumed on the server)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """The score histogram as a PNG, labelled in Chinese where the system has a font for it (see
+    :mod:`service.plots`); its title and axis labels are also kept in the PNG's Title and Description."""
     from matplotlib.figure import Figure
+
+    from .. import plots
+
+    plots.cjk_font()  # before the figure is made: it takes its fonts from the settings then
 
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.subplots()
     lefts = [b["from"] for b in histogram]
     widths = [b["to"] - b["from"] for b in histogram]
     axes.bar(lefts, [b["count"] for b in histogram], width=widths, align="edge", edgecolor="black", color="#4c72b0")
-    axes.set_xlabel("score")
-    axes.set_ylabel("submissions")
+    xlabel, ylabel = plots.label("得分", "score"), plots.label("作答份数", "submissions")
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
     axes.set_title(title)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    figure.savefig(buffer, format="png", metadata={"Title": title, "Description": f"{xlabel} / {ylabel}"})
     return buffer.getvalue()

@@ -50,7 +50,11 @@ class _Process:
     def get(cls) -> tuple[Settings, Database, str]:
         assert cls.settings is not None, "register_task() was not called"
         if cls.db is None or cls.pid != os.getpid():
-            cls.db, cls.owner, cls.pid = Database(cls.settings.database_url), new_owner(), os.getpid()
+            cls.db, cls.owner, cls.pid = (
+                Database(cls.settings.database_url, connect_timeout=cls.settings.database_connect_timeout_seconds),
+                new_owner(),
+                os.getpid(),
+            )
         return cls.settings, cls.db, cls.owner
 
 
@@ -118,7 +122,7 @@ def run_worker(
     registry: RubricRegistry | None = None,
 ) -> int:
     """Run a Celery worker until it is stopped (SIGTERM: finish the chunks in hand, then exit)."""
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
     database.upgrade()
     registry = registry or RubricRegistry.from_dir(settings.rubrics_dir)
     init_worker(str(settings.rubrics_dir), settings.max_answer_chars, registry)  # forked pool processes share it

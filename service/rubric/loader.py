@@ -241,6 +241,11 @@ def _encoding_message(data: bytes, error: UnicodeDecodeError) -> str:
     return f"文件不是 UTF-8 编码(第 {line} 行起无法按 UTF-8 读取{guess}):请在编辑器中另存为 UTF-8。"
 
 
+def _at(mark: yaml.Mark) -> str:
+    """Where in the file, as an editor numbers it (the parser counts from 0)."""
+    return f"第 {mark.line + 1} 行第 {mark.column + 1} 列"
+
+
 def load_rubric(path: str | Path) -> Rubric:
     """Read and validate one rubric YAML file."""
     path = Path(path)
@@ -265,14 +270,14 @@ def load_rubric(path: str | Path) -> Rubric:
         data = loader.get_single_data()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = _at(mark) if mark else ""
         raise RubricError([RubricProblem(file, where, "yaml_syntax", _yaml_message(error))]) from None
     finally:
         loader.dispose()
     duplicates = [
         RubricProblem(
             file,
-            f"line {mark.line + 1}, column {mark.column + 1}",
+            _at(mark),
             "duplicate_key",
             f"键 {key!r} 在同一层写了两次,前一处的内容会被这一处覆盖:请合并为一处。",
         )

@@ -28,6 +28,11 @@ log = logging.getLogger("yuejuan.storage")
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Seconds opening a PostgreSQL connection may take (Settings.database_connect_timeout_seconds).
+DEFAULT_CONNECT_TIMEOUT = 10
+# TCP keepalives on PostgreSQL connections: an idle connection to a host that went away is noticed
+# after about a minute (30 s idle, then 3 probes 10 s apart) instead of when the kernel gives up (hours).
+_PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 _PG_MIGRATION_LOCK = 0x7975656A  # "yuej": one process migrates at a time
 
 
@@ -73,9 +78,10 @@ def _check_sqlite_folder(url: URL, path: Path) -> None:
 
 
 class Database:
-    """One database: its engine and a session factory. ``url`` is any SQLAlchemy URL."""
+    """One database: its engine and a session factory. ``url`` is any SQLAlchemy URL; ``connect_timeout``
+    (seconds) bounds opening a PostgreSQL connection, unless the URL sets ``connect_timeout`` itself."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT) -> None:
         parsed = make_url(url)
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
@@ -95,6 +101,10 @@ class Database:
                     # Normal on a first start; a mistyped file name in an existing folder looks the same.
                     log.warning("no database file at %s: a new, empty database is created there", path.resolve())
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        elif parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg", "psycopg2"):
+            # libpq options; the URL's own (?connect_timeout=…) win.
+            options = {"connect_timeout": connect_timeout, **_PG_KEEPALIVES}
+            kwargs["connect_args"] = {k: v for k, v in options.items() if k not in parsed.query}
         self.engine: Engine = create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -15,9 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
+from PIL import Image
+from PIL.PngImagePlugin import PngImageFile
 from support import KEYS, Receiver, ServerProcess, api, wait_for_job
 
 from conftest import create_key
+from service import plots
 from service.registry import RubricRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +131,12 @@ def test_a_json_job_is_graded_exported_reported_and_announced(
     assert [r["id"] for r in report["needs_review"]] == flagged and report["flags"]["empty"] == 1
     png = api.get(f"{jobs_server}/v1/jobs/{job['id']}/report?format=png")
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    with Image.open(io.BytesIO(png.content)) as image:
+        assert isinstance(image, PngImageFile)
+        title = image.text["Title"]
+    # In Chinese where a font can draw it (`make test` installs one, as root); else in ASCII, never boxes.
+    chinese = plots.cjk_font() is not None or os.environ.get("CI")
+    assert title.startswith(f"{IC} ") and ("已评 32 份" if chinese else "32 graded") in title
 
     # The webhook: refused once by the receiver, retried, signed over the body.
     deadline = time.monotonic() + 30
@@ -342,7 +352,8 @@ def test_formulas_in_header_cells_are_neutralised_in_both_exports(jobs_server: s
     workbook = load_workbook(io.BytesIO(xlsx.content))
     header = next(workbook.worksheets[0].iter_rows(max_row=1))
     workbook.close()
-    assert [(c.value, c.data_type) for c in header[1:6]] == [("'" + f, "s") for f in FORMULA_HEADERS]
+    # In a workbook: the names as they were, stored as text ("s"), which is never run as a formula.
+    assert [(c.value, c.data_type) for c in header[1:6]] == [(f, "s") for f in FORMULA_HEADERS]
 
 
 def test_input_columns_never_take_the_name_of_a_result_column(jobs_server: str, registry: RubricRegistry) -> None:

@@ -170,6 +170,53 @@ def test_readyz_metrics_and_requests_follow_the_database(pg_schema: str, tmp_pat
     assert secret not in log and '"level": "error"' not in log
 
 
+def test_a_database_host_that_never_answers_fails_requests_fast(pg_schema: str, tmp_path: Path) -> None:
+    """A database host that accepts connections and then says nothing (a firewall dropping packets, a
+    hung server) held each request forever: libpq has no connect timeout by default."""
+    real = make_url(pg_schema)
+    proxy = TcpProxy(real.port or 5432)
+    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    env = {"YUEJUAN_DATABASE_URL": url, "YUEJUAN_RUN_JOBS": "false", "YUEJUAN_DATABASE_CONNECT_TIMEOUT_SECONDS": "2"}
+    server = ServerProcess(env, tmp_path / "s.log").start()
+    try:
+        assert api.get(f"{server.url}/v1/jobs", timeout=30).status_code == 200
+        proxy.cut()  # the connections held are gone; new ones are accepted and never answered
+        proxy.freeze()
+        proxy.start()
+        response = api.get(f"{server.url}/v1/jobs", timeout=30)  # under PostgreSQL's own 60 s for a silent client
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert response.json()["error"]["code"] == "database_unavailable"
+        assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+    finally:
+        proxy.thaw()
+        proxy.cut()
+        server.stop()
+    assert "connection timeout expired" in server.log.read_text(encoding="utf-8")
+
+
+def test_an_unexpected_error_is_logged_once_with_its_request_id(pg_schema: str, tmp_path: Path) -> None:
+    """A 500 was logged twice, by our handler and again by uvicorn ("Exception in ASGI application"),
+    each with the whole traceback: two alerts for one failure."""
+    env = {"YUEJUAN_DATABASE_URL": pg_schema, "YUEJUAN_RUN_JOBS": "false"}
+    server = ServerProcess(env, tmp_path / "s.log").start()
+    try:
+        assert api.get(f"{server.url}/v1/jobs", timeout=30).status_code == 200
+        # An operator's mistake no request can cause: a table of the job store renamed under the server.
+        engine = create_engine(pg_schema)
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE jobs RENAME TO jobs_by_mistake"))
+        engine.dispose()
+        response = api.get(f"{server.url}/v1/jobs", timeout=30, headers={"X-Request-ID": "broken-store-1"})
+        assert response.status_code == 500 and response.json()["error"]["code"] == "internal_error"
+        assert response.headers["x-request-id"] == "broken-store-1"
+    finally:
+        server.stop()
+    errors = [line for line in _log_lines(server) if line["level"] == "error"]
+    assert len(errors) == 1, errors
+    assert errors[0]["request_id"] == "broken-store-1" and "GET /v1/jobs" in str(errors[0]["message"])
+    assert "UndefinedTable" in str(errors[0]["exception"])
+
+
 def test_metrics_count_by_route_template_and_rubric(paused: ServerProcess) -> None:
     url = paused.url
     before = httpx.get(f"{url}/metrics").text

@@ -145,7 +145,8 @@ def test_grade_file_neutralises_formulas_in_header_cells(tmp_path: Path) -> None
     workbook = load_workbook(xlsx)
     header = next(workbook.worksheets[0].iter_rows(max_row=1))
     workbook.close()
-    assert [(c.value, c.data_type) for c in header[1:6]] == [("'" + f, "s") for f in formulas]
+    # In a workbook a text cell is never run: the names as they were, stored as text ("s"), not formulas.
+    assert [(c.value, c.data_type) for c in header[1:6]] == [(f, "s") for f in formulas]
 
 
 def test_concept_points_and_adjustment_add_up_to_the_score(tmp_path: Path, registry: RubricRegistry) -> None:
@@ -182,3 +183,21 @@ def test_concept_points_and_adjustment_add_up_to_the_score(tmp_path: Path, regis
             assert (cell["adjustment_reason"] or "") == reason
             adjusted += adjustment != 0
         assert adjusted >= 10, "the corpus answers should exercise the adjustment"
+
+
+def test_grade_file_skips_a_title_row_and_says_where_the_header_is(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["2026年秋季考试 第3题"])
+    sheet.append(["考号", "姓名", "作答"])
+    sheet.append(["S01", "张三", _answers(1)[0]])
+    source = tmp_path / "第3题.xlsx"
+    workbook.save(source)
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert "表头在第 2 行" in run.stderr and "已评 1 份" in run.stderr
+    assert [r[:2] for r in _read_csv(out)] == [["id", "姓名"], ["S01", "张三"]]

@@ -77,7 +77,7 @@ def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
     with pytest.raises(RubricError) as caught:
         load_rubric(path)
     assert caught.value.problems[0].code == "yaml_syntax"
-    assert "line" in caught.value.problems[0].path
+    assert caught.value.problems[0].path == "第 3 行第 1 列"  # as an editor numbers lines and columns
 
 
 def test_a_directory_reports_problems_of_all_files(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def test_yaml_syntax_errors_say_what_is_wrong_not_only_where(tmp_path: Path) -> 
     tabs.write_text(_edited(("    points: 2\n    hint: 生活垃圾", "\tpoints: 2\n    hint: 生活垃圾")), encoding="utf-8")
     run = _yuejuan("rubric", "check", str(tabs))
     assert run.returncode == 1 and "[yaml_syntax]" in run.stderr
-    assert "line 16" in run.stderr and "制表符" in run.stderr, run.stderr
+    assert "第 16 行" in run.stderr and "制表符" in run.stderr, run.stderr
     indent = tmp_path / "indent.yaml"
     indent.write_text(_edited(("    hint: 分类之后", "   hint: 分类之后")), encoding="utf-8")
     run = _yuejuan("rubric", "check", str(indent))
@@ -94,7 +94,7 @@ def test_a_key_written_twice_is_reported_not_silently_overwritten(tmp_path: Path
     path.write_text(_edited(("  me: [", "  me: [我家]\n  me: [")), encoding="utf-8")
     run = _yuejuan("rubric", "check", str(path))
     assert run.returncode == 1, run.stdout
-    assert f"{path}: line 13, column 3: [duplicate_key]" in run.stderr and "'me'" in run.stderr, run.stderr
+    assert f"{path}: 第 13 行第 3 列: [duplicate_key]" in run.stderr and "'me'" in run.stderr, run.stderr
 
 
 def test_a_gbk_file_is_refused_in_words_the_author_can_act_on(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from ...jobs import (
 )
 from ...jobs.files import check_unique_ids
 from ...jobs.report import build_report, histogram_png
+from ...plots import label as plot_label
 from ...registry import RubricRegistry
 from ...settings import MAX_JOB_SUBMISSIONS
 from ...storage import Database, Job, utcnow
@@ -365,7 +366,10 @@ def job_report(
     body = build_report(rows=store.report_rows(db, job_id=job.id), max_score=max_score, concepts=concepts)
     if format == "png":
         stamp = job.finished_at or datetime.now()
-        title = f"{job.rubric_id} {job.rubric_version}: {body['graded']} graded, {stamp:%Y-%m-%d}"
+        title = plot_label(
+            f"{job.rubric_id} {job.rubric_version}:已评 {body['graded']} 份,{stamp:%Y-%m-%d}",
+            f"{job.rubric_id} {job.rubric_version}: {body['graded']} graded, {stamp:%Y-%m-%d}",
+        )
         return Response(histogram_png(body["scores"]["histogram"], title=title), media_type="image/png")
     report = {
         "job_id": job.id,
