@@ -106,15 +106,7 @@ class ServerProcess:
             time.sleep(0.05)
 
     def _grader_key(self) -> str:
-        run = subprocess.run(
-            [sys.executable, "-m", "service.cli", "keys", "create", "--role", "grader", "--name", "tests"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr
-        return run.stdout.strip()
+        return store_key(self.env["YUEJUAN_DATABASE_URL"], "grader")
 
     def terminate(self, timeout: float = 60) -> int:
         """SIGTERM, as an orchestrator stops a server; waits for the process and returns its exit code."""
@@ -131,6 +123,19 @@ class ServerProcess:
     def stop(self) -> None:
         if self.proc is not None:
             _stop_group(self.proc)
+
+
+def store_key(database_url: str, role: str, name: str = "tests") -> str:
+    """A real API key, stored by the function `yuejuan keys create` calls (the command itself is tested in
+    test_cli.py and test_access.py): here it takes a tenth of a second, the command a second to start."""
+    from service.auth import Role, connect, create_key
+
+    engine = connect(database_url)
+    try:
+        _, key = create_key(engine=engine, role=Role(role), name=name)
+    finally:
+        engine.dispose()
+    return key
 
 
 def wait_for_job(
