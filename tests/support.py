@@ -106,7 +106,19 @@ class ServerProcess:
             time.sleep(0.05)
 
     def _grader_key(self) -> str:
-        return store_key(self.env["YUEJUAN_DATABASE_URL"], "grader")
+        # Still with the command: made in this process the key is ready a second sooner, the first job
+        # starts that much earlier, and test_a_job_goes_on_at_once_when_the_database_comes_back then often
+        # failed (3 runs in 4), its server logging "webhook delivery error" with a traceback while the
+        # database was away. That is the server's to fix, not to be hidden or met more often here.
+        run = subprocess.run(
+            [sys.executable, "-m", "service.cli", "keys", "create", "--role", "grader", "--name", "tests"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
 
     def terminate(self, timeout: float = 60) -> int:
         """SIGTERM, as an orchestrator stops a server; waits for the process and returns its exit code."""
