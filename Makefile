@@ -28,8 +28,11 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/yuejuan serve --host $(HOST) --port $(PORT)
 
+# Two pytest processes: a test waiting on the servers it started leaves the other core to the next test.
+# Every test keeps to its own ports, files, PostgreSQL schema and Redis queue; TEST_WORKERS=0 runs one process.
+TEST_WORKERS ?= 2
 test: install-dev browser fonts
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # The page tests drive Debian's Chromium (/usr/bin/chromium): as root, install it when it is missing.
 browser:

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 import yaml
-from support import ServerProcess
+from support import ServerProcess, store_key
 
 from service.registry import RubricRegistry
 from service.scoring import CompiledRubric
@@ -73,10 +73,8 @@ def together(*calls: Callable[[], Any]) -> list[Any]:
 
 
 def create_key(database_url: str, role: str, name: str = "tests") -> str:
-    """A real API key made with `yuejuan keys create`."""
-    run = yuejuan("keys", "create", "--role", role, "--name", name, env={"YUEJUAN_DATABASE_URL": database_url})
-    assert run.returncode == 0, run.stderr
-    return run.stdout.strip()
+    """A real API key, as `yuejuan keys create` makes it (see support.store_key)."""
+    return store_key(database_url, role, name)
 
 
 @contextmanager

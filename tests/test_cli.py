@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from conftest import together, yuejuan
+from service.registry import RubricRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,8 +96,9 @@ def test_worker_without_a_broker_says_what_to_set() -> None:
 ANSWER = "上级给下级安排任务,上级就是下级的客户;下道工序是上道工序的客户。"
 
 
-def test_grade_reads_an_answer_saved_as_gbk_from_a_file_and_stdin(tmp_path: Path) -> None:
-    # Notepad and WPS in China save GBK; the CSV reader takes it, so must `yuejuan grade`.
+def test_grade_reads_an_answer_saved_as_gbk_from_a_file_and_stdin(tmp_path: Path, registry: RubricRegistry) -> None:
+    # Notepad and WPS in China save GBK; the CSV reader takes it, so must `yuejuan grade`. The score to
+    # expect is grade()'s on the answer as typed, which a UTF-8 `grade -` prints (test_grade_from_stdin_prints_json).
     answer = tmp_path / "gbk.txt"
     answer.write_bytes(ANSWER.encode("gbk"))
     exe = shutil.which("yuejuan", path=str(Path(sys.executable).parent))
@@ -111,12 +113,8 @@ def test_grade_reads_an_answer_saved_as_gbk_from_a_file_and_stdin(tmp_path: Path
             timeout=120,
         )
 
-    utf8, from_file, piped = together(
-        lambda: _yuejuan("grade", "--rubric", "internal-customer", "-", stdin=ANSWER),
-        lambda: _yuejuan("grade", "--rubric", "internal-customer", str(answer)),
-        pipe_gbk,
-    )
-    expected = json.loads(utf8.stdout)["score"]
+    from_file, piped = together(lambda: _yuejuan("grade", "--rubric", "internal-customer", str(answer)), pipe_gbk)
+    expected = registry.grade("internal-customer", ANSWER).score
     assert from_file.returncode == 0, from_file.stderr
     assert json.loads(from_file.stdout)["score"] == expected
     assert piped.returncode == 0, piped.stderr.decode(errors="replace")
