@@ -20,7 +20,7 @@ import httpx
 
 from ..errors import CallbackNotAllowedError
 from ..settings import Settings
-from ..storage import Database, Job
+from ..storage import DATABASE_UNAVAILABLE, Database, Job
 from . import store
 
 __all__ = ["SIGNATURE_HEADER", "check_callback_url", "deliver", "send_due", "sign", "summary"]
@@ -136,5 +136,8 @@ def send_due(db: Database, settings: Settings, *, should_stop: Callable[[], bool
             store.set_webhook_state(db, job_id=job.id, status=status, attempts=attempts, error=error)
             if status == "failed":
                 log.warning("webhook of job %s failed after %d attempt(s): %s", job.id, attempts, error)
+    except DATABASE_UNAVAILABLE as error:
+        # The database away for a moment: one line, as the job runner says it, not a traceback.
+        log.warning("webhook sender: database unavailable (%s); retrying", str(error).splitlines()[0])
     except Exception:
         log.exception("webhook delivery error; retrying")

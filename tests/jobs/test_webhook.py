@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -12,9 +13,9 @@ from support import Receiver
 
 from service.errors import CallbackNotAllowedError
 from service.jobs import SIGNATURE_HEADER, check_callback_url
-from service.jobs.webhook import deliver
+from service.jobs.webhook import deliver, send_due
 from service.settings import Settings
-from service.storage import Job, utcnow
+from service.storage import Database, Job, utcnow
 
 
 @pytest.fixture
@@ -60,3 +61,18 @@ def test_only_allow_listed_hosts_are_called() -> None:
             check_callback_url(url, SETTINGS)
     with pytest.raises(CallbackNotAllowedError, match="YUEJUAN_WEBHOOK_SECRET"):
         check_callback_url("http://127.0.0.1/hook", Settings(webhook_allowed_hosts="127.0.0.1"))
+
+
+def test_the_sender_says_in_one_line_that_the_database_is_away(caplog: pytest.LogCaptureFixture) -> None:
+    """Every few seconds while the database is away: a warning line, not a traceback each time."""
+    with socket.socket() as probe:  # a port nothing listens on: the database refuses at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = Database(f"postgresql+psycopg://postgres@127.0.0.1:{port}/test", connect_timeout=2)
+    try:
+        with caplog.at_level("WARNING", logger="yuejuan"):
+            send_due(db, Settings())
+    finally:
+        db.dispose()
+    records = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert records and all(r.exc_info is None for r in caplog.records)
