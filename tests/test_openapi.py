@@ -75,3 +75,18 @@ def test_every_error_response_documents_the_error_body_the_server_sends() -> Non
                     wrong.append(f"{method.upper()} {path} {status}")
     assert wrong == []
     assert "422" in spec["paths"]["/v1/jobs"]["get"]["responses"]
+
+
+def test_the_spec_refuses_nul_in_a_submissions_own_fields_as_the_server_does() -> None:
+    """A submission's own fields are any JSON the server keeps, except NUL in a name or a string at any
+    depth (the server answers 422): the spec must say so, or a schema-valid request is refused."""
+    schemas = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))["components"]["schemas"]
+    no_nul = {"pattern": r"^[^\u0000]*$"}
+    submission = schemas["JobSubmission"]
+    assert submission["propertyNames"] == no_nul
+    assert submission["additionalProperties"] == {"$ref": "#/components/schemas/OwnValue"}
+    branches = schemas["OwnValue"]["anyOf"]
+    assert {"pattern": r"^[^\u0000]*$", "type": "string"} in branches
+    (mapping,) = [b for b in branches if b.get("type") == "object"]
+    assert mapping["propertyNames"] == no_nul and "patternProperties" not in mapping
+    assert mapping["additionalProperties"] == {"$ref": "#/components/schemas/OwnValue"}

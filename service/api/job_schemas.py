@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from typing_extensions import TypeAliasType
 
 from ..scoring import GradeResult
 from ..settings import MAX_JOB_SUBMISSIONS
@@ -31,6 +34,15 @@ __all__ = [
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
+# What the spec says of a submission's own fields: any JSON, with no NUL in a name or a string at any
+# depth (JobSubmission._check_own_fields refuses those, in Chinese). Used for the schema only.
+OwnValue = TypeAliasType(
+    "OwnValue",
+    "Text | int | float | bool | list[OwnValue] | dict[Text, OwnValue] | None",
+)
+_OWN_VALUE = TypeAdapter(OwnValue)
+
+
 class JobSubmission(BaseModel):
     """One submission; fields other than ``id`` and ``answer`` are kept and returned with the result."""
 
@@ -38,6 +50,18 @@ class JobSubmission(BaseModel):
 
     id: Text = Field(min_length=1, max_length=200)
     answer: Text
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        names = {"pattern": "^[^\\u0000]*$"}
+        reference = handler(_OWN_VALUE.core_schema)
+        for branch in handler.resolve_ref_schema(reference)["anyOf"]:
+            if "patternProperties" in branch:  # pydantic's form lets other names through with any value
+                (value,) = branch.pop("patternProperties").values()
+                branch.update(propertyNames=names, additionalProperties=value)
+        schema.update(propertyNames=names, additionalProperties=reference)
+        return schema
 
     @model_validator(mode="after")
     def _check_own_fields(self) -> JobSubmission:
