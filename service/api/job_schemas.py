@@ -40,7 +40,6 @@ OwnValue = TypeAliasType(
     "OwnValue",
     "Text | int | float | bool | list[OwnValue] | dict[Text, OwnValue] | None",
 )
-_OWN_VALUE = TypeAdapter(OwnValue)
 
 
 class JobSubmission(BaseModel):
@@ -55,7 +54,7 @@ class JobSubmission(BaseModel):
     def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler.resolve_ref_schema(handler(core_schema))
         names = {"pattern": "^[^\\u0000]*$"}
-        reference = handler(_OWN_VALUE.core_schema)
+        reference = handler(TypeAdapter(OwnValue).core_schema)  # built only when a schema is asked for
         for branch in handler.resolve_ref_schema(reference)["anyOf"]:
             if "patternProperties" in branch:  # pydantic's form lets other names through with any value
                 (value,) = branch.pop("patternProperties").values()

@@ -96,6 +96,8 @@ class SentenceView:
     # Clauses that only rearrange the prompt's words ("下级的客户是上级"), inside a sentence of one's own.
     borrowed: list[tuple[int, int]] = field(default_factory=list)
     borrowed_content: int = 0
+    # The rubric's word groups of its items that are one word alone between separators (see _bare_groups).
+    bare_groups: frozenset[str] = frozenset()
 
     @cached_property
     def scope(self) -> NegationScope:
@@ -193,7 +195,9 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
         share = inside / len(words)
     separators = sum(1 for t in view.tokens if t.text in _SEPARATORS or t.text.strip() == "")
     grammar = sum(1 for t in words if t.text in FUNCTION_WORDS)
-    listed = (len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)) or _bare_words(view)
+    listed = (len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)) or len(
+        view.bare_groups
+    ) >= BARE_LIST_GROUPS
     # A short line is a heading when it holds a term, or one or two of the rubric's words with no
     # grammatical word between them ("部门", "服务满意"); ending in a full stop or an exclamation mark
     # with a grammatical word, it is a statement ("所以是互相的。"), not a heading.
@@ -211,18 +215,21 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
     return share, len(terms), listed, heading
 
 
-def _bare_groups(view: SentenceView) -> set[str]:
+def _bare_groups(view: SentenceView) -> frozenset[str]:
     """The rubric's word groups of the items of ``view`` that are one word alone between separators
-    ("……、上级、部门、相互、满意、沟通"), when such items make at least half of the sentence's text."""
+    ("……、上级、部门、相互、满意、沟通"), when such items make at least half of the sentence's text.
+    Words of BARE_LIST_GROUPS or more groups so make a list however it is introduced
+    ("关键词:接受工作的就是客户、上级、下级、部门、相互、服务、满意"); things of one kind listed in a
+    sentence ("采购、生产、质检、仓库之间") are one group."""
     items: list[list[Token]] = [[]]
     for token in view.tokens:
         if (token.text in _SEPARATORS or token.text in _ITEM_ENDS) and token.text != " ":
             items.append([])  # a space parts Latin words, not items (one between Han is a comma already)
         elif not _NOT_CONTENT.fullmatch(token.text):
             items[-1].append(token)
-    groups: set[str] = set()
     if 2 * sum(len(item[0].text) for item in items if len(item) == 1) < view.content:
-        return groups
+        return frozenset()
+    groups: set[str] = set()
     for item in items:
         if len(item) == 1:
             word = item[0]
@@ -233,15 +240,7 @@ def _bare_groups(view: SentenceView) -> set[str]:
                 and key not in _MERE_GROUPS
                 and any(a <= word.start and word.end <= b for a, b in spans)
             )
-    return groups
-
-
-def _bare_words(view: SentenceView) -> bool:
-    """Whether ``view`` holds words of BARE_LIST_GROUPS or more of the rubric's word groups each standing
-    alone between separators: a list of the subject's words, however the list is introduced
-    ("关键词:接受工作的就是客户、上级、下级、部门、相互、服务、满意"). Things of one kind listed in a
-    sentence ("采购、生产、质检、仓库之间") are one group."""
-    return len(_bare_groups(view)) >= BARE_LIST_GROUPS
+    return frozenset(groups)
 
 
 class _Repeats:
@@ -284,7 +283,7 @@ def is_keyword_list(
     listed = sum(v.content for v in views if v.list_like and v.sentence.index not in named_kinds)
     all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}
     # The subject's everyday words listed bare count as its terms do ("上级、部门、相互、满意").
-    bare = set().union(*(_bare_groups(v) for v in views if v.list_like and v.sentence.index not in named_kinds))
+    bare = set().union(*(v.bare_groups for v in views if v.list_like and v.sentence.index not in named_kinds))
     return bool(own) and listed / own >= 0.5 and (len(all_terms) >= 3 or len(bare) >= BARE_LIST_GROUPS)
 
 
@@ -368,6 +367,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     for view in views:
         if view.copied:
             continue
+        view.bare_groups = _bare_groups(view)
         share, distinct, listed_words, heading = _list_features(compiled, view)
         view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or listed_words
     analysis.keyword_list = is_keyword_list(compiled, views)

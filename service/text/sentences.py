@@ -110,7 +110,7 @@ def split_sentences(text: str, tokens: Sequence[Token] = ()) -> list[Sentence]:
     """Return the non-empty sentences of ``text`` with their spans, in order. With the text's
     ``tokens``, a stretch run on without punctuation is also cut into its clauses (see RUN_ON)."""
     sentences: list[Sentence] = []
-    starts = [t.start for t in tokens]
+    starts: list[int] = []  # the tokens' offsets, listed once a long stretch needs them
     for match in _SPLIT.finditer(text):
         raw = match.group(0)
         if not raw:
@@ -120,7 +120,10 @@ def split_sentences(text: str, tokens: Sequence[Token] = ()) -> list[Sentence]:
         if not body or all(ch in _TERMINALS or ch in "，、：" for ch in body):
             continue
         start = match.start() + lead
-        cuts = _run_on_cuts(tokens, starts, start, start + len(body)) if _LONG_STRETCH.search(body) else []
+        cuts: list[int] = []
+        if tokens and _LONG_STRETCH.search(body):
+            starts = starts or [t.start for t in tokens]
+            cuts = _run_on_cuts(tokens, starts, start, start + len(body))
         for piece_start, piece_end in zip([start, *cuts], [*cuts, start + len(body)], strict=True):
             _append(sentences, text[piece_start:piece_end], piece_start)
     return sentences

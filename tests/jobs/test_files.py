@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -46,19 +47,27 @@ def test_xlsx_numeric_ids_read_as_written() -> None:
     ]
 
 
-def _with_values(data: bytes, values: dict[str, str]) -> bytes:
-    """The workbook with the number cells ``values`` (cell -> the text of its <v>) stored as given."""
+def _edit_sheets(data: bytes, edit: Callable[[str], str]) -> bytes:
+    """The workbook with ``edit`` applied to the XML of each worksheet."""
     source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename.startswith("xl/worksheets/"):
-                xml = content.decode()
-                for ref, text in values.items():
-                    xml = re.sub(rf'(<c r="{ref}"[^>]*><v>)[^<]*(</v>)', rf"\g<1>{text}\g<2>", xml)
-                content = xml.encode()
+                content = edit(content.decode()).encode()
             target.writestr(item, content)
     return out.getvalue()
+
+
+def _with_values(data: bytes, values: dict[str, str]) -> bytes:
+    """The workbook with the number cells ``values`` (cell -> the text of its <v>) stored as given."""
+
+    def edit(xml: str) -> str:
+        for ref, text in values.items():
+            xml = re.sub(rf'(<c r="{ref}"[^>]*><v>)[^<]*(</v>)', rf"\g<1>{text}\g<2>", xml)
+        return xml
+
+    return _edit_sheets(data, edit)
 
 
 def test_xlsx_long_numeric_ids_are_read_exactly_or_refused_never_altered() -> None:
@@ -235,21 +244,17 @@ def test_xlsx_export_keeps_ids_as_text_while_csv_neutralises_formulas() -> None:
 
 def _with_cached_results(data: bytes, results: dict[str, str]) -> bytes:
     """The workbook as Excel saves it: each formula cell also holds its result (``results``: cell -> text)."""
-    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            content = source.read(item.filename)
-            if item.filename.startswith("xl/worksheets/"):
-                xml = content.decode()
-                for ref, text in results.items():
-                    xml = re.sub(
-                        rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?',
-                        rf'<c r="{ref}"\1 t="str"><f>\2</f><v>{text}</v>',
-                        xml,
-                    )
-                content = xml.encode()
-            target.writestr(item, content)
-    return out.getvalue()
+
+    def edit(xml: str) -> str:
+        for ref, text in results.items():
+            xml = re.sub(
+                rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?',
+                rf'<c r="{ref}"\1 t="str"><f>\2</f><v>{text}</v>',
+                xml,
+            )
+        return xml
+
+    return _edit_sheets(data, edit)
 
 
 def test_a_formula_saved_without_its_result_is_refused_not_graded_as_empty() -> None:

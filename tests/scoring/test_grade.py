@@ -29,6 +29,10 @@ def _flags(result: GradeResult) -> set[str]:
     return {f.code for f in result.flags}
 
 
+def _statuses(result: GradeResult) -> dict[str, str]:
+    return {i.concept_id: i.status for i in result.items}
+
+
 def test_complete_answer_scores_at_least_85_percent(ic: CompiledRubric) -> None:
     result = _grade(ic, "complete")
     assert result.score >= 0.85 * result.max_score
@@ -246,7 +250,7 @@ def test_the_prompts_relation_turned_round_is_no_copy_of_the_prompt(ic: Compiled
     """Made of the prompt's words, but saying what the prompt does not: the relation runs both ways."""
     result = grade(ic, "上级是下级的客户，下级也是上级的客户。")
     assert "copied_prompt" not in {f.code for f in result.flags}
-    assert {i.concept_id: i.status for i in result.items}["reciprocity"] != "missing"
+    assert _statuses(result)["reciprocity"] != "missing"
     rearranged = grade(ic, "在工作中，下级的客户是上级，上道工序的客户是下道工序，提供服务部门的客户是提出需求部门。")
     assert "copied_prompt" in {f.code for f in rearranged.flags}
 
@@ -342,7 +346,7 @@ def test_an_answer_run_on_without_punctuation_is_read_clause_by_clause(ic: Compi
     """Typed in one breath on a phone: the points it makes in plain words still count, and one
     negation ("不然我没法备货") does not deny what the rest of the answer says."""
     result = _grade(ic, "run_on")
-    status = {i.concept_id: i.status for i in result.items}
+    status = _statuses(result)
     assert status["rank"] == status["reciprocity"] == "met"
     assert "contradiction" not in _flags(result)
     assert result.score >= 0.5 * result.max_score
@@ -355,7 +359,7 @@ def test_a_clause_on_a_wrong_reading_leaves_the_other_clauses_of_its_sentence_th
         "我在4S店做售后，维修车间修完车要把情况告诉我们前台，车间是在给我们服务，"
         "我们把车主的问题问清楚再交给车间，也是在给车间服务，部门之间就是这样互相配合的。"
     )
-    status = {i.concept_id: i.status for i in grade(ic, answer).items}
+    status = _statuses(grade(ic, answer))
     assert status["function"] == "met"
 
 
@@ -385,7 +389,7 @@ def test_a_relation_named_then_turned_round_in_the_next_sentence_is_reciprocity(
         "我在食堂后厨切配。炒锅师傅等着我们切好的菜，所以炒锅就是我们的客户。"
         "反过来，炒锅也得提前把今天要几份菜告诉我们，不然我们没法备料。"
     )
-    status = {i.concept_id: i.status for i in grade(ic, answer).items}
+    status = _statuses(grade(ic, answer))
     assert status["reciprocity"] == "met"
 
 
@@ -396,15 +400,14 @@ def test_seen_this_way_opening_a_conclusion_rejects_nothing_before_it(ic: Compil
         "我们是车间的检修组。检修的前后顺序是：拆机的那组干完，后面清洗的人才能上，所以后面那一组就是前面那一组的客户。"
         "这么看，谁都不是光等人服务的，换一件事位置就换了。"
     )
-    status = {i.concept_id: i.status for i in grade(ic, answer).items}
+    status = _statuses(grade(ic, answer))
     assert status["process"] == "met"
 
 
 def test_the_prompts_one_way_relation_restated_names_rank_it_does_not_explain_it(ic: CompiledRubric) -> None:
     """Alone, "领导是我的客户" says again what the prompt says (stated, not explained: half by the marking guide);
     what the superior asks and gets explains it."""
-    stated = {i.concept_id: i.status for i in grade(ic, "在公司里，领导是我的客户，下道工序也是我的客户。").items}
+    stated = _statuses(grade(ic, "在公司里，领导是我的客户，下道工序也是我的客户。"))
     assert stated["rank"] == "partial"
-    given = grade(ic, "领导给我布置任务，要我按时交结果，领导就是我的客户。")
-    explained = {i.concept_id: i.status for i in given.items}
+    explained = _statuses(grade(ic, "领导给我布置任务，要我按时交结果，领导就是我的客户。"))
     assert explained["rank"] == "met"
