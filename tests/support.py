@@ -50,13 +50,15 @@ def _free_port() -> int:
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process politely (SIGTERM, then SIGKILL after 20 s), then its process group (pool processes)."""
+    """Stop a process politely (SIGTERM, then SIGKILL after 20 s), then its process group (pool processes).
+    The process is always reaped: no zombie is left, and ``proc.returncode`` is set."""
     if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=10)  # SIGKILL cannot be caught: it is gone in a moment
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
 
