@@ -198,6 +198,34 @@ def test_an_uploaded_xlsx_keeps_ids_as_a_format_of_zeros_shows_them(jobs_server:
     ]
 
 
+def test_a_job_from_a_file_says_which_row_held_the_header(jobs_server: str) -> None:
+    """A title above the header is skipped; `yuejuan grade-file` said which row it read as the header,
+    a job made from the same file did not. The job's status says it, read back from the database (the
+    server keeps no job in memory), so a restart keeps it; null for JSON."""
+    text = io.StringIO()
+    title, header = ["2026年秋季考试 第3题", "", ""], ["考号", "姓名", "作答"]
+    csv.writer(text).writerows([title, [], header, ["S01", "张三", _answers(1)[0]]])  # the header in row 3
+    uploads = {
+        "第3题.csv": (text.getvalue().encode("gb18030"), 3),
+        "第3题.xlsx": (padded_ids_xlsx(), 2),
+        "plain.csv": ("id,answer\r\nA1,上级是下级的客户。\r\n".encode(), 1),
+    }
+    created = {}
+    for name, (data, row) in uploads.items():
+        response = api.post(f"{jobs_server}/v1/jobs", data={"rubric_id": IC}, files={"file": (name, data)})
+        assert response.status_code == 202, response.text
+        assert response.json()["header_row"] == row, name
+        created[response.json()["id"]] = row
+    body = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "上级是下级的客户。"}]}
+    response = api.post(f"{jobs_server}/v1/jobs", json=body)
+    assert response.status_code == 202 and response.json()["header_row"] is None
+    created[response.json()["id"]] = None
+    for job_id, row in created.items():
+        assert wait_for_job(jobs_server, job_id)["header_row"] == row
+    listed = {j["id"]: j["header_row"] for j in api.get(f"{jobs_server}/v1/jobs", params={"limit": 200}).json()["jobs"]}
+    assert {job_id: listed[job_id] for job_id in created} == created
+
+
 def test_idempotency_key_returns_the_first_job(jobs_server: str) -> None:
     body = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "上级是下级的客户。"}]}
     headers = {"Idempotency-Key": "board-upload-42"}
