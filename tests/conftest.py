@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +71,40 @@ def together(*calls: Callable[[], Any]) -> list[Any]:
     Each command spends seconds of one core loading the grading engine: side by side they use two."""
     with ThreadPoolExecutor(len(calls)) as pool:
         return [future.result() for future in [pool.submit(call) for call in calls]]
+
+
+def xlsx_bytes(rows: Sequence[Sequence[object]], number_formats: dict[str, str] | None = None) -> bytes:
+    """A workbook as openpyxl writes it: ``rows`` on its sheet, the cells of ``number_formats`` (a cell
+    reference such as "A3" to a number format such as "000000") shown through that format."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(list(row))
+    for ref, number_format in (number_formats or {}).items():
+        sheet[ref].number_format = number_format
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def padded_ids_xlsx() -> bytes:
+    """An exam office's sheet: a title in row 1, the header in row 2, and candidate ids kept as numbers
+    shown through formats of zeros (1234 shown as 001234), as are class numbers (3 shown as 03). Read as
+    shown, the ids are 001234, 0056, 00260001, 000789 (a text cell) and 4321 (format #,##0, not
+    interpreted)."""
+    rows = [
+        ["2026年秋季考试 第3题"],
+        ["考号", "作答", "班级"],
+        [1234, "上级给下级安排任务,上级就是下级的客户。", 3],
+        [56, "下一道工序就是上一道工序的客户。", 12],
+        [260001, "部门之间互相提出需要,互为客户。", 3],
+        ["000789", "服务是义务,要求服务是权利。", "03"],
+        [4321, "内部客户关系是相互的。", 1],
+    ]
+    return xlsx_bytes(rows, {"A3": "000000", "C3": "00", "A4": "0000", "C4": "00", "A5": "00000000", "A7": "#,##0"})
 
 
 def create_key(database_url: str, role: str, name: str = "tests") -> str:

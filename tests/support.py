@@ -50,13 +50,15 @@ def _free_port() -> int:
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process politely (SIGTERM, then SIGKILL after 20 s), then its process group (pool processes)."""
+    """Stop a process politely (SIGTERM, then SIGKILL after 20 s), then its process group (pool processes).
+    The process is always reaped: no zombie is left, and ``proc.returncode`` is set."""
     if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=10)  # SIGKILL cannot be caught: it is gone in a moment
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
 
@@ -174,6 +176,8 @@ class TcpProxy:
         self._open: list[socket.socket] = []
         self._flowing = threading.Event()
         self._flowing.set()
+        self._trap: bytes | None = None
+        self.lost = 0  # answers to a COMMIT dropped by lose_commit_answer
         self.start()
 
     def start(self) -> None:
@@ -189,16 +193,34 @@ class TcpProxy:
                 return  # cut
             upstream = socket.create_connection(("127.0.0.1", self.target))
             self._open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            state = {"armed": False, "committing": False}  # this connection's, for lose_commit_answer
+            for a, b, to_database in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pipe, args=(a, b, state, to_database), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, state: dict[str, bool], to_database: bool) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 self._flowing.wait()
+                if self._trap is not None:
+                    if to_database:
+                        state["armed"] = state["armed"] or self._trap in data
+                        state["committing"] = state["armed"] and b"COMMIT" in data
+                    elif state["committing"]:
+                        self._trap = None
+                        self.lost += 1
+                        self.cut()  # the answer is never passed on
+                        self.start()
+                        return
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+    def lose_commit_answer(self, after: bytes) -> None:
+        """Once a client has sent ``after`` (a statement of its transaction), let its next COMMIT reach the
+        database but drop the answer, cutting every connection, as a network failing at that moment
+        would: the transaction is committed and its client cannot know it. New connections are accepted
+        again at once. Only the first such COMMIT is lost."""
+        self._trap = after
 
     def freeze(self) -> None:
         """Keep every connection open but pass nothing on: a database that hangs, or a network that

@@ -111,6 +111,10 @@ class JobStatus(BaseModel):
     progress: float = Field(ge=0, le=1)
     source: Literal["json", "csv", "xlsx", "jsonl"]
     filename: str | None
+    header_row: int | None = Field(
+        description="The row of an uploaded CSV or XLSX file that held the header, as a spreadsheet numbers it "
+        "(rows above it, such as a title, were skipped); null for JSON submissions and JSON Lines files."
+    )
     columns: list[str] = Field(description="Input columns other than id and answer, returned with the results.")
     created_at: datetime
     started_at: datetime | None

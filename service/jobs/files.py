@@ -85,6 +85,24 @@ class _Rounded(str):
 _EXACT_BELOW = 10**15
 
 
+# A whole number shown with a format of zeros only ("000000": 1234 shows as 001234) is read as shown,
+# since candidate ids are often kept that way. Other formats are not interpreted and the number is read
+# as stored: digit placeholders and separators ("#,##0"), decimals ("0.00"), literal text or characters
+# ('"A"0000', "00-0000", "\\A0000"), several sections ("0000;-0000"), colours and conditions ("[Red]0000"),
+# and a fraction under a zero format (Excel would show it rounded).
+_ZERO_PADDED = re.compile(r"0+")
+
+
+def _padded(value: int | float, number_format: str | None) -> str | None:
+    """A whole number as a format of zeros only shows it (1234 under "000000": "001234"), else None."""
+    if number_format is None or not _ZERO_PADDED.fullmatch(number_format):
+        return None
+    if (isinstance(value, float) and not value.is_integer()) or abs(value) >= _EXACT_BELOW:
+        return None  # a fraction is read as stored; a long number may have lost digits (see _Rounded)
+    digits = str(abs(int(value))).rjust(len(number_format), "0")
+    return "-" + digits if value < 0 else digits
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
@@ -221,6 +239,16 @@ def _has_formulas(data: bytes) -> bool:
         )
 
 
+def _shown(cell: Any) -> str:
+    """An XLSX cell's text: its value (see _cell), a whole number under a format of zeros as shown."""
+    value = cell.value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        padded = _padded(value, cell.number_format)
+        if padded is not None:
+            return padded
+    return _cell(value)
+
+
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
@@ -233,17 +261,17 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         message = "无法读取 XLSX 文件:文件已损坏或不是 Excel 工作簿,请在 Excel 中另存为 .xlsx 或 CSV(UTF-8)后重新上传。"
         raise InvalidJobInputError([message], code="invalid_file") from error
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        # Cells, not values only: a number's format says how it is shown (see _padded).
+        rows = workbook.worksheets[0].iter_rows()
         if written is None:
-            for values in rows:
-                yield [_cell(v) for v in values]
+            for cells in rows:
+                yield [_shown(c) for c in cells]
             return
-        for values, formulas in zip(rows, written.worksheets[0].iter_rows(values_only=True), strict=False):
+        for cells, formulas in zip(rows, written.worksheets[0].iter_rows(values_only=True), strict=False):
+            formula = [isinstance(f, str) and f.startswith("=") for f in formulas]
             yield [
-                _Uncomputed()
-                if v is None and i < len(formulas) and isinstance(formulas[i], str) and formulas[i].startswith("=")
-                else _cell(v)
-                for i, v in enumerate(values)
+                _Uncomputed() if c.value is None and i < len(formula) and formula[i] else _shown(c)
+                for i, c in enumerate(cells)
             ]
     finally:
         workbook.close()

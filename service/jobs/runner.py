@@ -100,8 +100,19 @@ class JobRunner:
     def _loop(self) -> None:
         inflight: dict[Future[list[Outcome]], store.ClaimedChunk] = {}
         since_release = 0.0
+        # After an error, chunks may be leased to this runner without being graded here: a claim that
+        # committed while its connection dropped, or chunks claimed but never handed to the pool. Nobody
+        # else may take them until their leases run out, so they are freed first, as soon as the
+        # database answers again.
+        unattended = False
         while not self._stop.is_set():
             try:
+                if unattended:
+                    grading = [chunk.id for chunk in inflight.values()]
+                    freed = store.release_unattended(self.db, owner=self.owner, grading=grading)
+                    unattended = False
+                    if freed:
+                        log.warning("freed %d chunk(s) leased to this runner but not being graded", freed)
                 capacity = 2 * self.settings.workers() - len(inflight)
                 if capacity > 0:
                     for chunk in store.claim_chunks(
@@ -140,12 +151,15 @@ class JobRunner:
                     store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
                 inflight.clear()
                 self._pool = None
+                unattended = True  # chunks claimed at this turn but not yet handed to the pool
             except DATABASE_UNAVAILABLE as error:
                 # Every second while the database is away: one line each, not a traceback.
                 log.warning("job runner: database unavailable (%s); retrying", str(error).splitlines()[0])
+                unattended = True
                 self._stop.wait(1.0)
             except Exception:
                 log.exception("job runner error; retrying")
+                unattended = True
                 self._stop.wait(1.0)
 
     def _settle(self, future: Future[list[Outcome]], chunk: store.ClaimedChunk) -> None:

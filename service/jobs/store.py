@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -43,6 +43,7 @@ __all__ = [
     "page_submissions",
     "release_chunk",
     "release_leases",
+    "release_unattended",
     "renew_lease",
     "report_rows",
     "set_webhook_state",
@@ -122,6 +123,7 @@ def create_job(
     source: str,
     grading_fingerprint: str | None = None,
     filename: str | None = None,
+    header_row: int | None = None,
     callback_url: str | None = None,
     idempotency_key: str | None = None,
     idempotency_owner: str | None = None,
@@ -147,6 +149,7 @@ def create_job(
         columns=list(columns),
         source=source,
         filename=filename,
+        header_row=header_row,
         callback_url=callback_url,
         idempotency_key=scoped,
         owner_key_id=owner,
@@ -473,6 +476,18 @@ def release_chunk(db: Database, *, chunk_id: int, owner: str, requeued: bool = F
             .where(Chunk.id == chunk_id, Chunk.lease_owner == owner, Chunk.status == "leased")
             .values(values)
         )
+
+
+def release_unattended(db: Database, *, owner: str, grading: Collection[int]) -> int:
+    """Free the chunks leased to ``owner`` that it is not grading (``grading``: the ids it is); returns
+    how many. A claim whose commit reached the database while the connection dropped before the answer
+    came back leaves such leases: the holder never learnt it had them, and nobody else may take them
+    until they run out (ten minutes by default). The attempt is counted all the same."""
+    with db.session() as s:
+        query = update(Chunk).where(Chunk.status == "leased", Chunk.lease_owner == owner)
+        if grading:
+            query = query.where(Chunk.id.not_in(list(grading)))
+        return _rowcount(s.execute(query.values(_FREED)))
 
 
 def release_leases(db: Database, *, is_dead: Callable[[str], bool]) -> int:

@@ -61,6 +61,9 @@ class Job(Base):
     columns: Mapped[list[str]] = mapped_column(default=list)
     source: Mapped[str] = mapped_column(String(16))
     filename: Mapped[str | None] = mapped_column(String(255))
+    # The row of an uploaded CSV or XLSX that held its header, as a spreadsheet numbers it (a title may
+    # stand above it); None for JSON and JSON Lines (migration 0006).
+    header_row: Mapped[int | None] = mapped_column(Integer)
     callback_url: Mapped[str | None] = mapped_column(Text)
     # A digest of the Idempotency-Key and the API key that sent it (service.jobs.store._scoped_key);
     # jobs made before keys were scoped hold the raw key.

@@ -20,7 +20,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngImageFile
 from support import KEYS, Receiver, ServerProcess, api, wait_for_job
 
-from conftest import create_key
+from conftest import create_key, padded_ids_xlsx
 from service import plots
 from service.registry import RubricRegistry
 
@@ -179,6 +179,51 @@ def test_csv_and_xlsx_uploads(jobs_server: str) -> None:
     assert (first["id"], first["extra"]) == ("S0", {"姓名": "考生0"}) and first["result"]["score"] >= 0
     ids = [i["id"] for i in api.get(f"{jobs_server}/v1/jobs/{xlsx.json()['id']}/results").json()["items"]]
     assert ids == ["1000", "1001", "1002", "1003"]
+
+
+def test_an_uploaded_xlsx_keeps_ids_as_a_format_of_zeros_shows_them(jobs_server: str) -> None:
+    """Ids kept as numbers shown through a format such as 000000 (1234 shown as 001234) were stored as
+    1234, so the results did not carry the ids of the administrator's sheet."""
+    files = {"file": ("第3题.xlsx", padded_ids_xlsx(), "application/octet-stream")}
+    response = api.post(f"{jobs_server}/v1/jobs", data={"rubric_id": IC}, files=files)
+    assert response.status_code == 202, response.text
+    assert wait_for_job(jobs_server, response.json()["id"])["status"] == "done"
+    items = api.get(f"{jobs_server}/v1/jobs/{response.json()['id']}/results").json()["items"]
+    assert [(i["id"], i["extra"]) for i in items] == [
+        ("001234", {"班级": "03"}),
+        ("0056", {"班级": "12"}),
+        ("00260001", {"班级": "3"}),
+        ("000789", {"班级": "03"}),
+        ("4321", {"班级": "1"}),
+    ]
+
+
+def test_a_job_from_a_file_says_which_row_held_the_header(jobs_server: str) -> None:
+    """A title above the header is skipped; `yuejuan grade-file` said which row it read as the header,
+    a job made from the same file did not. The job's status says it, read back from the database (the
+    server keeps no job in memory), so a restart keeps it; null for JSON."""
+    text = io.StringIO()
+    title, header = ["2026年秋季考试 第3题", "", ""], ["考号", "姓名", "作答"]
+    csv.writer(text).writerows([title, [], header, ["S01", "张三", _answers(1)[0]]])  # the header in row 3
+    uploads = {
+        "第3题.csv": (text.getvalue().encode("gb18030"), 3),
+        "第3题.xlsx": (padded_ids_xlsx(), 2),
+        "plain.csv": ("id,answer\r\nA1,上级是下级的客户。\r\n".encode(), 1),
+    }
+    created = {}
+    for name, (data, row) in uploads.items():
+        response = api.post(f"{jobs_server}/v1/jobs", data={"rubric_id": IC}, files={"file": (name, data)})
+        assert response.status_code == 202, response.text
+        assert response.json()["header_row"] == row, name
+        created[response.json()["id"]] = row
+    body = {"rubric_id": IC, "submissions": [{"id": "a", "answer": "上级是下级的客户。"}]}
+    response = api.post(f"{jobs_server}/v1/jobs", json=body)
+    assert response.status_code == 202 and response.json()["header_row"] is None
+    created[response.json()["id"]] = None
+    for job_id, row in created.items():
+        assert wait_for_job(jobs_server, job_id)["header_row"] == row
+    listed = {j["id"]: j["header_row"] for j in api.get(f"{jobs_server}/v1/jobs", params={"limit": 200}).json()["jobs"]}
+    assert {job_id: listed[job_id] for job_id in created} == created
 
 
 def test_idempotency_key_returns_the_first_job(jobs_server: str) -> None:

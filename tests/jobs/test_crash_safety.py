@@ -134,3 +134,37 @@ def test_a_job_goes_on_at_once_when_the_database_comes_back(pg_schema: str, tmp_
     assert stored == 400
     log = server.log.read_text(encoding="utf-8")
     assert "job runner: database unavailable" in log and "Traceback" not in log
+
+
+def test_chunks_claimed_as_the_connection_drops_are_graded_at_once(pg_schema: str, tmp_path: Path) -> None:
+    """The connection dropped just as the database committed a claim of chunks: the chunks were leased
+    to the runner, which never learnt it had them, and nobody graded them until the leases ran out (ten
+    minutes by default). This is what stalled the test above now and then. They are graded at once."""
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    submissions = [{"id": f"L{i:03d}", "answer": answers[i]} for i in range(40)]
+    real = make_url(pg_schema)
+    proxy = TcpProxy(real.port or 5432)
+    env = {
+        "YUEJUAN_DATABASE_URL": real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        "YUEJUAN_JOB_CHUNK_SIZE": "10",
+        "YUEJUAN_JOB_WORKERS": "1",
+        "YUEJUAN_JOB_LEASE_SECONDS": "300",
+    }
+    server = ServerProcess(env, tmp_path / "server.log").start()
+    try:
+        proxy.lose_commit_answer(after=b"attempts=(chunks.attempts + ")  # the UPDATE that leases a chunk
+        job = {"rubric_id": "internal-customer", "submissions": submissions}
+        job_id = api.post(f"{server.url}/v1/jobs", json=job, timeout=60).json()["id"]
+        final = wait_for_job(server.url, job_id, timeout=60)  # well before any lease could run out
+        assert (final["status"], final["done"], final["errors"]) == ("done", 40, 0)
+    finally:
+        proxy.cut()
+        server.stop()
+    db = Database(pg_schema)
+    with db.session() as s:
+        attempts = s.scalars(select(Chunk.attempts).where(Chunk.job_id == job_id).order_by(Chunk.number)).all()
+        stored = s.scalar(select(func.count()).where(SubmissionRow.job_id == job_id, SubmissionRow.result.is_not(None)))
+    db.dispose()
+    # The first claim (two chunks, for one worker) was committed and its answer lost; then claimed again.
+    assert proxy.lost == 1 and attempts == [2, 2, 1, 1] and stored == 40
+    assert "Traceback" not in server.log.read_text(encoding="utf-8")

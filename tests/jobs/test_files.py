@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from conftest import padded_ids_xlsx
 from service.errors import InvalidJobInputError, TooManySubmissionsError
 from service.jobs import csv_bytes, export_header, export_row, read_submissions, write_xlsx
 
@@ -44,6 +45,20 @@ def test_xlsx_numeric_ids_read_as_written() -> None:
     assert [(r.id, r.answer, r.extra) for r in parsed.rows] == [
         ("1001", "上级给下级安排任务。", {"score_by_hand": "7.5"}),
         ("1002", "", {"score_by_hand": "0"}),
+    ]
+
+
+def test_xlsx_ids_shown_through_a_format_of_zeros_are_read_as_shown() -> None:
+    """The cell holds 1234 and Excel shows 001234 (format 000000): it was read as 1234, an id the
+    administrator never saw. Formats other than plain zeros are not interpreted (A7: #,##0)."""
+    parsed = read_submissions(padded_ids_xlsx(), "第3题.xlsx")
+    assert parsed.header_row == 2
+    assert [(r.id, r.extra) for r in parsed.rows] == [
+        ("001234", {"班级": "03"}),
+        ("0056", {"班级": "12"}),
+        ("00260001", {"班级": "3"}),
+        ("000789", {"班级": "03"}),
+        ("4321", {"班级": "1"}),
     ]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import together
+from conftest import padded_ids_xlsx, together
 from service.jobs import export_header
 from service.registry import RubricRegistry
 
@@ -201,3 +201,21 @@ def test_grade_file_skips_a_title_row_and_says_where_the_header_is(tmp_path: Pat
     assert run.returncode == 0, run.stderr
     assert "表头在第 2 行" in run.stderr and "已评 1 份" in run.stderr
     assert [r[:2] for r in _read_csv(out)] == [["id", "姓名"], ["S01", "张三"]]
+
+
+def test_grade_file_reads_ids_as_a_format_of_zeros_shows_them(tmp_path: Path) -> None:
+    """Ids kept as numbers shown through a format such as 000000 (1234 shown as 001234) were graded and
+    written back as 1234: not the id the administrator sees, nor the one the results are matched by."""
+    source = tmp_path / "第3题.xlsx"
+    source.write_bytes(padded_ids_xlsx())
+    out = tmp_path / "graded.csv"
+    run = _yuejuan("grade-file", str(source), "--rubric", "internal-customer", "-o", str(out), "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert [r[:2] for r in _read_csv(out)] == [
+        ["id", "班级"],
+        ["001234", "03"],
+        ["0056", "12"],
+        ["00260001", "3"],
+        ["000789", "03"],
+        ["4321", "1"],
+    ]

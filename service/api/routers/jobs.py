@@ -104,6 +104,7 @@ def _job_status(job: Job) -> JobStatus:
             "progress": round(job.done / job.total, 4) if job.total else 1.0,
             "source": job.source,
             "filename": job.filename,
+            "header_row": job.header_row,
             "columns": job.columns,
             "created_at": job.created_at,
             "started_at": job.started_at,
@@ -117,7 +118,7 @@ def _job_status(job: Job) -> JobStatus:
     )
 
 
-async def _parse_upload(request: Request) -> tuple[str, str | None, list[InputRow], list[str], str, str]:
+async def _parse_upload(request: Request) -> tuple[str, str | None, list[InputRow], list[str], str, str, int | None]:
     form = await request.form(max_files=1, max_fields=10)
     upload = form.get("file")
     rubric_id = form.get("rubric_id")
@@ -138,7 +139,7 @@ async def _parse_upload(request: Request) -> tuple[str, str | None, list[InputRo
     parsed = await run_in_threadpool(read_submissions, data, filename)
     source = file_kind(data, filename)
     callback_url = callback.strip() if isinstance(callback, str) and callback.strip() else None
-    return rubric_id.strip(), callback_url, parsed.rows, parsed.columns, source, filename
+    return rubric_id.strip(), callback_url, parsed.rows, parsed.columns, source, filename, parsed.header_row
 
 
 async def _parse_json(request: Request) -> tuple[str, str | None, list[InputRow], list[str]]:
@@ -199,10 +200,10 @@ async def create_job(
     """
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
-        rubric_id, callback_url, rows, columns, source, filename = await _parse_upload(request)
+        rubric_id, callback_url, rows, columns, source, filename, header_row = await _parse_upload(request)
     elif content_type.startswith("application/json"):
         rubric_id, callback_url, rows, columns = await _parse_json(request)
-        source, filename = "json", None
+        source, filename, header_row = "json", None, None
     else:
         message = "请求须为 JSON,或以 multipart/form-data 上传 CSV/XLSX 文件。"
         return error_response(415, "unsupported_media_type", message)
@@ -219,6 +220,7 @@ async def create_job(
             columns=columns,
             source=source,
             filename=filename,
+            header_row=header_row,
             callback_url=callback_url,
             idempotency_key=idempotency_key,
             # Keys are chosen by callers: one caller's "upload-1" is not another's.
