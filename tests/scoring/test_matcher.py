@@ -215,7 +215,9 @@ def test_goods_handed_to_an_outside_buyer_are_no_process_customer(ic: CompiledRu
 
 def test_an_example_of_serving_outside_buyers_is_no_example_of_internal_customers(ic: CompiledRubric) -> None:
     # The guide credits an example from one's own job of the relation asked about: the internal one.
-    assert _status(ic, "我们门店把货交给顾客,顾客满意才会回头。", "own_example") != "met"  # names a workplace at most
+    # Rubric 2026.11.27.11: naming one's workplace while talking of its buyers is not even a start of one.
+    assert _status(ic, "我们门店把货交给顾客,顾客满意才会回头。", "own_example") == "missing"
+    assert _status(ic, "我们酒店很看重客人的意见,每一条都要整改。", "own_example") == "missing"
     assert _status(ic, "我在门店收银,仓库补货慢了我们就得干等,仓库其实也在为我们服务。", "own_example") == "met"
 
 
@@ -229,6 +231,8 @@ def test_a_general_statement_in_the_first_person_is_no_example_from_ones_work(ic
     ]
     for sentence in general:
         assert _status(ic, sentence, "own_example") != "met", sentence
+    # "本岗位" in a definition is anyone's post, not the candidate's (rubric 2026.11.27.11).
+    assert _status(ic, "所谓内部客户,就是在单位内部使用本岗位产出的人和部门。", "own_example") == "missing"
     concrete = [
         "我每天给仓库报领料单,仓库按单发料。",
         "我是包装组的,上次急单我找主任要了两个临时工。",
