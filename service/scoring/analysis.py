@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import compress, count
+from itertools import chain, compress, count
 from operator import attrgetter, itemgetter
 
 from ..text import NegationScope, Negator, NormalizedText, Sentence, Token, normalize, split_sentences
@@ -264,11 +264,18 @@ class _Repeats:
         key = frozenset(grams)
         exact = self.first.setdefault(key, index)
         found = exact if exact < index else None
-        overlaps: Counter[int] = Counter()
+        holders, earlier = self.holders, []
         for gram in grams:
-            held = self.holders.setdefault(gram, [])
-            overlaps.update(held if found is None else held[: bisect_left(held, found)])
+            held = holders.get(gram)
+            if held is None:
+                holders[gram] = [index]
+                continue
+            earlier.append(held if found is None else held[: bisect_left(held, found)])
             held.append(index)
+        # Counted in one call (per-list ``update`` calls cost more than the counting); the lists kept
+        # whole now end in this sentence's own index, which is no earlier sentence.
+        overlaps = Counter(chain.from_iterable(earlier))
+        overlaps.pop(index, None)
         size, sizes, threshold = len(grams), self.sizes, self.threshold
         similar = [i for i, shared in overlaps.items() if shared / (size + sizes[i] - shared) >= threshold]
         return min(similar) if similar else found
