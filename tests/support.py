@@ -63,6 +63,17 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (a server's or a worker's grading processes)."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    children.add(int(entry.name))
+    return children
+
+
 class ServerProcess:
     """A `yuejuan serve` process with its own environment; start, kill and start again."""
 
@@ -127,6 +138,11 @@ class ServerProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
+
+    def grading_processes(self) -> set[int]:
+        """The job runner's grading processes (children of the server process)."""
+        assert self.proc is not None
+        return _children(self.proc.pid)
 
     def kill(self) -> None:
         """SIGKILL the server process only, as a crash would."""
@@ -304,13 +320,7 @@ class WorkerProcess:
     def pids(self) -> set[int]:
         """The worker process and its pool processes."""
         assert self.proc is not None
-        pids = {self.proc.pid}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError, IndexError):
-                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                        pids.add(int(entry.name))
-        return pids
+        return {self.proc.pid, *_children(self.proc.pid)}
 
     def signal(self, signum: int) -> None:
         """Send ``signum`` to the worker and its pool processes at once."""

@@ -127,13 +127,7 @@ class JobRunner:
                 if inflight:
                     finished, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        chunk = inflight[future]
-                        try:
-                            self._settle(future, chunk)
-                        except BrokenProcessPool:
-                            del inflight[future]
-                            store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
-                            raise
+                        self._settle(future, inflight[future])
                         # Only once settled: a chunk whose commit failed (the database away for a moment)
                         # stays in flight, graded, and is committed at the next turn. Dropped, it would
                         # stay leased to this live runner, untouched, until its lease ran out.
@@ -147,11 +141,11 @@ class JobRunner:
                         store.release_leases(self.db, is_dead=is_dead_here)
             except BrokenProcessPool:
                 log.error("a grading process died; restarting the pool and grading its chunks again")
-                for chunk in inflight.values():
-                    store.release_chunk(self.db, chunk_id=chunk.id, owner=self.owner)
+                # Its chunks, and any claimed at this turn but not yet handed to the pool, are freed at the
+                # next turn: in this handler a database error would end the thread, and every job with it.
                 inflight.clear()
                 self._pool = None
-                unattended = True  # chunks claimed at this turn but not yet handed to the pool
+                unattended = True
             except DATABASE_UNAVAILABLE as error:
                 # Every second while the database is away: one line each, not a traceback.
                 log.warning("job runner: database unavailable (%s); retrying", str(error).splitlines()[0])

@@ -45,6 +45,9 @@ class _Process:
     db: Database | None = None
     owner = ""
     pid = 0
+    # Chunks may be leased to this process while it grades none of them: a claim that committed as its
+    # connection dropped, or a release that failed. They are freed before its next claim.
+    unattended = False
 
     @classmethod
     def get(cls) -> tuple[Settings, Database, str]:
@@ -82,6 +85,12 @@ def _grade_chunk_task(task: Task, chunk_id: int) -> str:
     lease = settings.worker_lease_seconds
     chunk = None
     try:
+        if _Process.unattended:
+            # A process grades one chunk at a time (prefork or solo pool): none of its leases is attended.
+            freed = store.release_unattended(db, owner=owner, grading=())
+            _Process.unattended = False
+            if freed:
+                log.warning("freed %d chunk(s) leased to this process but not being graded", freed)
         chunk = store.claim_chunk(db, chunk_id=chunk_id, owner=owner, lease_seconds=lease, is_dead=is_dead_here)
         if chunk is None:
             return "skipped"  # done already, its job ended, or another live worker has it
@@ -98,11 +107,13 @@ def _grade_chunk_task(task: Task, chunk_id: int) -> str:
         # The database or the broker is unreachable, or a bug: try again later, with backoff. Each
         # try is counted on the chunk, and a chunk that keeps failing fails its job (MAX_CHUNK_ATTEMPTS).
         log.exception("chunk %s: grading failed; retrying", chunk_id)
-        if chunk is not None:
-            try:
-                store.release_chunk(db, chunk_id=chunk.id, owner=owner, requeued=True)
-            except Exception:
-                log.warning("chunk %s: could not release its lease; it is freed when the lease runs out", chunk_id)
+        # Released even when the claim raised: it may have committed as the connection dropped, leaving
+        # the chunk leased to this process, which the retry would then skip as held by a live worker.
+        try:
+            store.release_chunk(db, chunk_id=chunk_id, owner=owner, requeued=True)
+        except Exception:
+            _Process.unattended = True
+            log.warning("chunk %s: could not release its lease; it is freed before this process's next chunk", chunk_id)
         retries = task.request.retries
         raise task.retry(exc=error, countdown=_backoff(retries), max_retries=store.MAX_CHUNK_ATTEMPTS) from error
 

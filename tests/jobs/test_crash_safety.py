@@ -4,6 +4,7 @@ submission is graded exactly once."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import time
@@ -19,6 +20,13 @@ from service.storage import Chunk, Database, Job, SubmissionRow
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
 TOTAL = 800
+
+
+def _job(db: Database, job_id: str) -> Job:
+    with db.session() as s:
+        job = s.get(Job, job_id)
+    assert job is not None
+    return job
 
 
 def test_a_job_survives_sigkill_and_grades_every_submission_once(tmp_path: Path, registry: RubricRegistry) -> None:
@@ -168,3 +176,58 @@ def test_chunks_claimed_as_the_connection_drops_are_graded_at_once(pg_schema: st
     # The first claim (two chunks, for one worker) was committed and its answer lost; then claimed again.
     assert proxy.lost == 1 and attempts == [2, 2, 1, 1] and stored == 40
     assert "Traceback" not in server.log.read_text(encoding="utf-8")
+
+
+def test_a_grading_process_that_dies_while_the_database_is_away_stops_no_job(pg_schema: str, tmp_path: Path) -> None:
+    """A grading process died while the database was away, and the connection dropped again as the runner
+    gave a chunk of it back: the error ended the runner's thread, and no job of the server made progress
+    until it was restarted. The chunks are given back, and the job goes on, once the database answers."""
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    submissions = [{"id": f"G{i:03d}", "answer": answers[i]} for i in range(40)]
+    real = make_url(pg_schema)
+    proxy = TcpProxy(real.port or 5432)
+    env = {
+        "YUEJUAN_DATABASE_URL": real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        "YUEJUAN_JOB_CHUNK_SIZE": "10",
+        "YUEJUAN_JOB_WORKERS": "1",
+        "YUEJUAN_JOB_LEASE_SECONDS": "300",
+    }
+    server = ServerProcess(env, tmp_path / "server.log").start()
+    db = Database(pg_schema)
+    try:
+        (grading,) = server.grading_processes()
+        os.kill(grading, signal.SIGSTOP)  # it finishes no chunk: the runner holds two, and waits for them
+        job = {"rubric_id": "internal-customer", "submissions": submissions}
+        job_id = api.post(f"{server.url}/v1/jobs", json=job, timeout=60).json()["id"]
+        deadline = time.monotonic() + 60
+        while True:
+            with db.session() as s:
+                leased = s.scalar(select(func.count()).where(Chunk.job_id == job_id, Chunk.status == "leased"))
+            if leased == 2:
+                break
+            assert time.monotonic() < deadline, "the runner did not take the job"
+            time.sleep(0.05)
+        proxy.cut()
+        os.kill(grading, signal.SIGKILL)
+        while "job runner: database unavailable" not in server.log.read_text(encoding="utf-8"):
+            assert time.monotonic() < deadline, "the runner did not notice the grading process die"
+            time.sleep(0.05)
+        # Back, the connection drops as the database commits a chunk given back on its own (store.release_chunk,
+        # which the runner called in the handler of a dead grading process; a release of all its idle leases
+        # is not caught here, so that the runner's first turn once the database is back gets that far).
+        proxy.lose_commit_answer(after=b"TIME ZONE WHERE chunks.id = $5::INTEGER")
+        proxy.start()
+        deadline = time.monotonic() + 60  # well before any lease could run out
+        while (job_row := _job(db, job_id)).status in ("queued", "running"):  # read past the proxy, which may cut
+            assert time.monotonic() < deadline, f"the job stopped at {job_row.done} of 40"
+            time.sleep(0.1)
+        assert (job_row.status, job_row.done, job_row.errors) == ("done", 40, 0)
+    finally:
+        proxy.cut()
+        server.stop()
+    with db.session() as s:
+        attempts = s.scalars(select(Chunk.attempts).where(Chunk.job_id == job_id).order_by(Chunk.number)).all()
+    db.dispose()
+    assert attempts == [2, 2, 1, 1]  # the two chunks in the dead process's hands were graded again
+    log = server.log.read_text(encoding="utf-8")
+    assert "a grading process died" in log and "Traceback" not in log

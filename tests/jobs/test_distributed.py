@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from sqlalchemy import select, text
-from support import ServerProcess, WorkerProcess, api, wait_for_job
+from sqlalchemy.engine import make_url
+from support import ServerProcess, TcpProxy, WorkerProcess, api, wait_for_job
 
 from service.jobs import celery_app
 from service.registry import RubricRegistry
@@ -141,3 +142,46 @@ def test_workers_killed_mid_job_lose_nothing_and_grade_nothing_twice(
                 process.stop()
         server.stop()
         db.dispose()
+
+
+def test_a_chunk_whose_claim_committed_as_the_connection_dropped_is_graded_at_once(
+    pg_schema: str, broker: tuple[str, str], tmp_path: Path
+) -> None:
+    """The connection dropped just as the database committed a worker's claim of a chunk: the chunk was
+    leased to the worker, which never learnt it had it; its retry found the chunk leased (to itself)
+    and skipped it, and nobody graded it until the lease ran out. The job goes on at once."""
+    broker_url, queue = broker
+    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    submissions = [{"id": f"W{i:03d}", "answer": answers[i]} for i in range(40)]
+    real = make_url(pg_schema)
+    proxy = TcpProxy(real.port or 5432)
+    env = {
+        "YUEJUAN_DATABASE_URL": pg_schema,
+        "YUEJUAN_BROKER_URL": broker_url,
+        "YUEJUAN_JOB_QUEUE": queue,
+        "YUEJUAN_JOB_CHUNK_SIZE": "10",
+        "YUEJUAN_SWEEP_SECONDS": "0.5",
+        "YUEJUAN_WORKER_LEASE_SECONDS": "300",
+    }
+    proxied = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    worker = WorkerProcess({**env, "YUEJUAN_DATABASE_URL": proxied}, tmp_path / "worker.log").launch()
+    server = ServerProcess(env, tmp_path / "api.log")
+    try:
+        server.start()
+        worker.wait_ready()
+        proxy.lose_commit_answer(after=b"attempts=(chunks.attempts + ")  # the UPDATE that leases a chunk
+        job = {"rubric_id": "internal-customer", "submissions": submissions}
+        job_id = api.post(f"{server.url}/v1/jobs", json=job, timeout=60).json()["id"]
+        final = wait_for_job(server.url, job_id, timeout=60)  # well before the lease could run out
+        assert (final["status"], final["done"], final["errors"]) == ("done", 40, 0)
+    finally:
+        proxy.cut()
+        worker.stop()
+        server.stop()
+    db = Database(pg_schema)
+    with db.session() as s:
+        attempts = s.scalars(select(Chunk.attempts).where(Chunk.job_id == job_id).order_by(Chunk.number)).all()
+    db.dispose()
+    # One claim was committed and its answer lost; that chunk was claimed again, by the retry.
+    assert proxy.lost == 1 and sorted(attempts) == [1, 1, 1, 2]
+    assert len(re.findall(r"chunk \d+: grading failed; retrying", worker.log.read_text(encoding="utf-8"))) == 1
