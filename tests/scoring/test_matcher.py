@@ -206,6 +206,14 @@ def test_everyday_wording_from_many_workplaces_is_credited(ic: CompiledRubric) -
     assert grade(ic, outing).score == 0
 
 
+def test_work_handed_on_in_sequence_is_a_process_customer(ic: CompiledRubric) -> None:
+    # Rubric 2026.11.27.12: "再交给" holds the handing-over word 交给; read as one phrase, a step handed on in
+    # sequence is the process relation. A shift handing over to the next is one too.
+    assert _status(ic, "我们按订单分拣装箱,再交给发货的兄弟。", "process") == "met"
+    assert _status(ic, "交接的时候前一班没把料备齐,后一班就很辛苦。", "process") == "met"
+    assert _status(ic, "我把报表做好,再交给科长审核。", "process") != "met"  # handed up to a superior: rank
+
+
 def test_goods_handed_to_an_outside_buyer_are_no_process_customer(ic: CompiledRubric) -> None:
     # Handing a parcel or a meal to a buyer is external service; handing work to the next step is not.
     assert _status(ic, "快递员把包裹交给顾客,顾客签收以后才算完成任务。", "process") == "missing"
