@@ -143,7 +143,7 @@ def _cmd_grade_file(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_rubric_check(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import RubricProblem
-    from .rubric import load_rubric
+    from .rubric import load_rubric, rubric_advice
 
     failed = 0
     # The service refuses a folder in which two files define one id: so does the check.
@@ -163,6 +163,9 @@ def _cmd_rubric_check(args: argparse.Namespace, settings: Settings) -> int:
             print(RubricProblem(file, "id", "duplicate_rubric", message), file=sys.stderr)
             continue
         print(f"{file}: ok({rubric.id} {rubric.version},{len(rubric.concepts)} 个要点,满分 {rubric.max_score:g})")
+        # Advice does not fail the check: the rubric works, but a rule of it may not as its author meant.
+        for advice in rubric_advice(rubric, str(file)):
+            print(f"提示 {advice}")
     return 1 if failed else 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .advice import rubric_advice
 from .loader import load_rubric, load_rubric_dir, parse_rubric
 from .schema import Concept, ExpectedLength, Rubric, RubricSettings, Rule
 
@@ -14,4 +15,5 @@ __all__ = [
     "load_rubric",
     "load_rubric_dir",
     "parse_rubric",
+    "rubric_advice",
 ]

@@ -133,3 +133,17 @@ def test_a_huge_rubric_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     path.write_text(_edited(("references:\n", "references:\n" + reference * 40_000)), encoding="utf-8")
     run = _yuejuan("rubric", "check", str(path))
     assert run.returncode == 1 and "[too_large]" in run.stderr, run.stderr
+
+
+def test_a_phrase_holding_another_elements_word_is_pointed_out_without_failing_the_check(tmp_path: Path) -> None:
+    """A phrase listed in a rule that holds a word of one of the rule's required groups ("我会分类" beside
+    @me, which holds 我会) can never supply both: the word inside the phrase is not the group's own word.
+    Rubric 2026.11.27.12 found one such rule by hand ("再交给" beside @handoff); the check now says so."""
+    path = tmp_path / "advice.yaml"
+    path.write_text(_edited(("any: [分类, 分开, 投放, 扔]", "any: [分类, 分开, 投放, 扔, 我会分类]")), encoding="utf-8")
+    run = _yuejuan("rubric", "check", str(path), str(ROOT / "rubrics/internal-customer.yaml"))
+    assert run.returncode == 0, run.stderr
+    advice = [line for line in run.stdout.splitlines() if line.startswith("提示 ")]
+    assert len(advice) == 1, run.stdout  # the shipped rubric has none
+    assert f"{path}: concepts[2].rules[0].any[4]: [word_inside_phrase]" in advice[0]
+    assert "“我会分类”含有 @me 的“我会”" in advice[0]
