@@ -11,7 +11,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -305,9 +304,16 @@ def cancel_job(db: Database, *, job_id: str, owner: str | None = None) -> Job:
     return job
 
 
-def _purge(s: Any, job: Job, now: datetime) -> PurgedJob:
+def _purge(s: Session, job: Job, now: datetime) -> PurgedJob:
     """Delete the job's submissions (answers, results, its input's other fields) and chunks, and empty
-    its row of whatever came from the request; the row keeps counts and times, and says when."""
+    its row of whatever came from the request; the row keeps counts and times, and says when.
+
+    On SQLite the deletions overwrite what they delete (``secure_delete``): the file would otherwise
+    keep deleted rows' bytes in its free pages until they are reused. Only for the purge, as it slows
+    every write that frees space: the connection goes back to the pool as it was."""
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        s.connection().exec_driver_sql("PRAGMA secure_delete=ON")
     ended, finished_at = job.status, job.finished_at
     s.execute(delete(Chunk).where(Chunk.job_id == job.id))
     removed = _rowcount(s.execute(delete(SubmissionRow).where(SubmissionRow.job_id == job.id)))
@@ -317,28 +323,16 @@ def _purge(s: Any, job: Job, now: datetime) -> PurgedJob:
     job.filename, job.columns, job.callback_url, job.idempotency_key, job.request_digest = None, [], None, None, ""
     job.error_message = None
     job.webhook_status, job.webhook_error, job.webhook_lease_expires = None, None, None
+    s.flush()
+    if sqlite:
+        s.connection().exec_driver_sql("PRAGMA secure_delete=OFF")
     return PurgedJob(job.id, ended, finished_at, now, removed)
-
-
-@contextmanager
-def _purging(db: Database) -> Iterator[Session]:
-    """A session whose deletions overwrite what they delete: SQLite otherwise leaves deleted rows' bytes
-    in the file's free pages until they are reused. Only for the purge (it slows every write that
-    frees space), so the connection goes back to the pool as it was."""
-    with db.session() as s:
-        sqlite = db.dialect == "sqlite"
-        if sqlite:
-            s.connection().exec_driver_sql("PRAGMA secure_delete=ON")
-        yield s
-        s.flush()
-        if sqlite:
-            s.connection().exec_driver_sql("PRAGMA secure_delete=OFF")
 
 
 def purge_job(db: Database, *, job_id: str, owner: str | None = None) -> PurgedJob:
     """Delete a finished job's submissions, answers and results for good (see ``_purge``). A queued or
     running job is refused (``job_active``): cancel it first. ``owner`` as for ``get_job``."""
-    with _purging(db) as s:
+    with db.session() as s:
         job = s.get(Job, job_id, with_for_update=True)
         if job is None or not _visible(job, owner):
             raise UnknownJobError(job_id)
@@ -353,7 +347,7 @@ def purge_finished(db: Database, *, finished_before: datetime, limit: int = 100)
     """Purge up to ``limit`` jobs that ended (done, failed, cancelled) before ``finished_before``,
     oldest first; returns them. Several processes may run it at once: each job is purged once."""
     now = utcnow()
-    with _purging(db) as s:
+    with db.session() as s:
         jobs = s.scalars(
             select(Job)
             .where(Job.status.in_(FINISHED), Job.finished_at < finished_before)
