@@ -1,4 +1,5 @@
-"""The ``yuejuan`` command: serve the API, run a worker, grade, check rubric files, fit TF-IDF, manage API keys."""
+"""The ``yuejuan`` command: serve the API, run a worker, grade, check rubric files, fit TF-IDF, manage API keys,
+purge batch jobs."""
 
 from __future__ import annotations
 
@@ -236,6 +237,31 @@ def _cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if missing else 0
 
 
+def _cmd_jobs_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from .errors import JobError
+    from .jobs import store
+    from .storage import Database, new_sqlite_file
+
+    if (missing := new_sqlite_file(settings.database_url)) is not None:
+        # A new, empty database would know no job: the path is mistyped.
+        raise CommandLineError("database_missing", f"没有数据库文件 {missing}:请检查 YUEJUAN_DATABASE_URL。")
+    database = Database(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
+    database.upgrade()
+    failed = False
+    try:
+        for job_id in args.job_ids:
+            try:
+                purged = store.purge_job(database, job_id=job_id)  # an administrator: every job
+            except JobError as error:
+                failed = True
+                _fail(error.code, str(error))
+                continue
+            print(f"已删除作业 {purged.id} 的数据:{purged.submissions} 份作答及其结果。")
+    finally:
+        database.dispose()
+    return 1 if failed else 0
+
+
 def _labeled_rows(args: argparse.Namespace, settings: Settings, max_score: float) -> list[LabeledAnswer]:
     from .corpus import CorpusError, read_labeled
 
@@ -419,6 +445,12 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="按密钥编号吊销密钥")
     revoke.add_argument("key_ids", nargs="+", metavar="密钥编号")
     revoke.set_defaults(func=_cmd_keys_revoke)
+
+    jobs = sub.add_parser("jobs", help="批量作业(保存在 YUEJUAN_DATABASE_URL 中)")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="命令", required=True)
+    purge = jobs_sub.add_parser("purge", help="永久删除已结束作业的作答与结果(进行中的作业须先取消)")
+    purge.add_argument("job_ids", nargs="+", metavar="作业编号")
+    purge.set_defaults(func=_cmd_jobs_purge)
 
     evaluate = sub.add_parser("evaluate", help="在带人工评分的文件上衡量与人工评分的一致程度")
     evaluate.add_argument("--rubric", required=True, metavar="编号", help="评分标准编号")

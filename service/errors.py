@@ -12,6 +12,7 @@
         ├── InvalidJobInputError       an uploaded file or submission list cannot be used (every problem)
         ├── TooManySubmissionsError    more submissions than one job accepts
         ├── UnknownJobError            no job with that id
+        ├── JobPurgedError             the job's data was deleted (its row remains, empty)
         ├── JobStateError              the job is not in a state that allows this
         ├── IdempotencyConflictError   an Idempotency-Key reused for a different request
         └── CallbackNotAllowedError    a callback URL outside the allow-list
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 __all__ = [
     "AnswerTooLongError",
@@ -34,6 +36,7 @@ __all__ = [
     "IdempotencyConflictError",
     "InvalidJobInputError",
     "JobError",
+    "JobPurgedError",
     "JobStateError",
     "RubricError",
     "RubricProblem",
@@ -150,6 +153,17 @@ class UnknownJobError(JobError):
 
     def __init__(self, job_id: str) -> None:
         super().__init__(f"没有编号为 {job_id!r} 的阅卷作业。")
+
+
+class JobPurgedError(JobError):
+    """The job's submissions, answers and results were deleted (on request or by the retention setting)."""
+
+    code = "job_purged"
+
+    def __init__(self, job_id: str, purged_at: datetime) -> None:
+        self.purged_at = purged_at
+        when = purged_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        super().__init__(f"阅卷作业 {job_id!r} 的作答与结果已于 {when}(UTC)删除,无法再查看或导出。")
 
 
 class JobStateError(JobError):

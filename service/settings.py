@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     job_chunk_size: int = Field(default=200, ge=1, le=10_000)
     job_lease_seconds: float = Field(default=600.0, gt=0)
     run_jobs: bool = Field(default=True, description="Embedded mode: run the job runner inside `yuejuan serve`.")
+    # Jobs that ended (done, failed, cancelled) this many days ago lose their submissions, answers and
+    # results (service.jobs.retention); 0 keeps them until someone purges them.
+    job_retention_days: int = Field(default=0, ge=0, le=36_500)
     # Distributed mode: with a broker (e.g. redis://host:6379/0) the API sends each chunk of a job
     # to this queue and `yuejuan worker` processes, on any machine, grade them. Empty: embedded mode.
     broker_url: str = ""

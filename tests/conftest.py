@@ -282,6 +282,14 @@ def pg_schema(postgres: str) -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty job store on each backend in turn: a new SQLite file, then a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jobs.db'}"
+    return str(request.getfixturevalue("pg_schema"))
+
+
 REDIS_URL = os.environ.get("YUEJUAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -263,3 +264,43 @@ def test_what_the_command_says_to_the_administrator_is_chinese(tmp_path: Path) -
     assert run.stdout.startswith("评分标准 internal-customer:6 份作答,按现有配置评分\n")
     assert f"已写入 {tmp_path / 'evaluation.json'}" in run.stdout
     assert not ascii_words.search(run.stdout.lower()), run.stdout
+
+
+def test_jobs_purge_deletes_a_finished_jobs_answers_from_the_database_file(tmp_path: Path) -> None:
+    from service.jobs import InputRow, store
+    from service.storage import Database
+
+    path = tmp_path / "jobs.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    answer = "李雷在仓储部工作,他把入库单交给财务部,财务部就是他的内部客户。"
+    rows = [InputRow(f"考生{i}", f"{answer}(第{i}份)", {}) for i in range(300)]
+
+    def job() -> str:
+        made, _ = store.create_job(
+            db, rubric_id="internal-customer", rubric_version="v1", rows=rows, columns=[], source="json"
+        )
+        return made.id
+
+    finished, running = job(), job()
+    store.cancel_job(db, job_id=finished)
+    db.dispose()
+    env = {"YUEJUAN_DATABASE_URL": f"sqlite:///{path}"}
+    run = yuejuan("jobs", "purge", finished, running, "0" * 32, env=env)
+    assert run.returncode == 1
+    assert run.stdout == f"已删除作业 {finished} 的数据:300 份作答及其结果。\n"
+    assert run.stderr.splitlines() == [
+        f"错误 [job_active]:作业仍在进行(状态 queued),不能删除其数据:请先取消作业(DELETE /v1/jobs/{running})。",
+        f"错误 [unknown_job]:没有编号为 {'0' * 32!r} 的阅卷作业。",
+    ]
+    # Not in the tables, and not in the file either: SQLite would otherwise keep deleted rows' bytes.
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        ids = {job_id for (job_id,) in connection.execute("SELECT DISTINCT job_id FROM submissions")}
+    assert ids == {running}
+    stored = path.read_bytes()
+    assert stored.count(answer.encode()) == 300  # the other job's
+    again = yuejuan("jobs", "purge", finished, env=env)
+    assert again.returncode == 1 and again.stderr.startswith("错误 [job_purged]:阅卷作业")
+    missing = yuejuan("jobs", "purge", finished, env={"YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'jobz.db'}"})
+    assert missing.returncode == 2 and missing.stderr.startswith("错误 [database_missing]:没有数据库文件")

@@ -19,6 +19,7 @@ __all__ = [
     "DuplicatePairOut",
     "JobCreateRequest",
     "JobList",
+    "JobPurged",
     "JobReport",
     "JobResultItem",
     "JobResults",
@@ -124,6 +125,17 @@ class JobStatus(BaseModel):
     error: ErrorBody | None = Field(description="Why the job failed, when it did.")
     callback_url: str | None
     webhook: WebhookState | None
+
+
+class JobPurged(BaseModel):
+    """What ``POST /v1/jobs/{id}/purge`` removed. The job's endpoints answer 410 ``job_purged`` since."""
+
+    id: str
+    status: Literal["purged"] = "purged"
+    ended_as: Literal["done", "failed", "cancelled"] = Field(description="The status the job had ended in.")
+    finished_at: datetime | None
+    purged_at: datetime
+    submissions_deleted: int = Field(description="Submissions deleted with their answers and results.")
 
 
 class JobList(BaseModel):

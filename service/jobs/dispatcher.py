@@ -6,7 +6,7 @@ holders (on this host at once, elsewhere when the lease runs out), sends a messa
 free chunk that has none (new jobs, freed chunks, messages the broker refused), and, when the
 queue is empty, for chunks whose message went long ago and was never taken (lost with a worker
 that held it). Several dispatchers share the work; a message sent twice costs a look, not a
-second result.
+second result. The sweep also purges the jobs the retention setting has expired.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..storage import Database, utcnow
 from . import store
 from .owners import is_dead_here
 from .queue import queued_messages, send_chunks
+from .retention import Retention
 from .webhook import send_due
 
 __all__ = ["Dispatcher"]
@@ -42,6 +43,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._work = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._retention = Retention(db, settings)
 
     def start(self) -> None:
         targets = [(self._loop, "yuejuan-dispatch")]
@@ -71,7 +73,9 @@ class Dispatcher:
         return not unsent
 
     def sweep(self) -> int:
-        """One pass; returns how many messages were sent."""
+        """One pass; returns how many messages were sent. Jobs past the retention period are purged
+        first: the messages of their chunks, if any are left, find nothing to grade."""
+        self._retention.run_if_due()
         freed = store.release_leases(self.db, is_dead=is_dead_here) + store.expire_leases(self.db)
         if freed:
             log.warning("%d chunk(s) held by a stopped worker are sent again", freed)

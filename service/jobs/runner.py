@@ -1,5 +1,6 @@
 """The job runner: leases chunks from the store, grades them in a pool of worker processes,
-commits each chunk's results in one transaction, and sends the job-end webhooks.
+commits each chunk's results in one transaction, sends the job-end webhooks, and purges the jobs
+the retention setting has expired (:mod:`service.jobs.retention`).
 
 Any number of runners (in several server processes or machines) can share one database:
 chunks are leased, and only the lease holder can commit a chunk. A runner that dies holding
@@ -22,6 +23,7 @@ from ..storage import DATABASE_UNAVAILABLE, Database
 from . import store
 from .grading import ChunkFailed, Outcome, exit_with_parent, grade_chunk, init_worker, warm_up
 from .owners import is_dead_here, new_owner
+from .retention import Retention
 from .webhook import send_due
 
 __all__ = ["JobRunner"]
@@ -43,6 +45,7 @@ class JobRunner:
         self._hooks = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pool: ProcessPoolExecutor | None = None
+        self._retention = Retention(db, settings)
 
     def start(self) -> None:
         released = store.release_leases(self.db, is_dead=is_dead_here)
@@ -107,6 +110,7 @@ class JobRunner:
         unattended = False
         while not self._stop.is_set():
             try:
+                self._retention.run_if_due()
                 if unattended:
                     grading = [chunk.id for chunk in inflight.values()]
                     freed = store.release_unattended(self.db, owner=self.owner, grading=grading)

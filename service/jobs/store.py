@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..errors import IdempotencyConflictError, JobStateError, UnknownJobError
+from ..errors import IdempotencyConflictError, JobPurgedError, JobStateError, UnknownJobError
 from ..storage import Chunk, Database, Job, SubmissionRow, utcnow
 from .files import InputRow
 from .grading import Outcome
@@ -27,7 +28,9 @@ from .report import ReportInput
 
 __all__ = [
     "ACTIVE",
+    "FINISHED",
     "ClaimedChunk",
+    "PurgedJob",
     "cancel_job",
     "claim_chunk",
     "claim_chunks",
@@ -41,6 +44,8 @@ __all__ = [
     "list_jobs",
     "mark_enqueued",
     "page_submissions",
+    "purge_finished",
+    "purge_job",
     "release_chunk",
     "release_leases",
     "release_unattended",
@@ -52,6 +57,9 @@ __all__ = [
 ]
 
 ACTIVE = ("queued", "running")
+FINISHED = ("done", "failed", "cancelled")
+# A job whose data was deleted: its row stays, emptied, so that its endpoints can say so (410).
+PURGED = "purged"
 _SUBMISSIONS = cast(Table, SubmissionRow.__table__)
 _STORE_RESULT = (
     _SUBMISSIONS.update()
@@ -82,6 +90,17 @@ class ClaimedChunk:
     rubric_version: str
     items: list[tuple[int, str]]
     fingerprint: str | None = None  # how the job's grades are made (CompiledRubric.fingerprint)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgedJob:
+    """What a purge removed: the job and how many of its submissions."""
+
+    id: str
+    status: str  # the status the job had ended in (done, failed, cancelled)
+    finished_at: datetime | None
+    purged_at: datetime
+    submissions: int
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -199,7 +218,14 @@ def get_job(db: Database, *, job_id: str, owner: str | None = None) -> Job:
         job = s.get(Job, job_id)
     if job is None or not _visible(job, owner):
         raise UnknownJobError(job_id)
+    _check_not_purged(job)
     return job
+
+
+def _check_not_purged(job: Job) -> None:
+    if job.status == PURGED:
+        assert job.purged_at is not None
+        raise JobPurgedError(job.id, job.purged_at)
 
 
 def list_jobs(
@@ -207,8 +233,9 @@ def list_jobs(
 ) -> tuple[list[Job], int]:
     """Jobs newest first, with their count; with ``owner``, only those ``get_job`` would show it."""
     with db.session() as s:
-        query = select(Job)
-        counted = select(func.count()).select_from(Job)
+        # A purged job holds nothing to list; its id still answers 410 (get_job).
+        query = select(Job).where(Job.status != PURGED)
+        counted = select(func.count()).select_from(Job).where(Job.status != PURGED)
         if status:
             query, counted = query.where(Job.status == status), counted.where(Job.status == status)
         if owner is not None:
@@ -269,11 +296,66 @@ def cancel_job(db: Database, *, job_id: str, owner: str | None = None) -> Job:
         job = s.get(Job, job_id, with_for_update=True)
         if job is None or not _visible(job, owner):
             raise UnknownJobError(job_id)
+        _check_not_purged(job)
         if job.status not in ACTIVE:
             raise JobStateError("job_finished", f"作业已结束(状态 {job.status}),无法取消。")
         _close_chunks(s, job_id, "cancelled")
         _finish(job, "cancelled")
     return job
+
+
+def _purge(s: Session, job: Job, now: datetime) -> PurgedJob:
+    """Delete the job's submissions (answers, results, its input's other fields) and chunks, and empty
+    its row of whatever came from the request; the row keeps counts and times, and says when.
+
+    On SQLite the deletions overwrite what they delete (``secure_delete``): the file would otherwise
+    keep deleted rows' bytes in its free pages until they are reused. Only for the purge, as it slows
+    every write that frees space: the connection goes back to the pool as it was."""
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        s.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+    ended, finished_at = job.status, job.finished_at
+    s.execute(delete(Chunk).where(Chunk.job_id == job.id))
+    removed = _rowcount(s.execute(delete(SubmissionRow).where(SubmissionRow.job_id == job.id)))
+    job.status, job.purged_at = PURGED, now
+    # The file's name and columns, the callback and the digest of the answers came with the candidates'
+    # data; the idempotency key goes too, so that sending the same request again makes a new job.
+    job.filename, job.columns, job.callback_url, job.idempotency_key, job.request_digest = None, [], None, None, ""
+    job.error_message = None
+    job.webhook_status, job.webhook_error, job.webhook_lease_expires = None, None, None
+    s.flush()
+    if sqlite:
+        s.connection().exec_driver_sql("PRAGMA secure_delete=OFF")
+    return PurgedJob(job.id, ended, finished_at, now, removed)
+
+
+def purge_job(db: Database, *, job_id: str, owner: str | None = None) -> PurgedJob:
+    """Delete a finished job's submissions, answers and results for good (see ``_purge``). A queued or
+    running job is refused (``job_active``): cancel it first. ``owner`` as for ``get_job``."""
+    with db.session() as s:
+        job = s.get(Job, job_id, with_for_update=True)
+        if job is None or not _visible(job, owner):
+            raise UnknownJobError(job_id)
+        _check_not_purged(job)
+        if job.status in ACTIVE:
+            message = f"作业仍在进行(状态 {job.status}),不能删除其数据:请先取消作业(DELETE /v1/jobs/{job_id})。"
+            raise JobStateError("job_active", message)
+        return _purge(s, job, utcnow())
+
+
+def purge_finished(db: Database, *, finished_before: datetime, limit: int = 100) -> list[PurgedJob]:
+    """Purge up to ``limit`` jobs that ended (done, failed, cancelled) before ``finished_before``,
+    oldest first; returns them. Several processes may run it at once: each job is purged once."""
+    now = utcnow()
+    with db.session() as s:
+        jobs = s.scalars(
+            select(Job)
+            .where(Job.status.in_(FINISHED), Job.finished_at < finished_before)
+            .order_by(Job.finished_at, Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        return [_purge(s, job, now) for job in jobs]
 
 
 def fail_job(db: Database, *, job_id: str, code: str, message: str) -> None:
@@ -578,6 +660,6 @@ def set_webhook_state(db: Database, *, job_id: str, status: str, attempts: int, 
     with db.session() as s:
         s.execute(
             update(Job)
-            .where(Job.id == job_id)
+            .where(Job.id == job_id, Job.status != PURGED)  # purged while it was being sent: it stays empty
             .values(webhook_status=status, webhook_attempts=attempts, webhook_error=error, webhook_lease_expires=None)
         )

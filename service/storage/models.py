@@ -48,6 +48,7 @@ class Base(DeclarativeBase):
 
 class Job(Base):
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_finished", "status", "finished_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     rubric_id: Mapped[str] = mapped_column(String(64))
@@ -82,6 +83,8 @@ class Job(Base):
     webhook_error: Mapped[str | None] = mapped_column(Text)
     # While a process sends the webhook (status "sending"): others leave it alone until then.
     webhook_lease_expires: Mapped[datetime | None]
+    # When the job's submissions, answers and results were deleted (status "purged"; migration 0007).
+    purged_at: Mapped[datetime | None]
 
 
 class Chunk(Base):

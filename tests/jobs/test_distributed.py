@@ -9,19 +9,22 @@ import random
 import re
 import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from support import ServerProcess, TcpProxy, WorkerProcess, api, wait_for_job
 
-from service.jobs import celery_app
+from service.jobs import InputRow, celery_app, store
 from service.registry import RubricRegistry
+from service.scoring import CompiledRubric
 from service.settings import Settings
-from service.storage import Chunk, Database, Job, SubmissionRow
+from service.storage import Chunk, Database, Job, SubmissionRow, utcnow
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
 TOTAL = 1200
+IC = "internal-customer"
 
 
 def _held_by(db: Database, job_id: str, pids: set[int]) -> set[int]:
@@ -185,3 +188,60 @@ def test_a_chunk_whose_claim_committed_as_the_connection_dropped_is_graded_at_on
     # One claim was committed and its answer lost; that chunk was claimed again, by the retry.
     assert proxy.lost == 1 and sorted(attempts) == [1, 1, 1, 2]
     assert len(re.findall(r"chunk \d+: grading failed; retrying", worker.log.read_text(encoding="utf-8"))) == 1
+
+
+def test_workers_drop_the_work_of_purged_jobs_and_retention_runs_in_the_sweep(
+    pg_schema: str, broker: tuple[str, str], tmp_path: Path, ic: CompiledRubric
+) -> None:
+    broker_url, queue = broker
+    env = {
+        "YUEJUAN_DATABASE_URL": pg_schema,
+        "YUEJUAN_BROKER_URL": broker_url,
+        "YUEJUAN_JOB_QUEUE": queue,
+        "YUEJUAN_JOB_CHUNK_SIZE": "3",
+        "YUEJUAN_SWEEP_SECONDS": "0.5",
+        "YUEJUAN_JOB_RETENTION_DAYS": "30",
+    }
+    db = Database(pg_schema)
+    db.upgrade()
+    rows = [InputRow(f"旧{i}", "下一道工序就是上一道工序的客户。", {}) for i in range(3)]
+    old, _ = store.create_job(db, rubric_id=IC, rubric_version=ic.rubric.version, rows=rows, columns=[], source="json")
+    store.cancel_job(db, job_id=old.id)
+    with db.session() as s:  # it ended 40 days ago
+        s.execute(update(Job).where(Job.id == old.id).values(finished_at=utcnow() - timedelta(days=40)))
+    worker = WorkerProcess(env, tmp_path / "worker.log").launch()
+    server = ServerProcess(env, tmp_path / "api.log")
+    body = {"rubric_id": IC, "submissions": [{"id": f"D{i}", "answer": "上级是下级的客户。"} for i in range(10)]}
+    try:
+        server.start()
+        worker.wait_ready()
+        graded = api.post(f"{server.url}/v1/jobs", json=body, timeout=60).json()["id"]
+        assert wait_for_job(server.url, graded)["status"] == "done"
+        with db.session() as s:
+            chunk_ids = list(s.scalars(select(Chunk.id).where(Chunk.job_id == graded)))
+        assert api.post(f"{server.url}/v1/jobs/{graded}/purge").status_code == 200
+        # A job cancelled and purged while its messages wait in the queue, and messages of the purged
+        # job delivered again (as a broker may): the worker finds nothing to grade in any of them.
+        waiting = api.post(f"{server.url}/v1/jobs", json=body, timeout=60).json()["id"]
+        api.delete(f"{server.url}/v1/jobs/{waiting}")
+        assert api.post(f"{server.url}/v1/jobs/{waiting}/purge").status_code == 200
+        app = celery_app(Settings(broker_url=broker_url, job_queue=queue))
+        for chunk_id in chunk_ids:
+            app.send_task("yuejuan.grade_chunk", args=[chunk_id], queue=queue)
+        after = api.post(f"{server.url}/v1/jobs", json=body, timeout=60).json()["id"]
+        assert wait_for_job(server.url, after)["status"] == "done"  # the worker went on, behind them
+        assert api.get(f"{server.url}/v1/jobs/{old.id}").json()["error"]["code"] == "job_purged"
+        with db.session() as s:
+            left = s.scalars(select(SubmissionRow.job_id).where(SubmissionRow.job_id.in_([graded, waiting, old.id])))
+            assert list(left) == []
+        log = worker.log.read_text(errors="replace") + server.log.read_text(errors="replace")
+        assert "Traceback" not in log and "ERROR" not in log, log
+        # "lost": a chunk of the cancelled job whose grading had begun when the job was cancelled.
+        ends = sum(log.count(f": '{end}'") for end in ("done", "skipped", "lost"))
+        assert log.count("succeeded in ") == ends
+        assert log.count(": 'skipped'") >= len(chunk_ids)  # each message of the purged job, at least
+        assert log.count("保留期限") == 1 and old.id in log
+    finally:
+        worker.stop()
+        server.stop()
+        db.dispose()

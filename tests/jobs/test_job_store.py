@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from service.errors import IdempotencyConflictError, JobStateError, UnknownJobError
+from service.errors import IdempotencyConflictError, JobPurgedError, JobStateError, UnknownJobError
 from service.jobs import InputRow, Outcome, store
-from service.storage import Database, SubmissionRow, utcnow
+from service.storage import Chunk, Database, Job, SubmissionRow, utcnow
 
 ANSWERS = ["上级给下级安排任务,上级就是下级的客户。", "", "财务部门为销售部门提供报表,销售部门是财务部门的客户。"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'jobs.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_schema")
-    database = Database(url)
+@pytest.fixture
+def db(store_url: str) -> Iterator[Database]:
+    database = Database(store_url)
     database.upgrade()
     yield database
     database.dispose()
@@ -190,3 +189,76 @@ def test_a_job_is_its_owners_and_one_made_before_owners_is_everyones(db: Databas
     with pytest.raises(UnknownJobError):
         store.cancel_job(db, job_id=theirs, owner="aaaa1111")
     assert store.get_job(db, job_id=theirs).status == "queued"
+
+
+def _finish_all(db: Database, job_id: str) -> None:
+    while chunks := [c for c in store.claim_chunks(db, owner="w", limit=10, lease_seconds=600) if c.job_id == job_id]:
+        for chunk in chunks:
+            assert store.commit_chunk(db, chunk=chunk, owner="w", outcomes=_fake_results(chunk))
+
+
+def _ended(db: Database, job_id: str, days_ago: float) -> None:
+    """Move the job's end (and its start) back in time, as if it had ended ``days_ago`` days ago."""
+    when = utcnow() - timedelta(days=days_ago)
+    with db.session() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(created_at=when, started_at=when, finished_at=when))
+
+
+def _left_of(db: Database, job_id: str) -> tuple[int, int, dict[str, object]]:
+    """What the tables still hold of a job: its submissions, its chunks, and its own row."""
+    with db.session() as s:
+        submissions = s.scalar(select(func.count()).select_from(SubmissionRow).where(SubmissionRow.job_id == job_id))
+        chunks = s.scalar(select(func.count()).select_from(Chunk).where(Chunk.job_id == job_id))
+        row = s.execute(select(Job.__table__).where(Job.id == job_id)).mappings().one()
+    return int(submissions or 0), int(chunks or 0), dict(row)
+
+
+def test_a_purged_job_keeps_no_answer_and_work_still_held_on_it_is_dropped(db: Database) -> None:
+    job_id = _create(db, key="一班-期末")
+    other = _create(db, n=3)
+    held = [c for c in store.claim_chunks(db, owner="w", limit=10, lease_seconds=600) if c.job_id == job_id]
+    assert store.commit_chunk(db, chunk=held[0], owner="w", outcomes=_fake_results(held[0]))
+    with pytest.raises(JobStateError) as running:
+        store.purge_job(db, job_id=job_id)
+    assert running.value.code == "job_active" and "请先取消" in str(running.value)
+    store.cancel_job(db, job_id=job_id)
+
+    purged = store.purge_job(db, job_id=job_id)
+    assert (purged.id, purged.status, purged.submissions) == (job_id, "cancelled", 25)
+    submissions, chunks, row = _left_of(db, job_id)
+    assert (submissions, chunks, row["status"], row["purged_at"] is not None) == (0, 0, "purged", True)
+    kept = " ".join(str(value) for value in row.values())
+    assert not any(text in kept for text in [*filter(None, ANSWERS), "考生", "班级", "一班-期末"])
+    # A worker still grading a chunk of it loses the chunk quietly, and a late message finds nothing.
+    late = held[1]
+    assert not store.renew_lease(db, chunk_id=late.id, owner="w", lease_seconds=600)
+    assert not store.commit_chunk(db, chunk=late, owner="w", outcomes=_fake_results(late))
+    store.release_chunk(db, chunk_id=late.id, owner="w")
+    store.fail_job(db, job_id=job_id, code="grading_crashed", message="")
+    assert store.claim_chunk(db, chunk_id=late.id, owner="v", lease_seconds=600) is None
+    assert _left_of(db, job_id)[:2] == (0, 0)
+    # From now on the job says it was purged, is no longer listed, and the same request makes a new job.
+    for call in (store.get_job, store.cancel_job, store.purge_job):
+        with pytest.raises(JobPurgedError):
+            call(db, job_id=job_id)
+    assert [j.id for j in store.list_jobs(db, limit=10, offset=0)[0]] == [other]
+    assert _create(db, key="一班-期末") != job_id
+    assert store.get_job(db, job_id=other).total == 3 and _left_of(db, other)[0] == 3
+
+
+def test_only_jobs_that_ended_before_the_cutoff_are_purged_once(db: Database) -> None:
+    old_done, old_failed, old_running, recent = (_create(db, n=5) for _ in range(4))
+    _finish_all(db, old_done)
+    store.fail_job(db, job_id=old_failed, code="rubric_version_changed", message="评分标准已更换版本")
+    store.claim_chunks(db, owner="w", limit=1, lease_seconds=600)  # old_running starts …
+    for job_id in (old_done, old_failed, old_running):
+        _ended(db, job_id, days_ago=40)  # … 40 days ago, and is still running
+    store.cancel_job(db, job_id=recent)
+    assert {store.get_job(db, job_id=j).status for j in (old_running, recent)} == {"running", "cancelled"}
+
+    purged = store.purge_finished(db, finished_before=utcnow() - timedelta(days=30))
+    assert sorted((p.id, p.status, p.submissions) for p in purged) == sorted(
+        [(old_done, "done", 5), (old_failed, "failed", 5)]
+    )
+    assert store.purge_finished(db, finished_before=utcnow() - timedelta(days=30)) == []
+    assert [_left_of(db, j)[0] for j in (old_done, old_failed, old_running, recent)] == [0, 0, 5, 5]

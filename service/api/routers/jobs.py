@@ -35,7 +35,16 @@ from ...settings import MAX_JOB_SUBMISSIONS
 from ...storage import Database, Job, utcnow
 from ..deps import DatabaseDep, RegistryDep, SettingsDep
 from ..errors import ERROR_RESPONSES, KEY_RESPONSES, error_response
-from ..job_schemas import JobCreateRequest, JobList, JobReport, JobResultItem, JobResults, JobStatus, WebhookState
+from ..job_schemas import (
+    JobCreateRequest,
+    JobList,
+    JobPurged,
+    JobReport,
+    JobResultItem,
+    JobResults,
+    JobStatus,
+    WebhookState,
+)
 from ..schemas import ErrorBody, ErrorResponse
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=KEY_RESPONSES)
@@ -44,6 +53,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     404: {"model": ErrorResponse, "description": "Unknown job or rubric."},
     409: {"model": ErrorResponse, "description": "The job's status does not allow this."},
+    410: {"model": ErrorResponse, "description": "The job's data was deleted (`job_purged`)."},
 }
 # Offsets past any real list are fine (an empty page), but they must fit a database integer.
 _MAX_OFFSET = 2**31 - 1
@@ -261,6 +271,24 @@ def get_job(job_id: str, db: DatabaseDep, caller: GraderDep) -> JobStatus:
 def cancel_job(job_id: str, db: DatabaseDep, caller: GraderDep) -> JobStatus:
     """Cancel a queued or running job; what was graded stays available."""
     return _job_status(store.cancel_job(db, job_id=job_id, owner=_owner(caller)))
+
+
+@router.post("/{job_id}/purge", response_model=JobPurged, responses=_RESPONSES)
+def purge_job(job_id: str, db: DatabaseDep, caller: GraderDep) -> JobPurged:
+    """Delete a finished job's submissions, answers and results for good (the job's key, or an admin).
+
+    A queued or running job is refused with 409 ``job_active``: cancel it first (``DELETE``). From then
+    on the job's endpoints answer 410 ``job_purged``; it is no longer listed."""
+    purged = store.purge_job(db, job_id=job_id, owner=_owner(caller))
+    return JobPurged.model_validate(
+        {
+            "id": purged.id,
+            "ended_as": purged.status,
+            "finished_at": purged.finished_at,
+            "purged_at": purged.purged_at,
+            "submissions_deleted": purged.submissions,
+        }
+    )
 
 
 def _concepts(db: Database, registry: RubricRegistry, job: Job) -> list[tuple[str, str]]:
