@@ -182,6 +182,29 @@ def wait_for_job(
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
+def proxy_for(database_url: str) -> tuple[TcpProxy, str]:
+    """A :class:`TcpProxy` in front of the database of ``database_url``, and the URL that goes through it."""
+    from sqlalchemy.engine import make_url
+
+    real = make_url(database_url)
+    proxy = TcpProxy(real.port or 5432)
+    return proxy, real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+
+def chunk_attempts(database_url: str, job_id: str) -> list[int]:
+    """How many times each chunk of a job was claimed, in chunk order."""
+    from sqlalchemy import select
+
+    from service.storage import Chunk, Database
+
+    db = Database(database_url)
+    try:
+        with db.session() as s:
+            return list(s.scalars(select(Chunk.attempts).where(Chunk.job_id == job_id).order_by(Chunk.number)))
+    finally:
+        db.dispose()
+
+
 class TcpProxy:
     """A loopback TCP forwarder to ``port`` that can be cut and restored: a database that goes away."""
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
-from support import ServerProcess, TcpProxy, api, wait_for_job
+from support import ServerProcess, api, chunk_attempts, proxy_for, wait_for_job
 
 from service.registry import RubricRegistry
 from service.storage import Chunk, Database, Job, SubmissionRow
@@ -109,10 +108,9 @@ def test_a_job_goes_on_at_once_when_the_database_comes_back(pg_schema: str, tmp_
     leases ran out (ten minutes by default). They are committed as soon as the database is back."""
     answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     submissions = [{"id": f"B{i:04d}", "answer": answers[i % len(answers)]} for i in range(400)]
-    real = make_url(pg_schema)
-    proxy = TcpProxy(real.port or 5432)
+    proxy, proxied = proxy_for(pg_schema)
     env = {
-        "YUEJUAN_DATABASE_URL": real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        "YUEJUAN_DATABASE_URL": proxied,
         "YUEJUAN_JOB_CHUNK_SIZE": "10",
         "YUEJUAN_JOB_WORKERS": "1",
         "YUEJUAN_JOB_LEASE_SECONDS": "300",
@@ -150,10 +148,9 @@ def test_chunks_claimed_as_the_connection_drops_are_graded_at_once(pg_schema: st
     minutes by default). This is what stalled the test above now and then. They are graded at once."""
     answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     submissions = [{"id": f"L{i:03d}", "answer": answers[i]} for i in range(40)]
-    real = make_url(pg_schema)
-    proxy = TcpProxy(real.port or 5432)
+    proxy, proxied = proxy_for(pg_schema)
     env = {
-        "YUEJUAN_DATABASE_URL": real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        "YUEJUAN_DATABASE_URL": proxied,
         "YUEJUAN_JOB_CHUNK_SIZE": "10",
         "YUEJUAN_JOB_WORKERS": "1",
         "YUEJUAN_JOB_LEASE_SECONDS": "300",
@@ -168,9 +165,9 @@ def test_chunks_claimed_as_the_connection_drops_are_graded_at_once(pg_schema: st
     finally:
         proxy.cut()
         server.stop()
+    attempts = chunk_attempts(pg_schema, job_id)
     db = Database(pg_schema)
     with db.session() as s:
-        attempts = s.scalars(select(Chunk.attempts).where(Chunk.job_id == job_id).order_by(Chunk.number)).all()
         stored = s.scalar(select(func.count()).where(SubmissionRow.job_id == job_id, SubmissionRow.result.is_not(None)))
     db.dispose()
     # The first claim (two chunks, for one worker) was committed and its answer lost; then claimed again.
@@ -184,10 +181,9 @@ def test_a_grading_process_that_dies_while_the_database_is_away_stops_no_job(pg_
     until it was restarted. The chunks are given back, and the job goes on, once the database answers."""
     answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     submissions = [{"id": f"G{i:03d}", "answer": answers[i]} for i in range(40)]
-    real = make_url(pg_schema)
-    proxy = TcpProxy(real.port or 5432)
+    proxy, proxied = proxy_for(pg_schema)
     env = {
-        "YUEJUAN_DATABASE_URL": real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        "YUEJUAN_DATABASE_URL": proxied,
         "YUEJUAN_JOB_CHUNK_SIZE": "10",
         "YUEJUAN_JOB_WORKERS": "1",
         "YUEJUAN_JOB_LEASE_SECONDS": "300",
@@ -225,9 +221,12 @@ def test_a_grading_process_that_dies_while_the_database_is_away_stops_no_job(pg_
     finally:
         proxy.cut()
         server.stop()
-    with db.session() as s:
-        attempts = s.scalars(select(Chunk.attempts).where(Chunk.job_id == job_id).order_by(Chunk.number)).all()
     db.dispose()
-    assert attempts == [2, 2, 1, 1]  # the two chunks in the dead process's hands were graded again
+    assert chunk_attempts(pg_schema, job_id) == [
+        2,
+        2,
+        1,
+        1,
+    ]  # the two chunks in the dead process's hands were graded again
     log = server.log.read_text(encoding="utf-8")
     assert "a grading process died" in log and "Traceback" not in log

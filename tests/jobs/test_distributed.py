@@ -13,8 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text, update
-from sqlalchemy.engine import make_url
-from support import ServerProcess, TcpProxy, WorkerProcess, api, wait_for_job
+from support import ServerProcess, WorkerProcess, api, chunk_attempts, proxy_for, wait_for_job
 
 from service.jobs import InputRow, celery_app, store
 from service.registry import RubricRegistry
@@ -156,8 +155,7 @@ def test_a_chunk_whose_claim_committed_as_the_connection_dropped_is_graded_at_on
     broker_url, queue = broker
     answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     submissions = [{"id": f"W{i:03d}", "answer": answers[i]} for i in range(40)]
-    real = make_url(pg_schema)
-    proxy = TcpProxy(real.port or 5432)
+    proxy, proxied = proxy_for(pg_schema)
     env = {
         "YUEJUAN_DATABASE_URL": pg_schema,
         "YUEJUAN_BROKER_URL": broker_url,
@@ -166,7 +164,6 @@ def test_a_chunk_whose_claim_committed_as_the_connection_dropped_is_graded_at_on
         "YUEJUAN_SWEEP_SECONDS": "0.5",
         "YUEJUAN_WORKER_LEASE_SECONDS": "300",
     }
-    proxied = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     worker = WorkerProcess({**env, "YUEJUAN_DATABASE_URL": proxied}, tmp_path / "worker.log").launch()
     server = ServerProcess(env, tmp_path / "api.log")
     try:
@@ -181,12 +178,8 @@ def test_a_chunk_whose_claim_committed_as_the_connection_dropped_is_graded_at_on
         proxy.cut()
         worker.stop()
         server.stop()
-    db = Database(pg_schema)
-    with db.session() as s:
-        attempts = s.scalars(select(Chunk.attempts).where(Chunk.job_id == job_id).order_by(Chunk.number)).all()
-    db.dispose()
     # One claim was committed and its answer lost; that chunk was claimed again, by the retry.
-    assert proxy.lost == 1 and sorted(attempts) == [1, 1, 1, 2]
+    assert proxy.lost == 1 and sorted(chunk_attempts(pg_schema, job_id)) == [1, 1, 1, 2]
     assert len(re.findall(r"chunk \d+: grading failed; retrying", worker.log.read_text(encoding="utf-8"))) == 1
 
 
