@@ -102,11 +102,12 @@ def test_the_address_cap_stops_a_client_minting_tokens(lab: str) -> None:
         for used in range(PER_VISITOR):
             response = _check(lab, token, address)
             if response.status_code != 200:
-                assert used == 0, "a visitor within its own limit was refused before the address cap"
-                refused = response
+                # The cap may run out in the middle of a token's checks; only a fresh token refused ends it.
+                _assert_429(response)
+                refused = response if used == 0 else None
                 break
             checked += 1
-    assert refused is not None, f"{checked} checks with {minted} tokens and never refused"
+    assert refused is not None, f"{checked} checks with {minted} tokens and no fresh token refused"
     _assert_429(refused)
     assert ADDRESS_CAP <= checked < minted * PER_VISITOR
     # Another address is not held up by this one.
