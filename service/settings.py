@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     # Requests per minute per key, or per client address for anonymous callers; 0 turns a limit off.
     rate_limit_check: int = Field(default=30, ge=0)
     rate_limit_grade: int = Field(default=600, ge=0)
+    # Self-checks per minute from one address by all visitors with a token together (a lab of ~50
+    # students behind one NAT address, each checking every 5 s on average); 0 turns the cap off.
+    rate_limit_check_address: int = Field(default=600, ge=0)
+    # Visitor tokens issued per minute per client address (a lab of ~50 opening the page at once, twice).
+    rate_limit_visitor_tokens: int = Field(default=120, ge=0)
+    # Signs visitor tokens; shared by every process of a deployment. Empty: made once and kept in the database.
+    visitor_secret: str = Field(default="", repr=False)
+    # How long a visitor token is good for; the page then asks for a new one.
+    visitor_token_hours: int = Field(default=12, ge=1, le=24 * 30)
     # Origins of LMS front ends allowed to call the API from a browser, comma-separated.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
@@ -77,6 +86,15 @@ class Settings(BaseSettings):
             hint = "(PostgreSQL 须写作 postgresql://)" if name == "postgres" else ""
             raise ValueError(f"不认识数据库类型 {url.drivername!r}{hint}:{_URL_EXAMPLES}。") from None
         return value.strip()
+
+    @field_validator("visitor_secret")
+    @classmethod
+    def _long_secret(cls, value: str) -> str:
+        """A short secret can be guessed from one token by trying every value: ask for a long one."""
+        value = value.strip()
+        if value and len(value) < 32:
+            raise ValueError("访客凭证密钥太短:至少 32 个字符(可用 openssl rand -hex 32 生成),或留空由服务自动生成。")
+        return value
 
     @field_validator("broker_url")
     @classmethod

@@ -164,6 +164,8 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -
         "YUEJUAN_DATABASE_URL": database_url,
         "YUEJUAN_MAX_BODY_BYTES": str(2 * 1024 * 1024),
         "YUEJUAN_RATE_LIMIT_CHECK": "100000",
+        "YUEJUAN_RATE_LIMIT_CHECK_ADDRESS": "100000",
+        "YUEJUAN_RATE_LIMIT_VISITOR_TOKENS": "100000",
         "YUEJUAN_RATE_LIMIT_GRADE": "100000",
         "YUEJUAN_CORS_ORIGINS": LMS_ORIGIN,
         "YUEJUAN_RUN_JOBS": "false",

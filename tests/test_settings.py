@@ -8,7 +8,16 @@ from service.settings import Settings
 
 
 def test_defaults_work_on_a_fresh_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    names = ("DATABASE_URL", "BROKER_URL", "CHECK_REQUIRES_KEY", "CORS_ORIGINS", "RATE_LIMIT_CHECK", "RATE_LIMIT_GRADE")
+    names = (
+        "DATABASE_URL",
+        "BROKER_URL",
+        "CHECK_REQUIRES_KEY",
+        "CORS_ORIGINS",
+        "RATE_LIMIT_CHECK",
+        "RATE_LIMIT_GRADE",
+        "RATE_LIMIT_CHECK_ADDRESS",
+        "VISITOR_SECRET",
+    )
     for name in names:
         monkeypatch.delenv(f"YUEJUAN_{name}", raising=False)
     settings = Settings()
@@ -16,6 +25,9 @@ def test_defaults_work_on_a_fresh_machine(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.broker_url == "" and not settings.distributed  # embedded: no broker, jobs graded in-process
     assert settings.check_requires_key is False and settings.cors_origins == []
     assert settings.rate_limit_check > 0 and settings.rate_limit_grade > 0
+    # A lab of ~50 students behind one address: far more checks from it than from one visitor.
+    assert settings.rate_limit_check_address >= 10 * settings.rate_limit_check
+    assert settings.visitor_secret == ""  # made once and kept in the database
 
 
 def test_access_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,8 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from .. import __version__
-from ..auth import RateLimiter, connect
-from ..auth.deps import GraderDep
+from ..auth import RateLimiter, connect, load_visitor_secret
+from ..auth.deps import VISITOR_TOKEN_HEADER, GraderDep
 from ..registry import RubricRegistry, settle_heap
 from ..settings import Settings
 from ..storage import Database
@@ -89,8 +89,12 @@ def create_app(
     app.state.key_engine = key_engine or connect(
         settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
     )
+    # Read once here, never per request: a database that hangs must not hold the anonymous self-check.
+    app.state.visitor_secret = settings.visitor_secret or load_visitor_secret(engine=app.state.key_engine)
     app.state.limiters = {
         "check": RateLimiter(settings.rate_limit_check),
+        "check_address": RateLimiter(settings.rate_limit_check_address),
+        "visitor_token": RateLimiter(settings.rate_limit_visitor_tokens),
         "grade": RateLimiter(settings.rate_limit_grade),
     }
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, job_limit=settings.max_job_body_bytes)
@@ -101,7 +105,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", VISITOR_TOKEN_HEADER],
             expose_headers=["Retry-After", "X-Request-ID"],
             max_age=600,
         )

@@ -88,7 +88,11 @@ KEY_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 AUTH_RESPONSES: dict[int | str, dict[str, object]] = {**KEY_RESPONSES, 429: _RATE_LIMITED}
 CHECK_RESPONSES: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorResponse, "description": "Bad key, or no key where the deployment requires a student key."},
+    401: {
+        "model": ErrorResponse,
+        "description": "Bad key, no key where the deployment requires a student key, or a forged or expired "
+        "`X-Visitor-Token` (`invalid_visitor_token`).",
+    },
     429: _RATE_LIMITED,
     503: _DATABASE_UNAVAILABLE,
 }

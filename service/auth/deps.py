@@ -5,8 +5,13 @@ key lookup is one indexed query (a fraction of a millisecond), but it is made in
 the same: on the event loop, a database that stops answering froze the whole process, /healthz, /readyz
 and the anonymous self-check included, for as long as the query hung.
 
-The app factory puts the key database engine in ``app.state.key_engine`` and one
-:class:`~service.auth.limits.RateLimiter` per limited resource in ``app.state.limiters``.
+The app factory puts the key database engine in ``app.state.key_engine``, the secret that signs visitor
+tokens in ``app.state.visitor_secret`` and one :class:`~service.auth.limits.RateLimiter` per limited
+resource in ``app.state.limiters``.
+
+Self-checks are counted per key; else per visitor token (``X-Visitor-Token``, see
+:mod:`service.auth.visitors`), with all the tokens of one address under a higher cap together; else per
+client address. Verifying a token is an HMAC: no database lookup.
 """
 
 from __future__ import annotations
@@ -14,32 +19,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from .errors import ForbiddenError, InvalidKeyError, MissingKeyError, RateLimitedError
+from .errors import ForbiddenError, InvalidKeyError, InvalidVisitorTokenError, MissingKeyError, RateLimitedError
 from .limits import RateLimiter
 from .roles import Role, allows
 from .store import ApiKey, authenticate
+from .visitors import verify_visitor_token
 
-__all__ = ["AdminDep", "Caller", "CallerDep", "CheckAccessDep", "CheckLimitDep", "GradeLimitDep", "GraderDep"]
+__all__ = [
+    "VISITOR_TOKEN_HEADER",
+    "AdminDep",
+    "Caller",
+    "CallerDep",
+    "CheckAccessDep",
+    "CheckLimitDep",
+    "GradeLimitDep",
+    "GraderDep",
+    "VisitorTokenLimitDep",
+]
+
+VISITOR_TOKEN_HEADER = "X-Visitor-Token"
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer yj_…`.")
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The key a request carries (None when anonymous) and the client's address."""
+    """The key a request carries (None when anonymous), the client's address and, for a self-check
+    with a valid visitor token, the visitor's id."""
 
     key: ApiKey | None
     address: str
+    visitor_id: str | None = None
 
     @property
     def bucket(self) -> str:
-        """Rate limits count per key, or per client address for anonymous callers."""
-        return f"key:{self.key.key_id}" if self.key else f"addr:{self.address}"
+        """Rate limits count per key, else per visitor, else per client address."""
+        if self.key:
+            return f"key:{self.key.key_id}"
+        return f"visitor:{self.visitor_id}" if self.visitor_id else f"addr:{self.address}"
 
 
 async def _caller(
@@ -69,9 +91,9 @@ def _require(caller: Caller, needed: Role) -> Caller:
     return caller
 
 
-def _throttle(request: Request, resource: str, caller: Caller) -> None:
+def _throttle(request: Request, resource: str, bucket: str) -> None:
     limiter: RateLimiter = request.app.state.limiters[resource]
-    wait = limiter.acquire(caller.bucket)
+    wait = limiter.acquire(bucket)
     if wait:
         raise RateLimitedError(wait)
 
@@ -93,12 +115,43 @@ async def _check_access(request: Request, caller: CallerDep) -> Caller:
 
 
 async def _grade_limit(request: Request, caller: Annotated[Caller, Depends(_grader)]) -> Caller:
-    _throttle(request, "grade", caller)
+    _throttle(request, "grade", caller.bucket)
     return caller
 
 
-async def _check_limit(request: Request, caller: Annotated[Caller, Depends(_check_access)]) -> Caller:
-    _throttle(request, "check", caller)
+async def _check_limit(
+    request: Request,
+    caller: Annotated[Caller, Depends(_check_access)],
+    visitor_token: Annotated[
+        str | None,
+        Header(
+            alias=VISITOR_TOKEN_HEADER,
+            description="The visitor token from `POST /v1/check/visitor-token`: checks are then counted per "
+            "visitor, not per client address. A token that is forged, malformed or expired is refused (401 "
+            "`invalid_visitor_token`): ask for a new one.",
+        ),
+    ] = None,
+) -> Caller:
+    if visitor_token is not None:
+        settings = request.app.state.settings
+        visitor = verify_visitor_token(
+            visitor_token, request.app.state.visitor_secret, ttl_seconds=settings.visitor_token_hours * 3600
+        )
+        if visitor is None:
+            raise InvalidVisitorTokenError()
+        if caller.key is None:
+            caller = Caller(key=None, address=caller.address, visitor_id=visitor.visitor_id)
+    _throttle(request, "check", caller.bucket)
+    if caller.visitor_id is not None:
+        # After the visitor's own bucket, so that one visitor refused again and again uses up nothing of
+        # what the address's other visitors share.
+        _throttle(request, "check_address", f"addr:{caller.address}")
+    return caller
+
+
+async def _visitor_token_limit(request: Request, caller: Annotated[Caller, Depends(_check_access)]) -> Caller:
+    # Always per address, key or not: tokens are what is handed out here.
+    _throttle(request, "visitor_token", f"addr:{caller.address}")
     return caller
 
 
@@ -107,3 +160,4 @@ GraderDep = Annotated[Caller, Depends(_grader)]
 CheckAccessDep = Annotated[Caller, Depends(_check_access)]
 GradeLimitDep = Annotated[Caller, Depends(_grade_limit)]
 CheckLimitDep = Annotated[Caller, Depends(_check_limit)]
+VisitorTokenLimitDep = Annotated[Caller, Depends(_visitor_token_limit)]

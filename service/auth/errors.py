@@ -4,6 +4,7 @@
     └── AccessError            the request may not proceed (carries its HTTP status)
         ├── MissingKeyError    no key, where one is needed              401
         ├── InvalidKeyError    unknown, malformed or revoked key        401
+        ├── InvalidVisitorTokenError  forged, malformed or expired visitor token  401
         ├── ForbiddenError     the key's role may not do this           403
         └── RateLimitedError   too many requests; retry after N seconds 429
     └── UnknownKeyError        no active key with that key id            404
@@ -15,7 +16,15 @@ from __future__ import annotations
 
 from ..errors import YuejuanError
 
-__all__ = ["AccessError", "ForbiddenError", "InvalidKeyError", "MissingKeyError", "RateLimitedError", "UnknownKeyError"]
+__all__ = [
+    "AccessError",
+    "ForbiddenError",
+    "InvalidKeyError",
+    "InvalidVisitorTokenError",
+    "MissingKeyError",
+    "RateLimitedError",
+    "UnknownKeyError",
+]
 
 
 class AccessError(YuejuanError):
@@ -49,6 +58,21 @@ class InvalidKeyError(AccessError):
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class InvalidVisitorTokenError(AccessError):
+    """An ``X-Visitor-Token`` the server did not issue, or issued too long ago. Refused rather than
+    counted as no token: the page then asks for a new one at once, where silently falling back to the
+    shared per-address bucket would refuse a whole lab a few minutes later with no clue why."""
+
+    code = "invalid_visitor_token"
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("访客凭证无效或已过期,请刷新页面后重试。")
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'X-Visitor-Token error="invalid_token"'}
 
 
 class ForbiddenError(AccessError):

@@ -14,6 +14,10 @@
   let questions = [];
 
   keyInput.value = sessionStorage.getItem("yuejuan-key") || "";
+  // This tab's visitor token: the server counts the tab's checks on their own, not with those of every
+  // other computer behind the school's one address (see ensureVisitorToken).
+  let visitorToken = sessionStorage.getItem("yuejuan-visitor") || "";
+  let tokenRequest = null;
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -33,7 +37,51 @@
     const h = { "Content-Type": "application/json" };
     const key = keyInput.value.trim();
     if (key) h.Authorization = "Bearer " + key;
+    if (visitorToken) h["X-Visitor-Token"] = visitorToken;
     return h;
+  }
+
+  // Asks for a visitor token once (a check sent meanwhile waits for the same request). Without one (none
+  // could be had, or a key is in use) the page works all the same, counted per address as before.
+  function ensureVisitorToken() {
+    if (visitorToken || keyInput.value.trim()) return Promise.resolve();
+    if (!tokenRequest) {
+      tokenRequest = fetch("/v1/check/visitor-token", { method: "POST", headers: headers() })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((body) => {
+          if (body && body.token) {
+            visitorToken = body.token;
+            sessionStorage.setItem("yuejuan-visitor", visitorToken);
+          }
+        })
+        .catch(() => {})
+        .finally(() => { tokenRequest = null; });
+    }
+    return tokenRequest;
+  }
+
+  // The server refused the token (expired, or the deployment's secret changed).
+  async function tokenRefused(response) {
+    if (response.status !== 401 || !visitorToken) return false;
+    try {
+      const body = await response.clone().json();
+      return Boolean(body && body.error && body.error.code === "invalid_visitor_token");
+    } catch (_) {
+      return false;
+    }
+  }
+
+  async function sendCheck(body) {
+    await ensureVisitorToken();
+    const send = () => fetch("/v1/check", { method: "POST", headers: headers(), body });
+    let response = await send();
+    if (await tokenRefused(response)) {
+      visitorToken = "";
+      sessionStorage.removeItem("yuejuan-visitor");
+      await ensureVisitorToken();
+      response = await send();
+    }
+    return response;
   }
 
   function say(message, isError) {
@@ -175,9 +223,7 @@
     button.disabled = true;
     say("正在检查……", false);
     try {
-      const response = await fetch("/v1/check", {
-        method: "POST", headers: headers(), body: JSON.stringify({ rubric_id: select.value, answer: text }),
-      });
+      const response = await sendCheck(JSON.stringify({ rubric_id: select.value, answer: text }));
       if (response.status === 401) keyField.hidden = false;
       const outcome = response.ok ? await response.json() : await problem(response);
       if (ticket !== latest) return;

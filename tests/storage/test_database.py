@@ -16,7 +16,7 @@ from service.settings import Settings
 from service.storage import Database, SubmissionRow, new_sqlite_file
 from service.validation import chinese_message
 
-TABLES = ["alembic_version", "api_keys", "chunks", "jobs", "submissions"]
+TABLES = ["alembic_version", "api_keys", "chunks", "jobs", "server_secrets", "submissions"]
 
 
 def test_default_sqlite_file_is_created_under_data_on_first_start(

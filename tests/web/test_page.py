@@ -10,7 +10,7 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
-from conftest import create_key
+from conftest import create_key, run_server
 
 EXAMPLES: dict[str, str] = yaml.safe_load((Path(__file__).parents[1] / "data/examples.yaml").read_text("utf-8"))
 CHROMIUM = "/usr/bin/chromium"
@@ -208,5 +208,70 @@ def test_the_question_list_is_fetched_again_when_it_could_not_be_loaded(browser:
         expect(page.locator("#question option[value='internal-customer']")).to_have_count(1)
         expect(page.locator("#status")).to_have_text("检查完成。")
         expect(page.locator("#checklist > li")).not_to_have_count(0)
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server that allows each visitor 2 checks a minute: a school lab's computers all reach it from
+    127.0.0.1, as from behind one NAT address."""
+    workdir = tmp_path_factory.mktemp("lab")
+    env = {
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{workdir / 'keys.db'}",
+        "YUEJUAN_RATE_LIMIT_CHECK": "2",
+        "YUEJUAN_RUN_JOBS": "false",
+    }
+    with run_server(workdir, env) as url:
+        yield url
+
+
+def _check_twice_and_collect_tokens(page: Page) -> list[str]:
+    """Check two drafts on the page as a student does; the X-Visitor-Token each check was sent with."""
+    sent: list[str] = []
+    page.on(
+        "request", lambda r: sent.append(r.headers.get("x-visitor-token", "")) if r.url.endswith("/v1/check") else None
+    )
+    expect(page.locator("#question option[value='internal-customer']")).to_have_count(1)
+    for draft in ("上级给下级安排任务,上级就是下级的客户。", "部门之间互为客户,下道工序是上道工序的客户。"):
+        page.get_by_label("你的作答草稿").fill(draft)
+        page.get_by_role("button", name="检查草稿").click()
+        expect(page.locator("#status")).to_have_text("检查完成。")
+        expect(page.locator("#draft-view")).to_have_text(draft)
+    return sent
+
+
+def test_students_of_one_lab_check_drafts_each_within_their_own_limit(browser: Browser, lab_server: str) -> None:
+    """Three students behind one address each check two drafts: six checks where the address alone was
+    allowed two. Each page sends a visitor token of its own with every check."""
+    tokens: list[list[str]] = []
+    for _ in range(3):
+        context = browser.new_context(locale="zh-CN")
+        try:
+            page = context.new_page()
+            page.goto(f"{lab_server}/")
+            tokens.append(_check_twice_and_collect_tokens(page))
+        finally:
+            context.close()
+    for sent in tokens:
+        assert len(sent) == 2 and sent[0] and sent[0] == sent[1]
+    assert len({sent[0] for sent in tokens}) == 3
+
+
+def test_a_page_whose_token_is_refused_gets_a_new_one_and_checks(browser: Browser, lab_server: str) -> None:
+    """A token kept in the tab from before (expired, or the deployment's secret changed) is refused: the page
+    asks for a new one and checks the draft with it, without troubling the student."""
+    stale = "v1.AAAAAAAAAAAAAAAAAAAAAA.1.forged"
+    context = browser.new_context(locale="zh-CN")
+    context.add_init_script(f"sessionStorage.setItem('yuejuan-visitor', '{stale}')")
+    try:
+        page = context.new_page()
+        refusals: list[int] = []
+        page.on("response", lambda r: refusals.append(r.status) if r.url.endswith("/v1/check") else None)
+        page.goto(f"{lab_server}/")
+        sent = _check_twice_and_collect_tokens(page)
+        assert sent[0] == stale and refusals[0] == 401
+        assert sent[1] and sent[1] != stale and sent[1:] == [sent[1]] * len(sent[1:])
+        assert page.evaluate("sessionStorage.getItem('yuejuan-visitor')") == sent[1]
     finally:
         context.close()

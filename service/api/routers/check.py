@@ -1,11 +1,13 @@
-"""Self-check: a student's draft in, the student view of its grade out (no oracle for gaming)."""
+"""Self-check: a student's draft in, the student view of its grade out (no oracle for gaming); and the
+anonymous visitor tokens that let the page's visitors be rate-limited one by one, not per address."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...auth.deps import CheckAccessDep, CheckLimitDep
+from ...auth import issue_visitor_token
+from ...auth.deps import CheckAccessDep, CheckLimitDep, VisitorTokenLimitDep
 from .. import metrics
 from ..deps import RegistryDep, SettingsDep
 from ..errors import CHECK_RESPONSES, ERROR_RESPONSES
@@ -29,6 +31,11 @@ class CheckQuestionList(BaseModel):
     questions: list[CheckQuestion]
 
 
+class VisitorToken(BaseModel):
+    token: str = Field(description="Send it as the `X-Visitor-Token` header of each `POST /v1/check`.")
+    expires_in: int = Field(description="Seconds the token is good for; then ask for a new one.")
+
+
 @router.post(
     "", response_model=CheckResult, responses={**ERROR_RESPONSES, **CHECK_RESPONSES}, openapi_extra=_OPTIONAL_KEY
 )
@@ -47,3 +54,10 @@ async def check_draft(
 async def list_questions(caller: CheckAccessDep, registry: RegistryDep) -> CheckQuestionList:
     """The questions a draft can be checked against, with their prompts."""
     return CheckQuestionList(questions=[question_view(r) for r in registry.rubrics()])
+
+
+@router.post("/visitor-token", response_model=VisitorToken, responses=CHECK_RESPONSES, openapi_extra=_OPTIONAL_KEY)
+async def create_visitor_token(request: Request, caller: VisitorTokenLimitDep, settings: SettingsDep) -> VisitorToken:
+    """A new anonymous visitor token: checks sent with it are counted per visitor, not per client address."""
+    token = issue_visitor_token(request.app.state.visitor_secret)
+    return VisitorToken(token=token, expires_in=settings.visitor_token_hours * 3600)
