@@ -2,8 +2,8 @@
 tokens of the self-check page (unless ``YUEJUAN_VISITOR_SECRET`` sets one). The value is made by the
 first process that needs it, not here, so that migrations stay free of random data.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
