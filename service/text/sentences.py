@@ -80,7 +80,11 @@ def _asks_from(body: str) -> int:
     k = len(clauses)
     while k and _ASKS.search(clauses[k - 1].group(0)):
         k -= 1
-    if k == len(clauses) or not k:
+    if k == len(clauses):
+        # No word asks: the question mark makes a question of the clause it ends ("……,一个个都当大爷,那车站
+        # 还转得动?"), as a rhetorical question asks with no asking word.
+        k -= 1
+    if not k:
         return 0
     statement = sum(ch.isalnum() for clause in clauses[:k] for ch in clause.group(0))
     return clauses[k].start() if statement >= _STATEMENT_MIN else 0

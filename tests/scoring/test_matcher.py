@@ -516,6 +516,9 @@ def test_a_statement_before_a_rhetorical_question_is_asserted(ic: CompiledRubric
     # money, and what do I work with?"
     spoken = "领导给我派活、要结果，领导是客户，这个没错，可领导不给人也不给钱，你拿啥干活？"
     assert _status(ic, spoken, "rank") == "met"
+    # A rhetorical question needs no asking word (engine 0.9.16): the complaint before it is stated.
+    complaint = "最烦有人老觉得自己是客户，别人都得伺候他，个个都当大爷，那仓库还转得动？"
+    assert _status(ic, complaint, "one_sided") == "met"
     # A question that only sets up its topic asserts nothing, nor do the points posed as questions.
     assert _status(ic, "上级和下级，谁是谁的客户？", "rank") == "missing"
     posed = "上级是下级的客户，下级是不是也是上级的客户？部门之间谁为谁服务？下道工序算不算客户？"

@@ -72,3 +72,16 @@ def test_an_asking_word_before_the_closing_question_stands_for_whatever() -> Non
     assert not sentence.is_question and text[sentence.asks_from :].startswith("不然我们拿什么干")
     both = split_sentences(normalize("谁是客户，谁是供方？").text)[0]
     assert both.is_question
+
+
+def test_a_question_mark_with_no_asking_word_asks_with_its_last_clause() -> None:
+    """A rhetorical question needs no asking word ("……,那车站还转得动?"): engine 0.9.16 reads the clauses
+    before it as stated; before, the whole sentence was a question and its complaint about the one-sided
+    view earned nothing."""
+    text = normalize("最烦有人老觉得自己是客户，个个都当大爷，那仓库还转得动？").text
+    (sentence,) = split_sentences(text)
+    assert not sentence.is_question and text[sentence.asks_from :].startswith("那仓库还转得动")
+    # A statement too short to assert anything, or one clause alone, still only asks.
+    for asked in ("领导是客户？", "上下级，也互为客户？"):
+        only = split_sentences(normalize(asked).text)[0]
+        assert only.is_question and only.asks_from == only.start, asked
