@@ -64,7 +64,8 @@ class Sentence:
 
 def _is_question(body: str) -> bool:
     if body.endswith("？"):
-        return True
+        # "……吧?" asks to be agreed with: it states what it asks about ("班长也得给咱弄工具吧?").
+        return not body.rstrip("？").endswith("吧")
     core = body.rstrip("。！；")
     return bool(_QUESTION_TAIL.search(core)) or (bool(_QUESTION_HEAD.match(core)) and "？" in body)
 

@@ -211,6 +211,8 @@ def test_work_handed_on_in_sequence_is_a_process_customer(ic: CompiledRubric) ->
     # sequence is the process relation. A shift handing over to the next is one too.
     assert _status(ic, "我们按订单分拣装箱,再交给发货的兄弟。", "process") == "met"
     assert _status(ic, "交接的时候前一班没把料备齐,后一班就很辛苦。", "process") == "met"
+    # Rubric 2026.11.27.14: everyday words for serving and for the supplier.
+    assert _status(ic, "流水线上每一步都是下一步的供货人,后面的人就是前面的人要照顾好的对象。", "process") == "met"
     assert _status(ic, "我把报表做好,再交给科长审核。", "process") != "met"  # handed up to a superior: rank
 
 
