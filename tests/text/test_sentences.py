@@ -88,7 +88,7 @@ def test_a_question_mark_with_no_asking_word_asks_with_its_last_clause() -> None
 
 
 def test_a_tag_question_with_ba_states_what_it_asks_about() -> None:
-    """"……吧?" asks to be agreed with (engine 0.9.17): "班长也得给咱弄工具吧?" says the team leader must."""
+    """ "……吧?" asks to be agreed with (engine 0.9.17): "班长也得给咱弄工具吧?" says the team leader must."""
     text = normalize("班长让干啥就干啥，不过班长也得给咱弄劳保、弄工具吧？这样对吗？").text
     tagged, asked = split_sentences(text)
     assert not tagged.is_question and tagged.asks_from == tagged.end
