@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import signal
 import socket
@@ -16,6 +18,7 @@ from pathlib import Path
 import httpx
 
 RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
+CORPUS = RUBRICS.parent / "corpus" / "internal-customer" / "answers.jsonl"
 # Grader keys of the servers started here, by base URL: jobs need a grader key like grading.
 KEYS: dict[str, str] = {}
 
@@ -180,6 +183,16 @@ def wait_for_job(
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+@functools.cache
+def _corpus_answers() -> tuple[str, ...]:
+    return tuple(json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def corpus_answers() -> list[str]:
+    """The answers of the internal-customer corpus, in file order (empty ones included)."""
+    return list(_corpus_answers())
 
 
 def proxy_for(database_url: str) -> tuple[TcpProxy, str]:

@@ -3,7 +3,6 @@ submission is graded exactly once."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -12,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from support import ServerProcess, api, chunk_attempts, proxy_for, wait_for_job
+from support import ServerProcess, TcpProxy, api, chunk_attempts, corpus_answers, proxy_for, wait_for_job
 
 from service.registry import RubricRegistry
 from service.storage import Chunk, Database, Job, SubmissionRow
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
 TOTAL = 800
 
 
@@ -28,8 +26,21 @@ def _job(db: Database, job_id: str) -> Job:
     return job
 
 
+def _runner_behind_proxy(pg_schema: str, tmp_path: Path) -> tuple[TcpProxy, ServerProcess]:
+    """A started server whose job runner (one grading process, chunks of 10, leases far longer than any
+    test waits) reaches PostgreSQL through a proxy that can cut it."""
+    proxy, proxied = proxy_for(pg_schema)
+    env = {
+        "YUEJUAN_DATABASE_URL": proxied,
+        "YUEJUAN_JOB_CHUNK_SIZE": "10",
+        "YUEJUAN_JOB_WORKERS": "1",
+        "YUEJUAN_JOB_LEASE_SECONDS": "300",
+    }
+    return proxy, ServerProcess(env, tmp_path / "server.log").start()
+
+
 def test_a_job_survives_sigkill_and_grades_every_submission_once(tmp_path: Path, registry: RubricRegistry) -> None:
-    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = corpus_answers()
     submissions = [{"id": f"K{i:05d}", "answer": answers[i % len(answers)]} for i in range(TOTAL)]
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
     env = {"YUEJUAN_DATABASE_URL": url, "YUEJUAN_JOB_CHUNK_SIZE": "10"}
@@ -80,7 +91,7 @@ def test_a_job_survives_sigkill_and_grades_every_submission_once(tmp_path: Path,
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_job_runs_on_postgresql(backend: str, pg_schema: str, tmp_path: Path, registry: RubricRegistry) -> None:
-    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = corpus_answers()
     submissions = [{"id": f"P{i}", "answer": a} for i, a in enumerate(answers[:40])]
     server = ServerProcess({"YUEJUAN_DATABASE_URL": pg_schema, "YUEJUAN_JOB_CHUNK_SIZE": "8"}, tmp_path / "pg.log")
     server.start()
@@ -106,16 +117,9 @@ def test_a_job_goes_on_at_once_when_the_database_comes_back(pg_schema: str, tmp_
     """The database away for three seconds mid-job: the chunks graded meanwhile could not be committed,
     and the runner dropped them while they stayed leased to it, so the job stood still until their
     leases ran out (ten minutes by default). They are committed as soon as the database is back."""
-    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = corpus_answers()
     submissions = [{"id": f"B{i:04d}", "answer": answers[i % len(answers)]} for i in range(400)]
-    proxy, proxied = proxy_for(pg_schema)
-    env = {
-        "YUEJUAN_DATABASE_URL": proxied,
-        "YUEJUAN_JOB_CHUNK_SIZE": "10",
-        "YUEJUAN_JOB_WORKERS": "1",
-        "YUEJUAN_JOB_LEASE_SECONDS": "300",
-    }
-    server = ServerProcess(env, tmp_path / "server.log").start()
+    proxy, server = _runner_behind_proxy(pg_schema, tmp_path)
     try:
         job = {"rubric_id": "internal-customer", "submissions": submissions}
         job_id = api.post(f"{server.url}/v1/jobs", json=job, timeout=60).json()["id"]
@@ -146,16 +150,9 @@ def test_chunks_claimed_as_the_connection_drops_are_graded_at_once(pg_schema: st
     """The connection dropped just as the database committed a claim of chunks: the chunks were leased
     to the runner, which never learnt it had them, and nobody graded them until the leases ran out (ten
     minutes by default). This is what stalled the test above now and then. They are graded at once."""
-    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = corpus_answers()
     submissions = [{"id": f"L{i:03d}", "answer": answers[i]} for i in range(40)]
-    proxy, proxied = proxy_for(pg_schema)
-    env = {
-        "YUEJUAN_DATABASE_URL": proxied,
-        "YUEJUAN_JOB_CHUNK_SIZE": "10",
-        "YUEJUAN_JOB_WORKERS": "1",
-        "YUEJUAN_JOB_LEASE_SECONDS": "300",
-    }
-    server = ServerProcess(env, tmp_path / "server.log").start()
+    proxy, server = _runner_behind_proxy(pg_schema, tmp_path)
     try:
         proxy.lose_commit_answer(after=b"attempts=(chunks.attempts + ")  # the UPDATE that leases a chunk
         job = {"rubric_id": "internal-customer", "submissions": submissions}
@@ -179,16 +176,9 @@ def test_a_grading_process_that_dies_while_the_database_is_away_stops_no_job(pg_
     """A grading process died while the database was away, and the connection dropped again as the runner
     gave a chunk of it back: the error ended the runner's thread, and no job of the server made progress
     until it was restarted. The chunks are given back, and the job goes on, once the database answers."""
-    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = corpus_answers()
     submissions = [{"id": f"G{i:03d}", "answer": answers[i]} for i in range(40)]
-    proxy, proxied = proxy_for(pg_schema)
-    env = {
-        "YUEJUAN_DATABASE_URL": proxied,
-        "YUEJUAN_JOB_CHUNK_SIZE": "10",
-        "YUEJUAN_JOB_WORKERS": "1",
-        "YUEJUAN_JOB_LEASE_SECONDS": "300",
-    }
-    server = ServerProcess(env, tmp_path / "server.log").start()
+    proxy, server = _runner_behind_proxy(pg_schema, tmp_path)
     db = Database(pg_schema)
     try:
         (grading,) = server.grading_processes()

@@ -4,7 +4,6 @@ submission is still graded exactly once."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import signal
@@ -13,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text, update
-from support import ServerProcess, WorkerProcess, api, chunk_attempts, proxy_for, wait_for_job
+from support import ServerProcess, WorkerProcess, api, chunk_attempts, corpus_answers, proxy_for, wait_for_job
 
 from service.jobs import InputRow, celery_app, store
 from service.registry import RubricRegistry
@@ -21,9 +20,19 @@ from service.scoring import CompiledRubric
 from service.settings import Settings
 from service.storage import Chunk, Database, Job, SubmissionRow, utcnow
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "internal-customer" / "answers.jsonl"
 TOTAL = 1200
 IC = "internal-customer"
+
+
+def _env(pg_schema: str, broker_url: str, queue: str, **settings: str) -> dict[str, str]:
+    """The environment of an API process and its workers in distributed mode, with ``settings`` added."""
+    return {
+        "YUEJUAN_DATABASE_URL": pg_schema,
+        "YUEJUAN_BROKER_URL": broker_url,
+        "YUEJUAN_JOB_QUEUE": queue,
+        "YUEJUAN_SWEEP_SECONDS": "0.5",
+        **settings,
+    }
 
 
 def _held_by(db: Database, job_id: str, pids: set[int]) -> set[int]:
@@ -61,14 +70,8 @@ def test_workers_killed_mid_job_lose_nothing_and_grade_nothing_twice(
     pg_schema: str, broker: tuple[str, str], tmp_path: Path, registry: RubricRegistry
 ) -> None:
     broker_url, queue = broker
-    env = {
-        "YUEJUAN_DATABASE_URL": pg_schema,
-        "YUEJUAN_BROKER_URL": broker_url,
-        "YUEJUAN_JOB_QUEUE": queue,
-        "YUEJUAN_JOB_CHUNK_SIZE": "10",
-        "YUEJUAN_SWEEP_SECONDS": "0.5",
-    }
-    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    env = _env(pg_schema, broker_url, queue, YUEJUAN_JOB_CHUNK_SIZE="10")
+    answers = corpus_answers()
     submissions = [{"id": f"D{i:05d}", "answer": answers[i % len(answers)]} for i in range(TOTAL)]
     # Started together: the rubrics load in all three processes at once.
     first, second = (WorkerProcess(env, tmp_path / f"worker-{n}.log").launch() for n in (1, 2))
@@ -153,17 +156,10 @@ def test_a_chunk_whose_claim_committed_as_the_connection_dropped_is_graded_at_on
     leased to the worker, which never learnt it had it; its retry found the chunk leased (to itself)
     and skipped it, and nobody graded it until the lease ran out. The job goes on at once."""
     broker_url, queue = broker
-    answers = [json.loads(line)["answer"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = corpus_answers()
     submissions = [{"id": f"W{i:03d}", "answer": answers[i]} for i in range(40)]
     proxy, proxied = proxy_for(pg_schema)
-    env = {
-        "YUEJUAN_DATABASE_URL": pg_schema,
-        "YUEJUAN_BROKER_URL": broker_url,
-        "YUEJUAN_JOB_QUEUE": queue,
-        "YUEJUAN_JOB_CHUNK_SIZE": "10",
-        "YUEJUAN_SWEEP_SECONDS": "0.5",
-        "YUEJUAN_WORKER_LEASE_SECONDS": "300",
-    }
+    env = _env(pg_schema, broker_url, queue, YUEJUAN_JOB_CHUNK_SIZE="10", YUEJUAN_WORKER_LEASE_SECONDS="300")
     worker = WorkerProcess({**env, "YUEJUAN_DATABASE_URL": proxied}, tmp_path / "worker.log").launch()
     server = ServerProcess(env, tmp_path / "api.log")
     try:
@@ -187,14 +183,7 @@ def test_workers_drop_the_work_of_purged_jobs_and_retention_runs_in_the_sweep(
     pg_schema: str, broker: tuple[str, str], tmp_path: Path, ic: CompiledRubric
 ) -> None:
     broker_url, queue = broker
-    env = {
-        "YUEJUAN_DATABASE_URL": pg_schema,
-        "YUEJUAN_BROKER_URL": broker_url,
-        "YUEJUAN_JOB_QUEUE": queue,
-        "YUEJUAN_JOB_CHUNK_SIZE": "3",
-        "YUEJUAN_SWEEP_SECONDS": "0.5",
-        "YUEJUAN_JOB_RETENTION_DAYS": "30",
-    }
+    env = _env(pg_schema, broker_url, queue, YUEJUAN_JOB_CHUNK_SIZE="3", YUEJUAN_JOB_RETENTION_DAYS="30")
     db = Database(pg_schema)
     db.upgrade()
     rows = [InputRow(f"旧{i}", "下一道工序就是上一道工序的客户。", {}) for i in range(3)]
