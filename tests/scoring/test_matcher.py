@@ -181,6 +181,10 @@ def test_roles_swapping_over_time_and_a_boss_relying_on_staff_in_everyday_words(
     assert _status(ic, swapped, "reciprocity") == "met"
     assert _status(ic, "这次我找仓库要货,我是他们的客户。", "reciprocity") == "missing"
     assert _status(ic, "主管离不开下面的组员。", "rank") == "met"
+    # Rubric 2026.11.27.15: each side called the customer in its turn, with no possessive to tie them.
+    turns = "调度要我报数,我报了,他是客户;他得给我派车,那时候我是客户。"
+    assert _status(ic, turns, "reciprocity") == "met"
+    assert _status(ic, "调度要我报数,我报了,他是客户。", "reciprocity") == "missing"
 
 
 def test_everyday_wording_from_many_workplaces_is_credited(ic: CompiledRubric) -> None:
