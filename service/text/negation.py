@@ -250,6 +250,8 @@ POST_NEGATORS = frozenset(
 )
 # "Only X is wrong" denies the "only", not X: these words before a post-negator disarm it.
 # A clause that states a condition ("如果上级不给资源") does not deny its subject.
+# A clause opens a condition when one of its first words is a word of condition.
+_CONDITION_OPENS_WITHIN = 3
 CONDITIONAL = frozenset({"如果", "要是", "假如", "一旦", "若", "若是", "倘若", "否则", "不然", "万一", "只要", "除非"})
 EXCLUSIVE = frozenset(
     {"只", "只有", "仅", "仅仅", "光", "单方面", "一味", "只是", "只把", "只要", "只需", "只认", "只讲"}
@@ -421,16 +423,22 @@ class Negator:
             else:
                 clauses[-1].append(i)
         found: set[int] = set()
+        pending = False  # a condition opened and its consequence not reached yet
         for k, clause in enumerate(clauses):
             words = [tokens[i].text for i in clause]
-            opens = bool(words) and (words[0] in CONDITIONAL or (len(words) > 1 and words[1] in CONDITIONAL))
+            # The word of condition may follow a connective and a subject ("但组长如果只管要数字").
+            opens = any(w in CONDITIONAL for w in words[:_CONDITION_OPENS_WITHIN])
             # An action not done ("仓库不发料") may be a condition; a denial ("谈不上", "不是") stays one.
             acts = not any(tokens[i].text in _DENIALS for i in clause)
             follows = acts and k + 1 < len(clauses) and any(tokens[i].text in _CONSEQUENCE for i in clauses[k + 1])
-            if opens or follows:
+            cut = next((j for j, i in enumerate(clause) if tokens[i].text in _CONSEQUENCE), len(clause))
+            # Clauses after the one that opens a condition go on stating it until its consequence: the one
+            # holding a word of consequence, or else the sentence's last ("如果……,不给培训、不给支持,我们也做不出来").
+            carried = pending and acts and cut == len(clause) and k + 1 < len(clauses)
+            if opens or follows or carried:
                 # Up to the consequence inside the clause ("位置一旦确定就不会变化" denies the change).
-                cut = next((j for j, i in enumerate(clause) if tokens[i].text in _CONSEQUENCE), len(clause))
                 found.update(clause[:cut])
+            pending = (opens or carried) and cut == len(clause)
         return found
 
     def _has_predicate(self, tokens: Sequence[Token], i: int) -> bool:

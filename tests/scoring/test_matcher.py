@@ -185,6 +185,9 @@ def test_roles_swapping_over_time_and_a_boss_relying_on_staff_in_everyday_words(
     turns = "调度要我报数,我报了,他是客户;他得给我派车,那时候我是客户。"
     assert _status(ic, turns, "reciprocity") == "met"
     assert _status(ic, "调度要我报数,我报了,他是客户。", "reciprocity") == "missing"
+    # Rubric 2026.11.27.16: everyday words for a one-sided reading and for things getting worse.
+    assert _status(ic, "我觉得“上级是下级的客户”这句话只说对了一半。", "one_sided") != "missing"
+    assert _status(ic, "一味强调单方面让上级满意,团队里的沟通会越来越差。", "one_sided") == "met"
 
 
 def test_everyday_wording_from_many_workplaces_is_credited(ic: CompiledRubric) -> None:

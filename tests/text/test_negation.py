@@ -105,6 +105,11 @@ def test_a_condition_denies_nothing() -> None:
     assert not _negated("仓库不给我们及时发料，我们就没法生产", "发料")
     # Without a consequence after it, the clause denies as before.
     assert _negated("仓库不给我们及时发料", "发料")
+    # Engine 0.9.18: the word of condition after a connective and a subject, and a condition running on
+    # over several clauses to its consequence in the last one.
+    long = "但组长如果只管要数字，不给话术培训、不给排课支持，我们也做不出来"
+    assert not _negated(long, "培训") and not _negated(long, "支持")
+    assert _negated("组长只管要数字，不给话术培训、不给排课支持，我们也做不出来", "支持")
 
 
 def test_a_negation_in_text_run_on_without_punctuation_reaches_only_nearby_words() -> None:
