@@ -434,7 +434,7 @@ class Negator:
             cut = next((j for j, i in enumerate(clause) if tokens[i].text in _CONSEQUENCE), len(clause))
             # Clauses after the one that opens a condition go on stating it until its consequence: the one
             # holding a word of consequence, or else the sentence's last ("如果……,不给培训、不给支持,我们也做不出来").
-            carried = pending and acts and cut == len(clause) and k + 1 < len(clauses)
+            carried = pending and acts and (cut < len(clause) or k + 1 < len(clauses))
             if opens or follows or carried:
                 # Up to the consequence inside the clause ("位置一旦确定就不会变化" denies the change).
                 found.update(clause[:cut])

@@ -188,6 +188,9 @@ def test_roles_swapping_over_time_and_a_boss_relying_on_staff_in_everyday_words(
     # Rubric 2026.11.27.16: everyday words for a one-sided reading and for things getting worse.
     assert _status(ic, "我觉得“上级是下级的客户”这句话只说对了一半。", "one_sided") != "missing"
     assert _status(ic, "一味强调单方面让上级满意,团队里的沟通会越来越差。", "one_sided") == "met"
+    # Rubric 2026.11.27.17: a definition, a duty and a right in everyday words.
+    assert _status(ic, "我理解的内部客户,是单位里接住我的工作再往下用的那个人、那个岗位。", "definition") == "met"
+    assert _status(ic, "这个关系不是单行道,该我给的我要给到位,需要别人的我可以正常提。", "rights_obligations") == "met"
 
 
 def test_everyday_wording_from_many_workplaces_is_credited(ic: CompiledRubric) -> None:

@@ -110,6 +110,9 @@ def test_a_condition_denies_nothing() -> None:
     long = "但组长如果只管要数字，不给话术培训、不给排课支持，我们也做不出来"
     assert not _negated(long, "培训") and not _negated(long, "支持")
     assert _negated("组长只管要数字，不给话术培训、不给排课支持，我们也做不出来", "支持")
+    # Engine 0.9.19: the clause that holds the consequence still states the condition before it.
+    assert not _negated("如果组长只管派活，不给资源我们就得停工", "资源")
+    assert _negated("组长只管派活，不给资源", "资源")
 
 
 def test_a_negation_in_text_run_on_without_punctuation_reaches_only_nearby_words() -> None:
