@@ -1,7 +1,8 @@
 """Per-caller rate limits: a token bucket per key, or per client address for anonymous callers.
 
-The buckets live in the process. With several processes behind a load balancer each enforces
-its own share; that is enough to stop one client from monopolising a worker.
+The buckets live in the process: with N processes each counts only what it serves, so a client
+reaching all of them may get up to N times the limit. That is enough to stop one client from
+monopolising a worker.
 """
 
 from __future__ import annotations
