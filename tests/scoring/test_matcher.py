@@ -185,6 +185,9 @@ def test_roles_swapping_over_time_and_a_boss_relying_on_staff_in_everyday_words(
     turns = "调度要我报数,我报了,他是客户;他得给我派车,那时候我是客户。"
     assert _status(ic, turns, "reciprocity") == "met"
     assert _status(ic, "调度要我报数,我报了,他是客户。", "reciprocity") == "missing"
+    # Rubric 2026.11.27.18: any pronoun and verb ("他是我们的客户……我们又是他的客户").
+    both = "值长要我们操作准确,他是我们的客户。但我们要干好,值长得把措施交代到位,这时我们又是他的客户。"
+    assert _status(ic, both, "reciprocity") == "met"
     # Rubric 2026.11.27.16: everyday words for a one-sided reading and for things getting worse.
     assert _status(ic, "我觉得“上级是下级的客户”这句话只说对了一半。", "one_sided") != "missing"
     assert _status(ic, "一味强调单方面让上级满意,团队里的沟通会越来越差。", "one_sided") == "met"
