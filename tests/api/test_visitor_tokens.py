@@ -8,6 +8,7 @@ reverse proxy), so that no test spends another's buckets.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,10 +116,18 @@ def test_the_address_cap_stops_a_client_minting_tokens(lab: str) -> None:
 
 
 def test_tokens_are_issued_only_so_fast_per_address(lab: str) -> None:
+    # A burst up to the limit, then refusals. The bucket earns a token back every 60 / TOKENS_PER_ADDRESS
+    # seconds, so on a slow or busy host the burst itself may last long enough to earn one or two more.
     address = "192.0.2.44"
-    statuses = [httpx.post(f"{lab}/v1/check/visitor-token", headers=_from(address)) for _ in range(TOKENS_PER_ADDRESS)]
-    assert [r.status_code for r in statuses] == [200] * TOKENS_PER_ADDRESS
-    _assert_429(httpx.post(f"{lab}/v1/check/visitor-token", headers=_from(address)))
+    started = time.monotonic()
+    responses: list[httpx.Response] = []
+    with httpx.Client(headers=_from(address)) as client:
+        while len(responses) < 2 * TOKENS_PER_ADDRESS and (not responses or responses[-1].status_code == 200):
+            responses.append(client.post(f"{lab}/v1/check/visitor-token"))
+    earned = math.ceil((time.monotonic() - started) * TOKENS_PER_ADDRESS / 60)
+    issued = [r.status_code for r in responses[:-1]]
+    assert issued == [200] * len(issued) and TOKENS_PER_ADDRESS <= len(issued) <= TOKENS_PER_ADDRESS + earned
+    _assert_429(responses[-1])
     assert httpx.post(f"{lab}/v1/check/visitor-token", headers=_from("192.0.2.45")).status_code == 200
 
 
