@@ -1,10 +1,12 @@
 """Per-caller rate limits: a token bucket per key, or per client address for anonymous callers.
 
-The app's limiters keep their buckets in the process, in a dict (:class:`RateLimiter`): with N
-processes each counts only what it serves, so a client reaching all of them may get up to N times the
-limit. Processes started together can instead share a :class:`SharedBuckets`, made by the one that
-starts them, and each take its limiters from it (:class:`SharedRateLimiter`): the buckets then live in
-memory shared by all of them, and a limit holds for all of them together.
+One process (``yuejuan serve`` without ``--workers``, or an app built by ``create_app`` alone) keeps
+its buckets in a dict: :class:`RateLimiter`. With ``--workers N`` the supervisor makes a
+:class:`SharedBuckets` before it starts the server processes, and each process takes its limiters
+from it (:class:`SharedRateLimiter`): the buckets live in memory shared by all of them, so a limit
+holds for the whole server, whichever process a request reaches. Separate servers behind one load
+balancer (on several machines, or several ``yuejuan serve`` on one) still count separately, each the
+requests it serves.
 
 The shared table, one per limited resource, is open addressing over ``slots`` slots: a 64-bit hash of
 the caller (``blake2b``: ``hash()`` differs from process to process), its tokens and the time they
