@@ -9,6 +9,10 @@
    with submissions/second, the ratio to cores x single-core grading throughput (target
    >= 0.8), and peak memory of the process tree (RSS summed; pages shared after fork are
    counted once per process, so this over-states real use).
+   Then the cost of a rate limit on the request path: microseconds per ``acquire`` for the
+   in-process buckets and for the buckets shared by the processes of ``serve --workers N``
+   (one caller again and again; 20,000 callers in turn), and the shared ones while a second
+   process (on another core) takes tokens from the same table as fast as it can.
 3. Distributed mode (--distributed, instead of 2): the same submissions through the jobs API
    with PostgreSQL and Redis (YUEJUAN_TEST_POSTGRES_URL, YUEJUAN_TEST_REDIS_URL; a schema and a
    queue of its own), graded by 1 and then 2 `yuejuan worker --concurrency 1` processes:
@@ -330,6 +334,46 @@ def _bench_distributed(texts: list[str], rubric: str, folder: Path, single: floa
     print(f"ratio 2 workers / 1 worker: {rates[2] / rates[1]:.2f}  (ideal 2.00)")
 
 
+def _acquire_us(limiter: Any, callers: list[str], n: int = 200_000) -> float:
+    """Microseconds per ``acquire``, taking tokens for ``callers`` in turn (limits high enough never to refuse)."""
+    start = time.perf_counter()
+    for i in range(n):
+        limiter.acquire(callers[i % len(callers)])
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def _hammer(buckets: Any, core: int, taking: Any, stop: Any) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core})  # another core than the bench's, when there is one
+    limiter = buckets.limiter("check", 10**9)
+    limiter.acquire("addr:10.0.0.1")
+    taking.set()
+    while not stop.is_set():
+        limiter.acquire("addr:10.0.0.1")
+
+
+def _bench_limits(rival_core: int) -> None:
+    from service.auth import RateLimiter, SharedBuckets
+
+    spawn = multiprocessing.get_context("spawn")
+    buckets = SharedBuckets(["check"], context=spawn)
+    one, many = ["addr:10.0.0.1"], [f"visitor:{n:08x}" for n in range(20_000)]
+    print()
+    print("rate limit, microseconds per acquire:  one caller   20,000 callers")
+    for name, limiter in (("in the process", RateLimiter(10**9)), ("shared", buckets.limiter("check", 10**9))):
+        print(f"  {name:<14}                     {_acquire_us(limiter, one):8.2f}   {_acquire_us(limiter, many):8.2f}")
+    taking, stop = spawn.Event(), spawn.Event()
+    rival = spawn.Process(target=_hammer, args=(buckets, rival_core, taking, stop))
+    rival.start()
+    taking.wait(120)
+    try:
+        contended = _acquire_us(buckets.limiter("check", 10**9), one)
+    finally:
+        stop.set()
+        rival.join()
+    print(f"  shared, one caller, another process taking tokens at the same time: {contended:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rubric", default="internal-customer")
@@ -354,6 +398,7 @@ def main() -> None:
     print(f"full grading:              {graded:8.1f} answers/s")
     print(f"ratio grading/segmentation: {graded / segment:.2f}  (target >= 0.50)")
     print(f"peak memory: {peak:.0f} MiB")
+    _bench_limits(cores[-1])
     if args.jobs <= 0:
         return
 

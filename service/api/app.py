@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from .. import __version__
-from ..auth import RateLimiter, connect, load_visitor_secret
+from ..auth import RateLimiter, SharedBuckets, SharedRateLimiter, connect, load_visitor_secret
 from ..auth.deps import VISITOR_TOKEN_HEADER, GraderDep
 from ..registry import RubricRegistry, settle_heap
 from ..settings import Settings
@@ -78,10 +78,19 @@ async def _needs_grader(caller: GraderDep) -> None:
     """Batch jobs are for graders and admins, like grading itself."""
 
 
+# The rate-limited resources: the names of app.state.limiters, and of the tables of a SharedBuckets.
+LIMITED = ("check", "check_address", "visitor_token", "grade")
+
+
 def create_app(
-    settings: Settings | None = None, registry: RubricRegistry | None = None, key_engine: Engine | None = None
+    settings: Settings | None = None,
+    registry: RubricRegistry | None = None,
+    key_engine: Engine | None = None,
+    shared_buckets: SharedBuckets | None = None,
 ) -> FastAPI:
-    """Build the app; rubrics are loaded and compiled here, once, and the key database is opened."""
+    """Build the app; rubrics are loaded and compiled here, once, and the key database is opened.
+    ``shared_buckets`` (tables named as in ``LIMITED``): rate limits counted together with the other
+    server processes that share them, not by this process alone."""
     settings = settings or Settings()
     app = FastAPI(title="Yuejuan 阅卷", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
@@ -91,12 +100,17 @@ def create_app(
     )
     # Read once here, never per request: a database that hangs must not hold the anonymous self-check.
     app.state.visitor_secret = settings.visitor_secret or load_visitor_secret(engine=app.state.key_engine)
-    app.state.limiters = {
-        "check": RateLimiter(settings.rate_limit_check),
-        "check_address": RateLimiter(settings.rate_limit_check_address),
-        "visitor_token": RateLimiter(settings.rate_limit_visitor_tokens),
-        "grade": RateLimiter(settings.rate_limit_grade),
+    per_minute = {
+        "check": settings.rate_limit_check,
+        "check_address": settings.rate_limit_check_address,
+        "visitor_token": settings.rate_limit_visitor_tokens,
+        "grade": settings.rate_limit_grade,
     }
+    limiters: dict[str, RateLimiter | SharedRateLimiter] = {
+        name: shared_buckets.limiter(name, per_minute[name]) if shared_buckets else RateLimiter(per_minute[name])
+        for name in LIMITED
+    }
+    app.state.limiters = limiters
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, job_limit=settings.max_job_body_bytes)
     if settings.cors_origins:
         # Outside the body limit and the routes, so that even refusals (401, 413, 429) carry the CORS

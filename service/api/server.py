@@ -34,8 +34,10 @@ from collections.abc import Awaitable, Callable, MutableMapping, MutableSequence
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from ..auth import SharedBuckets
 from ..errors import CommandLineError
 from ..settings import Settings
+from .app import LIMITED
 
 __all__ = ["serve"]
 
@@ -115,17 +117,20 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _run_process(host: str, port: int, serving: Any, slot: int, counts: MutableSequence[int]) -> None:
+def _run_process(
+    host: str, port: int, serving: Any, slot: int, counts: MutableSequence[int], buckets: SharedBuckets
+) -> None:
     """One server process: its own socket on the shared port, the app built from the environment.
     ``serving`` (an Event) is set once it serves, so that the supervisor tells a crash from a failed start;
-    ``counts[slot]`` is where it publishes how many connections it holds (see ConnectionBalancer)."""
+    ``counts[slot]`` is where it publishes how many connections it holds (see ConnectionBalancer);
+    ``buckets`` holds the rate limits, counted by all the processes together."""
     import uvicorn
 
     from . import create_app
 
     settings = Settings()
     counts[slot] = 0
-    app = create_app(settings)
+    app = create_app(settings, shared_buckets=buckets)
     config = uvicorn.Config(app, host=host, port=port, **_options(settings))
     server = uvicorn.Server(config)
     config.app = ConnectionBalancer(app, slot, counts, lambda: len(server.server_state.connections))
@@ -230,10 +235,13 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     context = multiprocessing.get_context("spawn")
     stopping = False
     counts = context.RawArray("i", workers)  # connections held by each server process
+    buckets = SharedBuckets(LIMITED, context=context)  # so that each limit holds for the server, not per process
 
     def start(slot: int) -> tuple[BaseProcess, Any]:
         serving = context.Event()
-        process = context.Process(target=_run_process, args=(host, port, serving, slot, counts), name="yuejuan-server")
+        process = context.Process(
+            target=_run_process, args=(host, port, serving, slot, counts, buckets), name="yuejuan-server"
+        )
         process.start()
         return process, serving
 

@@ -16,7 +16,7 @@ from .errors import (
     UnknownKeyError,
 )
 from .keys import generate_key, hash_key
-from .limits import RateLimiter
+from .limits import RateLimiter, SharedBuckets, SharedRateLimiter
 from .roles import Role, allows
 from .store import ApiKey, authenticate, connect, create_key, list_keys, revoke_key
 from .visitors import Visitor, issue_visitor_token, load_visitor_secret, verify_visitor_token
@@ -31,6 +31,8 @@ __all__ = [
     "RateLimitedError",
     "RateLimiter",
     "Role",
+    "SharedBuckets",
+    "SharedRateLimiter",
     "UnknownKeyError",
     "Visitor",
     "allows",

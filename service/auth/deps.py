@@ -6,8 +6,9 @@ the same: on the event loop, a database that stops answering froze the whole pro
 and the anonymous self-check included, for as long as the query hung.
 
 The app factory puts the key database engine in ``app.state.key_engine``, the secret that signs visitor
-tokens in ``app.state.visitor_secret`` and one :class:`~service.auth.limits.RateLimiter` per limited
-resource in ``app.state.limiters``.
+tokens in ``app.state.visitor_secret`` and one limiter per limited resource in ``app.state.limiters``
+(:class:`~service.auth.limits.RateLimiter`, or with ``--workers N`` a
+:class:`~service.auth.limits.SharedRateLimiter` counting for all the server processes together).
 
 Self-checks are counted per key; else per visitor token (``X-Visitor-Token``, see
 :mod:`service.auth.visitors`), with all the tokens of one address under a higher cap together; else per
@@ -25,7 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from .errors import ForbiddenError, InvalidKeyError, InvalidVisitorTokenError, MissingKeyError, RateLimitedError
-from .limits import RateLimiter
+from .limits import RateLimiter, SharedRateLimiter
 from .roles import Role, allows
 from .store import ApiKey, authenticate
 from .visitors import verify_visitor_token
@@ -92,7 +93,7 @@ def _require(caller: Caller, needed: Role) -> Caller:
 
 
 def _throttle(request: Request, resource: str, bucket: str) -> None:
-    limiter: RateLimiter = request.app.state.limiters[resource]
+    limiter: RateLimiter | SharedRateLimiter = request.app.state.limiters[resource]
     wait = limiter.acquire(bucket)
     if wait:
         raise RateLimitedError(wait)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from support import ServerProcess
 
 from conftest import create_key, run_server
+from service.api.schemas import ErrorResponse
 
 DRAFT = {"rubric_id": "internal-customer", "answer": "上级给下级安排任务,上级就是下级的客户。"}
 
@@ -69,3 +73,38 @@ def test_a_school_can_require_student_keys_and_hide_scores(school: tuple[str, st
     assert result["items"] and result["total"] == len(result["items"])
     questions = httpx.get(f"{url}/v1/check/questions", headers=student).json()["questions"]
     assert [q["shows_score"] for q in questions] == [False]
+
+
+def test_a_limit_holds_for_the_whole_server_with_several_processes(tmp_path: Path) -> None:
+    """`serve --workers 2`: each request on a fresh connection, which the kernel hands to either process;
+    the client still gets the limit once, not once per process."""
+    env = {
+        "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'limits.db'}",
+        "YUEJUAN_RUN_JOBS": "false",
+        "YUEJUAN_RATE_LIMIT_CHECK": "4",  # a token back every 15 s: none within the test
+    }
+    server = ServerProcess(env, tmp_path / "server.log", args=("--workers", "2")).launch()
+    try:
+        deadline = time.monotonic() + 120
+        while len(_entries(server, message="Application startup complete.")) < 2:
+            assert server.proc is not None and server.proc.poll() is None, server.log.read_text()
+            assert time.monotonic() < deadline, "the processes did not start"
+            time.sleep(0.1)
+        responses = [httpx.post(f"{server.url}/v1/check", json=DRAFT) for _ in range(16)]
+        assert [r.status_code for r in responses] == [200] * 4 + [429] * 12
+        for refused in responses[4:]:
+            _assert_429(refused)
+            assert ErrorResponse.model_validate(refused.json()).error.code == "rate_limited"
+        # Both processes answered some of them.
+        while len(served := _entries(server, logger="yuejuan.access", path="/v1/check")) < 16:
+            assert time.monotonic() < deadline, served
+            time.sleep(0.1)
+        assert len({entry["process"] for entry in served}) == 2, served
+    finally:
+        server.stop()
+
+
+def _entries(server: ServerProcess, **fields: object) -> list[dict[str, object]]:
+    """The server's JSON log lines with these values."""
+    lines = [json.loads(line) for line in server.log.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
+    return [line for line in lines if all(line.get(k) == v for k, v in fields.items())]
