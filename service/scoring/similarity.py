@@ -85,10 +85,13 @@ class FeatureCounts:
 
     def merged(self, rows: Sequence[int]) -> FeatureCounts:
         """One document made of the given documents together (their counts added)."""
-        keep = np.isin(self.row, np.array(rows, dtype=np.int64))
-        cols, inverse = np.unique(self.col[keep], return_inverse=True)
-        summed = np.bincount(inverse, weights=self.count[keep], minlength=len(cols))
-        return FeatureCounts(np.zeros(len(cols), dtype=np.int64), cols, summed, 1)
+        chosen = np.zeros(self.n_docs, dtype=bool)
+        chosen[list(rows)] = True
+        keep = chosen[self.row]
+        # Counts are whole numbers: summed per feature by bincount (no sort), they are exact.
+        summed = np.bincount(self.col[keep], weights=self.count[keep])
+        cols = np.flatnonzero(summed)
+        return FeatureCounts(np.zeros(len(cols), dtype=np.int64), cols, summed[cols], 1)
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,10 @@ class TfidfModel:
         keep = where >= 0  # only n-grams the references contain add to a dot product
         if keep.any():
             kept_rows = row[keep]
-            starts = np.flatnonzero(np.r_[True, kept_rows[1:] != kept_rows[:-1]])
+            opens = np.empty(len(kept_rows), dtype=bool)  # where a document's entries start
+            opens[0] = True
+            np.not_equal(kept_rows[1:], kept_rows[:-1], out=opens[1:])
+            starts = np.flatnonzero(opens)
             contributions = weights[keep, None] * against.matrix[where[keep]]
             out[kept_rows[starts]] = np.add.reduceat(contributions, starts, axis=0)
         return out
