@@ -212,24 +212,17 @@ class TfidfModel:
         The features of all documents are looked up in C-level ``map`` calls and counted
         with numpy: grading calls this once per answer, for all its sentences at once.
         """
-        word_get, char_get = self.word_vocabulary_.get, self.char_vocabulary_.get
-        word_ids: list[int] = []
-        char_ids: list[int] = []
-        word_sizes: list[int] = []
-        char_sizes: list[int] = []
+        word_get, char_get = self.word_vocabulary_.get, self._char_columns.get
+        ids: list[int] = []  # each document's feature columns (-1: not in the vocabulary)
+        sizes: list[int] = []
         for doc in docs:
-            words, chars = self._words(doc), self._chars(doc)
-            word_ids.extend(map(word_get, words, repeat(-1, len(words))))
-            char_ids.extend(map(char_get, chars, repeat(-1, len(chars))))
-            word_sizes.append(len(words))
-            char_sizes.append(len(chars))
+            before = len(ids)
+            ids.extend(map(word_get, self._words(doc), repeat(-1)))
+            ids.extend(map(char_get, self._chars(doc), repeat(-1)))
+            sizes.append(len(ids) - before)
         n_features = self.n_features
-        doc_rows = np.arange(len(docs), dtype=np.int64)
-        rows = np.concatenate([np.repeat(doc_rows, word_sizes), np.repeat(doc_rows, char_sizes)])
-        chars_at = np.array(char_ids, dtype=np.int64)
-        cols = np.concatenate(
-            [np.array(word_ids, dtype=np.int64), np.where(chars_at >= 0, chars_at + len(self.word_idf_), -1)]
-        )
+        cols = np.array(ids, dtype=np.int64)
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
         keep = cols >= 0
         keys, counts = np.unique(rows[keep] * n_features + cols[keep], return_counts=True)
         return FeatureCounts(keys // n_features, keys % n_features, counts.astype(np.float64), len(docs))
@@ -263,6 +256,15 @@ class TfidfModel:
             contributions = weights[keep, None] * against.matrix[where[keep]]
             out[kept_rows[starts]] = np.add.reduceat(contributions, starts, axis=0)
         return out
+
+    @property
+    def _char_columns(self) -> dict[str, int]:
+        """Character n-gram -> its column in the combined word ⊕ character feature space."""
+        cached: dict[str, int] | None = self.__dict__.get("_char_columns_dict")
+        if cached is None:
+            offset = len(self.word_idf_)
+            cached = self.__dict__["_char_columns_dict"] = {k: v + offset for k, v in self.char_vocabulary_.items()}
+        return cached
 
     @property
     def _idf_all(self) -> np.ndarray:
