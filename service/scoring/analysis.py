@@ -362,7 +362,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
             view.borrowed = _borrowed_clauses(compiled, view)
             view.borrowed_content = sum(content_length(text[a:b]) for a, b in view.borrowed)
 
-    pairs = list(windows(without_filler(alnum(text)), 2))
+    pairs = windows(without_filler(alnum(text)), 2)
     if pairs:
         analysis.prompt_share = sum(map(compiled.prompt_bigrams.__contains__, pairs)) / len(pairs)
     copied = sum(v.content for v in views if v.copied)

@@ -90,18 +90,20 @@ def _own_words(keys: dict[str, list[tuple[int, int]]], required: tuple[str, ...]
     """
     if len(required) + bool(present_any) < 2:
         return True
-    spans_of = [(k, keys[k]) for k in (*required, *present_any)]
+    # Plain loops over one flat list: this runs for every rule tried on every sentence, and generator
+    # expressions nested in its loops cost more than the comparisons.
+    spans = [(a, b, k) for k in (*required, *present_any) for a, b in keys[k]]
 
     def free(key: str) -> bool:
         for s, e in keys[key]:
-            for other, spans in spans_of:
-                if other != key and any(a <= s and e <= b and b - a > e - s for a, b in spans):
+            for a, b, other in spans:
+                if a <= s and e <= b and b - a > e - s and other != key:
                     break  # this occurrence lies inside another element's longer phrase
             else:
                 return True
         return False
 
-    return all(free(k) for k in required) and (not present_any or any(free(k) for k in present_any))
+    return all(map(free, required)) and (not present_any or any(map(free, present_any)))
 
 
 def _sentence_levels(

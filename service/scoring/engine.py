@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, KeysView
+from collections.abc import Iterable, KeysView
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -339,9 +339,10 @@ def alnum(text: str) -> str:
     return _NOT_ALNUM.sub("", text)
 
 
-def windows(chars: str, n: int) -> Iterator[str]:
-    """Every run of ``n`` consecutive characters of ``chars``, in order (sliced at C speed)."""
-    return map(chars.__getitem__, map(slice, range(len(chars) - n + 1), range(n, len(chars) + 1)))
+def windows(chars: str, n: int) -> list[str]:
+    """Every run of ``n`` consecutive characters of ``chars``, in order. (A list comprehension of
+    slices: Python 3.11 specialises it, and it is nearly twice as fast as mapping ``slice`` objects.)"""
+    return [chars[i : i + n] for i in range(len(chars) - n + 1)]
 
 
 def bigrams(text: str) -> set[str]:

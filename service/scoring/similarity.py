@@ -85,10 +85,13 @@ class FeatureCounts:
 
     def merged(self, rows: Sequence[int]) -> FeatureCounts:
         """One document made of the given documents together (their counts added)."""
-        keep = np.isin(self.row, np.array(rows, dtype=np.int64))
-        cols, inverse = np.unique(self.col[keep], return_inverse=True)
-        summed = np.bincount(inverse, weights=self.count[keep], minlength=len(cols))
-        return FeatureCounts(np.zeros(len(cols), dtype=np.int64), cols, summed, 1)
+        chosen = np.zeros(self.n_docs, dtype=bool)
+        chosen[list(rows)] = True
+        keep = chosen[self.row]
+        # Counts are whole numbers: summed per feature by bincount (no sort), they are exact.
+        summed = np.bincount(self.col[keep], weights=self.count[keep])
+        cols = np.flatnonzero(summed)
+        return FeatureCounts(np.zeros(len(cols), dtype=np.int64), cols, summed[cols], 1)
 
 
 @dataclass(frozen=True)
@@ -209,24 +212,17 @@ class TfidfModel:
         The features of all documents are looked up in C-level ``map`` calls and counted
         with numpy: grading calls this once per answer, for all its sentences at once.
         """
-        word_get, char_get = self.word_vocabulary_.get, self.char_vocabulary_.get
-        word_ids: list[int] = []
-        char_ids: list[int] = []
-        word_sizes: list[int] = []
-        char_sizes: list[int] = []
+        word_get, char_get = self.word_vocabulary_.get, self._char_columns.get
+        ids: list[int] = []  # each document's feature columns (-1: not in the vocabulary)
+        sizes: list[int] = []
         for doc in docs:
-            words, chars = self._words(doc), self._chars(doc)
-            word_ids.extend(map(word_get, words, repeat(-1, len(words))))
-            char_ids.extend(map(char_get, chars, repeat(-1, len(chars))))
-            word_sizes.append(len(words))
-            char_sizes.append(len(chars))
+            before = len(ids)
+            ids.extend(map(word_get, self._words(doc), repeat(-1)))
+            ids.extend(map(char_get, self._chars(doc), repeat(-1)))
+            sizes.append(len(ids) - before)
         n_features = self.n_features
-        doc_rows = np.arange(len(docs), dtype=np.int64)
-        rows = np.concatenate([np.repeat(doc_rows, word_sizes), np.repeat(doc_rows, char_sizes)])
-        chars_at = np.array(char_ids, dtype=np.int64)
-        cols = np.concatenate(
-            [np.array(word_ids, dtype=np.int64), np.where(chars_at >= 0, chars_at + len(self.word_idf_), -1)]
-        )
+        cols = np.array(ids, dtype=np.int64)
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
         keep = cols >= 0
         keys, counts = np.unique(rows[keep] * n_features + cols[keep], return_counts=True)
         return FeatureCounts(keys // n_features, keys % n_features, counts.astype(np.float64), len(docs))
@@ -253,10 +249,22 @@ class TfidfModel:
         keep = where >= 0  # only n-grams the references contain add to a dot product
         if keep.any():
             kept_rows = row[keep]
-            starts = np.flatnonzero(np.r_[True, kept_rows[1:] != kept_rows[:-1]])
+            opens = np.empty(len(kept_rows), dtype=bool)  # where a document's entries start
+            opens[0] = True
+            np.not_equal(kept_rows[1:], kept_rows[:-1], out=opens[1:])
+            starts = np.flatnonzero(opens)
             contributions = weights[keep, None] * against.matrix[where[keep]]
             out[kept_rows[starts]] = np.add.reduceat(contributions, starts, axis=0)
         return out
+
+    @property
+    def _char_columns(self) -> dict[str, int]:
+        """Character n-gram -> its column in the combined word ⊕ character feature space."""
+        cached: dict[str, int] | None = self.__dict__.get("_char_columns_dict")
+        if cached is None:
+            offset = len(self.word_idf_)
+            cached = self.__dict__["_char_columns_dict"] = {k: v + offset for k, v in self.char_vocabulary_.items()}
+        return cached
 
     @property
     def _idf_all(self) -> np.ndarray:
