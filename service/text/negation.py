@@ -250,12 +250,12 @@ POST_NEGATORS = frozenset(
 )
 # "Only X is wrong" denies the "only", not X: these words before a post-negator disarm it.
 # A clause that states a condition ("如果上级不给资源") does not deny its subject.
-# A clause opens a condition when one of its first words is a word of condition.
-_CONDITION_OPENS_WITHIN = 3
 CONDITIONAL = frozenset({"如果", "要是", "假如", "一旦", "若", "若是", "倘若", "否则", "不然", "万一", "只要", "除非"})
 EXCLUSIVE = frozenset(
     {"只", "只有", "仅", "仅仅", "光", "单方面", "一味", "只是", "只把", "只要", "只需", "只认", "只讲"}
 )
+# A clause opens a condition when one of its first words is a word of condition ("但组长如果……").
+_CONDITION_OPENS_WITHIN = 3
 
 
 # A negation reaches a verb phrase: at most this many words before or after itself. In punctuated
