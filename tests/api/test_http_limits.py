@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,7 +82,7 @@ def test_a_limit_holds_for_the_whole_server_with_several_processes(tmp_path: Pat
     env = {
         "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'limits.db'}",
         "YUEJUAN_RUN_JOBS": "false",
-        "YUEJUAN_RATE_LIMIT_CHECK": "4",  # a token back every 15 s: none within the test
+        "YUEJUAN_RATE_LIMIT_CHECK": "4",  # a token back every 15 s
     }
     server = ServerProcess(env, tmp_path / "server.log", args=("--workers", "2")).launch()
     try:
@@ -90,9 +91,13 @@ def test_a_limit_holds_for_the_whole_server_with_several_processes(tmp_path: Pat
             assert server.proc is not None and server.proc.poll() is None, server.log.read_text()
             assert time.monotonic() < deadline, "the processes did not start"
             time.sleep(0.1)
+        started = time.monotonic()
         responses = [httpx.post(f"{server.url}/v1/check", json=DRAFT) for _ in range(16)]
-        assert [r.status_code for r in responses] == [200] * 4 + [429] * 12
-        for refused in responses[4:]:
+        # On a slow or busy host the requests may last long enough for the bucket to earn one back.
+        earned = math.ceil((time.monotonic() - started) * 4 / 60)
+        statuses = [r.status_code for r in responses]
+        assert statuses[:5] == [200] * 4 + [429] and 4 <= statuses.count(200) <= 4 + earned, statuses
+        for refused in (r for r in responses if r.status_code != 200):
             _assert_429(refused)
             assert ErrorResponse.model_validate(refused.json()).error.code == "rate_limited"
         # Both processes answered some of them.
