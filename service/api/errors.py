@@ -34,6 +34,7 @@ __all__ = [
     "CHECK_RESPONSES",
     "ERROR_RESPONSES",
     "KEY_RESPONSES",
+    "RETRY_AFTER_SECONDS",
     "document_errors",
     "error_response",
     "install_error_handlers",
@@ -72,11 +73,13 @@ _RATE_LIMITED: dict[str, object] = {
     "description": "Too many requests; the `Retry-After` header says how many seconds to wait.",
     "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
 }
-# The database did not answer (DATABASE_UNAVAILABLE): the request may be sent again.
-_RETRY_AFTER_SECONDS = 5
-_DATABASE_UNAVAILABLE: dict[str, object] = {
+# The database did not answer (DATABASE_UNAVAILABLE), or the server stopped before it finished the
+# request (the middleware's `shutting_down`): the request may be sent again.
+RETRY_AFTER_SECONDS = 5
+_UNAVAILABLE: dict[str, object] = {
     "model": ErrorResponse,
-    "description": "The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds.",
+    "description": "The database is unavailable (`database_unavailable`), or the server is stopping and cut the "
+    "request off (`shutting_down`); retry after `Retry-After` seconds.",
     "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
 }
 # Routes that need a key but are not rate-limited (rubric details, keys, jobs). Keys are looked up in
@@ -84,7 +87,7 @@ _DATABASE_UNAVAILABLE: dict[str, object] = {
 KEY_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Missing, unknown or revoked API key."},
     403: {"model": ErrorResponse, "description": "The key's role may not do this."},
-    503: _DATABASE_UNAVAILABLE,
+    503: _UNAVAILABLE,
 }
 AUTH_RESPONSES: dict[int | str, dict[str, object]] = {**KEY_RESPONSES, 429: _RATE_LIMITED}
 CHECK_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -94,7 +97,7 @@ CHECK_RESPONSES: dict[int | str, dict[str, object]] = {
         "`X-Visitor-Token` (`invalid_visitor_token`).",
     },
     429: _RATE_LIMITED,
-    503: _DATABASE_UNAVAILABLE,
+    503: _UNAVAILABLE,
 }
 
 
@@ -178,7 +181,7 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
         message = "数据库暂时无法访问,请稍后重试。"
-        headers = {"Retry-After": str(_RETRY_AFTER_SECONDS)}
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return error_response(503, "database_unavailable", message, headers=headers)
 
     for kind in DATABASE_UNAVAILABLE:

@@ -6,6 +6,7 @@ callable costs a few microseconds where BaseHTTPMiddleware costs a task and a st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
-from .errors import error_response
+from .errors import RETRY_AFTER_SECONDS, error_response
 from .logs import new_request_id, request_id, valid_request_id
 
 __all__ = ["BodySizeLimit", "RequestContext"]
@@ -47,7 +48,8 @@ class RequestContext:
     """Per request: take or make the request id, return it as ``X-Request-ID`` (with ``nosniff``),
     count and time the request by route template and status, and write one access log line.
 
-    An error no handler took is logged here, once, with the request id, and answered 500
+    A request that uvicorn cancels because its graceful shutdown ran out of time is answered 503
+    ``shutting_down``. An error no handler took is logged here, once, with the request id, and answered 500
     ``internal_error`` with the id in its header. Let through, Starlette's ServerErrorMiddleware
     would answer it outside this middleware (no id in the header) and raise it again for uvicorn
     to log a second time."""
@@ -80,6 +82,15 @@ class RequestContext:
         metrics.IN_PROGRESS.inc()
         try:
             await self.app(scope, receive, send_with_headers)
+        except asyncio.CancelledError:
+            # uvicorn cancels what is still running when its graceful shutdown runs out of time
+            # (YUEJUAN_SHUTDOWN_TIMEOUT_SECONDS): say so, rather than let it answer a bare 500.
+            log.warning("%s %s cut off: the server is stopping", scope["method"], scope["path"])
+            if not started:
+                message = "服务正在停止,这次请求未能完成,请稍后重新提交。"
+                retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+                response = error_response(503, "shutting_down", message, headers=retry)
+                await response(scope, receive, send_with_headers)
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if started:

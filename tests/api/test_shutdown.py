@@ -32,14 +32,15 @@ def _in_progress(url: str) -> float:
     return float(match[1]) if match else 0.0
 
 
-def test_sigterm_answers_the_request_in_flight(tmp_path: Path) -> None:
+def _sigterm_during_batch(tmp_path: Path, shutdown_seconds: int) -> tuple[httpx.Response, float, float, str]:
+    """POST a batch of 1,000 answers, SIGTERM the server while it grades them, and wait for both to end:
+    the response, when SIGTERM was sent and when the response came, and the server's log."""
     answers = _answers()
     submissions = [{"id": f"S{i:04d}", "answer": (answers[i % len(answers)] * 3)[:400]} for i in range(1000)]
-    # However slow the host, the batch is answered before the graceful shutdown's time is up (30 s by default).
     env = {
         "YUEJUAN_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
         "YUEJUAN_RUN_JOBS": "false",
-        "YUEJUAN_SHUTDOWN_TIMEOUT_SECONDS": "600",
+        "YUEJUAN_SHUTDOWN_TIMEOUT_SECONDS": str(shutdown_seconds),
     }
     server = ServerProcess(env, tmp_path / "server.log").start()
     outcome: dict[str, object] = {}
@@ -65,13 +66,29 @@ def test_sigterm_answers_the_request_in_flight(tmp_path: Path) -> None:
     finally:
         server.stop()
     response = outcome["response"]
-    assert isinstance(response, httpx.Response) and response.status_code == 200
-    assert outcome["at"] > signalled  # type: ignore[operator]
+    assert isinstance(response, httpx.Response)
+    return response, signalled, float(outcome["at"]), server.log.read_text(encoding="utf-8")  # type: ignore[arg-type]
+
+
+def test_sigterm_answers_the_request_in_flight(tmp_path: Path) -> None:
+    # However slow the host, the batch is answered before the graceful shutdown's time is up.
+    response, signalled, answered, log = _sigterm_during_batch(tmp_path, shutdown_seconds=600)
+    assert response.status_code == 200
+    assert answered > signalled
     results = response.json()["results"]
-    assert [r["id"] for r in results] == [s["id"] for s in submissions]
+    assert [r["id"] for r in results] == [f"S{i:04d}" for i in range(1000)]
     assert all(r["result"] is not None for r in results)
-    log = server.log.read_text(encoding="utf-8")
     assert log.index('"Shutting down"') < log.index('"Finished server process')
+
+
+def test_a_request_cut_off_by_the_shutdown_bound_is_refused_in_words(tmp_path: Path) -> None:
+    # 1,000 answers take seconds to grade on any host; the server may take 1 s to finish its requests.
+    response, _, _, log = _sigterm_during_batch(tmp_path, shutdown_seconds=1)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "shutting_down"
+    assert "稍后重新提交" in response.json()["error"]["message"]
+    assert response.headers["retry-after"] == "5" and response.headers["x-request-id"]
+    assert "cut off: the server is stopping" in log and "Exception in ASGI application" not in log
 
 
 def test_sigterm_mid_job_leaves_it_resumable_and_graded_once(tmp_path: Path, registry: RubricRegistry) -> None:
