@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -215,17 +216,18 @@ def get_job(db: Database, *, job_id: str, owner: str | None = None) -> Job:
     """The job; with ``owner`` (an API key's id), only a job of that key (or one without an owner):
     another caller's job is unknown, as if it did not exist."""
     with db.session() as s:
-        job = s.get(Job, job_id)
+        return _callers_job(s, job_id, owner)
+
+
+def _callers_job(s: Session, job_id: str, owner: str | None, *, lock: bool = False) -> Job:
+    """The job as ``get_job`` shows it (unknown to another key, 410 once purged); ``lock``: for update."""
+    job = s.get(Job, job_id, with_for_update=lock)
     if job is None or not _visible(job, owner):
         raise UnknownJobError(job_id)
-    _check_not_purged(job)
-    return job
-
-
-def _check_not_purged(job: Job) -> None:
     if job.status == PURGED:
         assert job.purged_at is not None
         raise JobPurgedError(job.id, job.purged_at)
+    return job
 
 
 def list_jobs(
@@ -293,10 +295,7 @@ def _close_chunks(s: Any, job_id: str, status: str) -> None:
 
 def cancel_job(db: Database, *, job_id: str, owner: str | None = None) -> Job:
     with db.session() as s:
-        job = s.get(Job, job_id, with_for_update=True)
-        if job is None or not _visible(job, owner):
-            raise UnknownJobError(job_id)
-        _check_not_purged(job)
+        job = _callers_job(s, job_id, owner, lock=True)
         if job.status not in ACTIVE:
             raise JobStateError("job_finished", f"作业已结束(状态 {job.status}),无法取消。")
         _close_chunks(s, job_id, "cancelled")
@@ -304,16 +303,23 @@ def cancel_job(db: Database, *, job_id: str, owner: str | None = None) -> Job:
     return job
 
 
-def _purge(s: Session, job: Job, now: datetime) -> PurgedJob:
-    """Delete the job's submissions (answers, results, its input's other fields) and chunks, and empty
-    its row of whatever came from the request; the row keeps counts and times, and says when.
-
-    On SQLite the deletions overwrite what they delete (``secure_delete``): the file would otherwise
-    keep deleted rows' bytes in its free pages until they are reused. Only for the purge, as it slows
-    every write that frees space: the connection goes back to the pool as it was."""
+@contextmanager
+def _secure_delete(s: Session) -> Iterator[None]:
+    """On SQLite, deletions inside overwrite what they delete (``secure_delete``): the file would otherwise
+    keep deleted rows' bytes in its free pages until they are reused. Only for purges, as it slows every
+    write that frees space: the connection goes back to the pool as it was."""
     sqlite = s.get_bind().dialect.name == "sqlite"
     if sqlite:
         s.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+    yield
+    if sqlite:
+        s.connection().exec_driver_sql("PRAGMA secure_delete=OFF")
+
+
+def _purge(s: Session, job: Job, now: datetime) -> PurgedJob:
+    """Delete the job's submissions (answers, results, its input's other fields) and chunks, and empty
+    its row of whatever came from the request; the row keeps counts and times, and says when. Called
+    inside ``_secure_delete``."""
     ended, finished_at = job.status, job.finished_at
     s.execute(delete(Chunk).where(Chunk.job_id == job.id))
     removed = _rowcount(s.execute(delete(SubmissionRow).where(SubmissionRow.job_id == job.id)))
@@ -324,8 +330,6 @@ def _purge(s: Session, job: Job, now: datetime) -> PurgedJob:
     job.error_message = None
     job.webhook_status, job.webhook_error, job.webhook_lease_expires = None, None, None
     s.flush()
-    if sqlite:
-        s.connection().exec_driver_sql("PRAGMA secure_delete=OFF")
     return PurgedJob(job.id, ended, finished_at, now, removed)
 
 
@@ -333,14 +337,12 @@ def purge_job(db: Database, *, job_id: str, owner: str | None = None) -> PurgedJ
     """Delete a finished job's submissions, answers and results for good (see ``_purge``). A queued or
     running job is refused (``job_active``): cancel it first. ``owner`` as for ``get_job``."""
     with db.session() as s:
-        job = s.get(Job, job_id, with_for_update=True)
-        if job is None or not _visible(job, owner):
-            raise UnknownJobError(job_id)
-        _check_not_purged(job)
+        job = _callers_job(s, job_id, owner, lock=True)
         if job.status in ACTIVE:
             message = f"作业仍在进行(状态 {job.status}),不能删除其数据:请先取消作业(DELETE /v1/jobs/{job_id})。"
             raise JobStateError("job_active", message)
-        return _purge(s, job, utcnow())
+        with _secure_delete(s):
+            return _purge(s, job, utcnow())
 
 
 def purge_finished(db: Database, *, finished_before: datetime, limit: int = 100) -> list[PurgedJob]:
@@ -355,7 +357,8 @@ def purge_finished(db: Database, *, finished_before: datetime, limit: int = 100)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        return [_purge(s, job, now) for job in jobs]
+        with _secure_delete(s):
+            return [_purge(s, job, now) for job in jobs]
 
 
 def fail_job(db: Database, *, job_id: str, code: str, message: str) -> None:
