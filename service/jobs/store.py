@@ -316,6 +316,16 @@ def _secure_delete(s: Session) -> Iterator[None]:
         s.connection().exec_driver_sql("PRAGMA secure_delete=OFF")
 
 
+def _clear_log(db: Database) -> None:
+    """On SQLite, after a purge has committed: its write-ahead log still holds the pages as they were
+    before (the answers with them) until the log starts over, which on a busy server may be long. Copy the
+    log into the database and empty it now. (A read in progress in another process can keep it from
+    being emptied; the next purge tries again.)"""
+    if db.dialect == "sqlite":
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def _purge(s: Session, job: Job, now: datetime) -> PurgedJob:
     """Delete the job's submissions (answers, results, its input's other fields) and chunks, and empty
     its row of whatever came from the request; the row keeps counts and times, and says when. Called
@@ -342,7 +352,9 @@ def purge_job(db: Database, *, job_id: str, owner: str | None = None) -> PurgedJ
             message = f"作业仍在进行(状态 {job.status}),不能删除其数据:请先取消作业(DELETE /v1/jobs/{job_id})。"
             raise JobStateError("job_active", message)
         with _secure_delete(s):
-            return _purge(s, job, utcnow())
+            purged = _purge(s, job, utcnow())
+    _clear_log(db)
+    return purged
 
 
 def purge_finished(db: Database, *, finished_before: datetime, limit: int = 100) -> list[PurgedJob]:
@@ -358,7 +370,10 @@ def purge_finished(db: Database, *, finished_before: datetime, limit: int = 100)
             .with_for_update(skip_locked=True)
         ).all()
         with _secure_delete(s):
-            return [_purge(s, job, now) for job in jobs]
+            purged = [_purge(s, job, now) for job in jobs]
+    if purged:
+        _clear_log(db)
+    return purged
 
 
 def fail_job(db: Database, *, job_id: str, code: str, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -262,3 +263,32 @@ def test_only_jobs_that_ended_before_the_cutoff_are_purged_once(db: Database) ->
     )
     assert store.purge_finished(db, finished_before=utcnow() - timedelta(days=30)) == []
     assert [_left_of(db, j)[0] for j in (old_done, old_failed, old_running, recent)] == [0, 0, 5, 5]
+
+
+def test_a_purge_leaves_no_answer_anywhere_in_the_sqlite_files(tmp_path: Path) -> None:
+    # The server still running, its database open: neither the database file nor its write-ahead log may
+    # keep the purged answers' bytes (the log held every one until it started over).
+    db = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    db.upgrade()
+    try:
+        marker = "这份作答只应保存到删除为止"
+        jobs = []
+        for _ in range(2):
+            rows = [InputRow(f"S{i:03d}", f"{marker}{i}") for i in range(50)]
+            job, _ = store.create_job(
+                db, rubric_id="internal-customer", rubric_version="1", rows=rows, columns=[], source="json"
+            )
+            store.cancel_job(db, job_id=job.id)
+            jobs.append(job.id)
+
+        def copies() -> int:
+            return sum(f.read_bytes().count(marker.encode()) for f in tmp_path.iterdir() if f.is_file())
+
+        assert copies() >= 100
+        store.purge_job(db, job_id=jobs[0])
+        assert 0 < copies() < 100
+        _ended(db, jobs[1], days_ago=40)
+        assert [p.id for p in store.purge_finished(db, finished_before=utcnow() - timedelta(days=30))] == [jobs[1]]
+        assert copies() == 0
+    finally:
+        db.dispose()
