@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -128,7 +129,20 @@ def _job_status(job: Job) -> JobStatus:
     )
 
 
-async def _parse_upload(request: Request) -> tuple[str, str | None, list[InputRow], list[str], str, str, int | None]:
+@dataclass(frozen=True, slots=True)
+class _JobInput:
+    """What a job-creating request asks for, from a JSON body or an uploaded file."""
+
+    rubric_id: str
+    callback_url: str | None
+    rows: list[InputRow]
+    columns: list[str]
+    source: str = "json"
+    filename: str | None = None
+    header_row: int | None = None  # the header's row in an uploaded CSV or XLSX
+
+
+async def _parse_upload(request: Request) -> _JobInput:
     form = await request.form(max_files=1, max_fields=10)
     upload = form.get("file")
     rubric_id = form.get("rubric_id")
@@ -149,10 +163,10 @@ async def _parse_upload(request: Request) -> tuple[str, str | None, list[InputRo
     parsed = await run_in_threadpool(read_submissions, data, filename)
     source = file_kind(data, filename)
     callback_url = callback.strip() if isinstance(callback, str) and callback.strip() else None
-    return rubric_id.strip(), callback_url, parsed.rows, parsed.columns, source, filename, parsed.header_row
+    return _JobInput(rubric_id.strip(), callback_url, parsed.rows, parsed.columns, source, filename, parsed.header_row)
 
 
-async def _parse_json(request: Request) -> tuple[str, str | None, list[InputRow], list[str]]:
+async def _parse_json(request: Request) -> _JobInput:
     try:
         body = JobCreateRequest.model_validate_json(await request.body())
     except ValidationError as error:
@@ -169,7 +183,7 @@ async def _parse_json(request: Request) -> tuple[str, str | None, list[InputRow]
         extra = dict(s.model_extra or {})
         columns.update(dict.fromkeys(extra))
         rows.append(InputRow(s.id, s.answer, extra))
-    return body.rubric_id, body.callback_url, rows, list(columns)
+    return _JobInput(body.rubric_id, body.callback_url, rows, list(columns))
 
 
 @router.post(
@@ -210,28 +224,27 @@ async def create_job(
     """
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
-        rubric_id, callback_url, rows, columns, source, filename, header_row = await _parse_upload(request)
+        given = await _parse_upload(request)
     elif content_type.startswith("application/json"):
-        rubric_id, callback_url, rows, columns = await _parse_json(request)
-        source, filename, header_row = "json", None, None
+        given = await _parse_json(request)
     else:
         message = "请求须为 JSON,或以 multipart/form-data 上传 CSV/XLSX 文件。"
         return error_response(415, "unsupported_media_type", message)
-    compiled = registry.get(rubric_id)
-    if callback_url:
-        check_callback_url(callback_url, settings)
+    compiled = registry.get(given.rubric_id)
+    if given.callback_url:
+        check_callback_url(given.callback_url, settings)
     job, created = await run_in_threadpool(
         lambda: store.create_job(
             db,
-            rubric_id=rubric_id,
+            rubric_id=given.rubric_id,
             rubric_version=compiled.rubric.version,
             grading_fingerprint=compiled.fingerprint,
-            rows=rows,
-            columns=columns,
-            source=source,
-            filename=filename,
-            header_row=header_row,
-            callback_url=callback_url,
+            rows=given.rows,
+            columns=given.columns,
+            source=given.source,
+            filename=given.filename,
+            header_row=given.header_row,
+            callback_url=given.callback_url,
             idempotency_key=idempotency_key,
             # Keys are chosen by callers: one caller's "upload-1" is not another's.
             idempotency_owner=caller.key.key_id if caller.key else None,
