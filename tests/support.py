@@ -175,10 +175,17 @@ def wait_for_job(
     url: str, job_id: str, timeout: float = 240, headers: dict[str, str] | None = None
 ) -> dict[str, object]:
     """Poll a job until it leaves queued/running (bounded: fails after ``timeout`` seconds). A key
-    sees only its own jobs: ``headers`` with the key that created it, if not the server's grader key."""
+    sees only its own jobs: ``headers`` with the key that created it, if not the server's grader key.
+    A 503 (the database went away for a moment, as some tests make it) is waited out as a client would,
+    by asking again; any other answer than 200 fails at once with its body."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, object] = api.get(f"{url}/v1/jobs/{job_id}", timeout=10, headers=headers).json()
+        response = api.get(f"{url}/v1/jobs/{job_id}", timeout=10, headers=headers)
+        if response.status_code == 503 and response.json()["error"]["code"] == "database_unavailable":
+            time.sleep(0.5)
+            continue
+        assert response.status_code == 200, f"GET job {job_id}: {response.status_code} {response.text}"
+        job: dict[str, object] = response.json()
         if job["status"] not in ("queued", "running"):
             return job
         time.sleep(0.1)
