@@ -5,8 +5,9 @@ that recognise each concept in a sentence, hints, reference answers and domain t
 engine in :mod:`service.scoring` applies it; nothing about a particular question lives in
 code.
 
-Rule elements are strings: a literal phrase (``"互为供方"``) or a reference to a named
-synonym group of the rubric's ``lexicon`` (``"@superior"``).
+Rule elements are strings: a literal phrase (``"互为供方"``), which may hold one gap (``"我们…车间"``:
+a few letters or digits may stand between its parts), or a reference to a named synonym group of the
+rubric's ``lexicon`` (``"@superior"``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "GAP",
     "Concept",
     "ExpectedLength",
     "Rubric",
@@ -25,7 +27,20 @@ __all__ = [
 ]
 
 _ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-Element = Annotated[str, Field(min_length=1, max_length=60)]
+# Stands for the gap of a phrase that may hold a few letters or digits between its two parts
+# ("我们…车间" finds 我们冲压车间; at most `settings.phrase_gap` of them).
+GAP = "…"
+
+
+def _one_gap(element: str) -> str:
+    if GAP in element:
+        first, _, second = element.partition(GAP)
+        if not first or not second or GAP in second or first.startswith("@"):
+            raise ValueError(f"“{GAP}”只能用在词语中间、每个词语至多一处(如 我们{GAP}车间),不能用在词组引用中")
+    return element
+
+
+Element = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_one_gap)]
 
 
 class _Strict(BaseModel):
@@ -120,6 +135,8 @@ class RubricSettings(_Strict):
     # A word of the rubric's `anaphora` starting within this many characters of a sentence's start
     # makes the previous sentence lend its words to it, whatever its length; 0 turns this off.
     anaphora_window: Annotated[int, Field(ge=0)] = 3
+    # In a phrase with a gap ("我们…车间"), how many letters or digits may stand in the gap.
+    phrase_gap: Annotated[int, Field(ge=0, le=20)] = 6
     on_topic_similarity: Annotated[float, Field(ge=0, le=1)] = 0.12
     copied_prompt_overlap: Annotated[float, Field(gt=0, le=1)] = 0.6
     # An answer with at least this share of its character pairs taken from the prompt, explaining no

@@ -21,7 +21,7 @@ import ahocorasick
 import numpy as np
 
 from ..errors import RubricError, RubricProblem
-from ..rubric.schema import Rubric, Rule
+from ..rubric.schema import GAP, Rubric, Rule
 from ..text import Negator, Segmenter, normalize, split_sentences
 from ..text.homophones import homophone_variants
 from .calibration import Calibration
@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.19"
+ENGINE_VERSION = "0.9.20"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -72,12 +72,26 @@ class TermIndex:
     A key is a literal itself, ``@group`` for a lexicon group, ``!group`` for an off-topic
     group, or ``~reported`` for reported-speech markers. Matching runs an Aho–Corasick
     automaton (pyahocorasick, in C) over the lower-cased text.
+
+    A literal with a gap (``我们…车间``, :data:`GAP`) matches its first part followed, within ``gap``
+    characters of letters and digits (no punctuation or space between), by its second part: one's own
+    unit named with what it makes or does (我们冲压车间, 我们速冻水饺车间). The hit spans both parts and
+    what lies between; the nearest second part is taken.
     """
 
-    def __init__(self, keys_by_literal: dict[str, set[str]]) -> None:
+    def __init__(self, keys_by_literal: dict[str, set[str]], gap: int = 0) -> None:
         self.keys_by_literal = {lit: frozenset(keys) for lit, keys in keys_by_literal.items()}
-        automaton = ahocorasick.Automaton()
+        self.gap = gap
+        # First part -> (second part, the gapped literal), for the literals with a gap.
+        self._gapped: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for literal in sorted(self.keys_by_literal):
+            if GAP in literal:
+                first, second = literal.split(GAP)
+                self._gapped[first].append((second, literal))
+        # The first parts that are no literal of their own: looked for, never reported.
+        self._parts = frozenset(self._gapped) - self.keys_by_literal.keys()
+        automaton = ahocorasick.Automaton()
+        for literal in sorted({*(lit for lit in self.keys_by_literal if GAP not in lit), *self._gapped}):
             automaton.add_word(literal, (literal, len(literal) - 1))
         if len(automaton):
             automaton.make_automaton()
@@ -87,9 +101,27 @@ class TermIndex:
         """The literals in ``text``, by start and, at one start, longest first."""
         if not self.keys_by_literal:
             return []
-        found = [(end - back, -back, literal) for end, (literal, back) in self._automaton.iter(text.lower())]
+        lower = text.lower()
+        found = [(end - back, -back, literal) for end, (literal, back) in self._automaton.iter(lower)]
+        if self._gapped:
+            found = self._with_gaps(lower, found)
         found.sort()
         return list(map(_new_hit, [(literal, start, start + 1 - minus) for start, minus, literal in found]))
+
+    def _with_gaps(self, lower: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """``found`` with the gapped literals whose first part it holds, less the bare first parts."""
+        gapped = self._gapped
+        out = [entry for entry in found if entry[2] not in self._parts]
+        for start, minus, literal in found:
+            pairs = gapped.get(literal)
+            if pairs is None:
+                continue
+            end = start + 1 - minus
+            for second, whole in pairs:
+                at = lower.find(second, end, end + self.gap + len(second))
+                if at >= 0 and (at == end or lower[end:at].isalnum()):
+                    out.append((start, start + 1 - at - len(second), whole))
+        return out
 
 
 def tfidf_path(rubric_file: Path) -> Path:
@@ -278,7 +310,7 @@ def _build_index(rubric: Rubric) -> TermIndex:
         _add_variants(keys, word.lower(), [v.lower() for v in rubric.spoken_variants[word]])
     for word in rubric.typo_tolerant:
         _add_variants(keys, word.lower(), homophone_variants(word.lower()))
-    return TermIndex(dict(keys))
+    return TermIndex(dict(keys), gap=rubric.settings.phrase_gap)
 
 
 def _add_variants(keys: dict[str, set[str]], word: str, variants: Iterable[str]) -> None:

@@ -116,8 +116,16 @@ def _off_topic(
     # A wrong reading of the question (CRM software, culture layers): what a sentence of it happens to
     # explain does not put the answer on topic.
     misread = sum(len(found) for group, found in hits.items() if group not in stories)
-    if misread >= _OFF_TOPIC_MIN_HITS and misread > 2 * explained:
-        return True
+    if misread >= _OFF_TOPIC_MIN_HITS:
+        misreading = compiled.misreading_keys
+        apart = sum(
+            1
+            for e in evidence.values()
+            if (e.level == "explained" or e.capped)
+            and any(not any(key in analysis.sentences[i].keys for key in misreading) for i in e.support)
+        )
+        if misread > 2 * apart:
+            return True
     # A story: off topic when it outweighs every concept the answer touches, or when the sentences that
     # touch concepts are mostly the story's own (terms scattered through it, not a passage beside it).
     told = sum(len(found) for group, found in hits.items() if group in stories)

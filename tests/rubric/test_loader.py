@@ -71,6 +71,27 @@ def test_cross_field_problems_are_reported_together(tmp_path: Path) -> None:
     }
 
 
+def test_a_phrase_may_hold_one_gap_between_two_parts(tmp_path: Path) -> None:
+    data = _valid()
+    lexicon = data["lexicon"]
+    assert isinstance(lexicon, dict)
+    name = sorted(lexicon)[0]
+    lexicon[name] = [*lexicon[name], "我们…车间"]
+    assert load_rubric(_write(tmp_path, data, "good.yaml")).lexicon[name][-1] == "我们…车间"
+    lexicon[name] = ["…车间", "我们…", "我们…冲压…车间", "好"]
+    concepts = data["concepts"]
+    assert isinstance(concepts, list)
+    concepts[0]["rules"][0]["any"] = ["@x…车间"]
+    with pytest.raises(RubricError) as caught:
+        load_rubric(_write(tmp_path, data))
+    found = {(p.path, p.code) for p in caught.value.problems}
+    assert {(f"lexicon.{name}[{i}]", "value_error") for i in range(3)} | {
+        ("concepts[0].rules[0].any[0]", "value_error")
+    } <= found
+    assert (f"lexicon.{name}[3]", "value_error") not in found
+    assert all("…" in p.message for p in caught.value.problems if p.code == "value_error")
+
+
 def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("id: x\nconcepts: [\n", encoding="utf-8")

@@ -411,3 +411,22 @@ def test_the_prompts_one_way_relation_restated_names_rank_it_does_not_explain_it
     assert stated["rank"] == "partial"
     explained = _statuses(grade(ic, "领导给我布置任务，要我按时交结果，领导就是我的客户。"))
     assert explained["rank"] == "met"
+
+
+def test_ones_own_unit_named_with_what_it_does_anchors_an_example(ic: CompiledRubric) -> None:
+    """我们冲压车间 is one's own unit as surely as 我们车间; not so when punctuation parts the words."""
+    told = "内部客户就是接你活的人。{}冲好的件交给焊装，焊装用着顺手，活才算干好了。"
+    for own in ("我们冲压车间", "咱们冲压车间", "我们速冻水饺车间"):
+        assert calibration_evidence(ic, told.format(own)).levels["own_example"] == "explained", own
+    assert calibration_evidence(ic, told.format("我们冲压，车间")).levels["own_example"] is None
+
+
+def test_what_sentences_on_a_wrong_reading_explain_does_not_put_the_answer_on_topic(ic: CompiledRubric) -> None:
+    """Culture layers with the relation's words as examples of a layer (and one's own workshop as an
+    example of the outer layer): off topic, however many concepts those sentences touch."""
+    answer = (
+        "谈客户关系要先谈企业文化。物质层，像我们冲压车间的设备、厂房；制度层，比如部门之间要互相服务、"
+        "上道工序为下道工序服务；精神层就是理念。层次建好了，关系就好了。"
+    )
+    result = grade(ic, answer)
+    assert "off_topic" in _flags(result) and result.score == 0

@@ -27,3 +27,17 @@ def test_repeated_and_adjacent_occurrences_are_all_found() -> None:
 
 def test_an_empty_index_finds_nothing() -> None:
     assert TermIndex({}).find("内部客户") == []
+
+
+def test_a_phrase_with_a_gap_takes_a_few_letters_or_digits_between_its_parts() -> None:
+    index = TermIndex({"我们…车间": {"@my_work"}, "车间": {"@department"}}, gap=6)
+    assert index.find("我们冲压车间") == [Hit("我们…车间", 0, 6), Hit("车间", 4, 6)]
+    assert index.find("我们车间") == [Hit("我们…车间", 0, 4), Hit("车间", 2, 4)]
+    assert index.find("说我们速冻水饺车间") == [Hit("我们…车间", 1, 9), Hit("车间", 7, 9)]
+    assert index.find("我们SMT2车间") == [Hit("我们…车间", 0, 8), Hit("车间", 6, 8)]
+    # Not across punctuation or a space, not beyond the gap; the first part alone is no literal.
+    assert index.find("我们,冲压车间") == index.find("我们 冲压车间") == [Hit("车间", 5, 7)]
+    assert index.find("我们要去别的好多个车间") == [Hit("车间", 9, 11)]
+    # The nearest second part, and the first part still a literal of its own when it is one.
+    both = TermIndex({"我们…车间": {"@my_work"}, "我们": {"@we"}}, gap=6)
+    assert both.find("我们车间车间") == [Hit("我们…车间", 0, 4), Hit("我们", 0, 2)]
