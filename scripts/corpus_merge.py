@@ -83,6 +83,7 @@ KIND_NAMES = {
     "complete_plain_words": "complete_plain",
     "adversarial_good_opening_pasted": "adv_good_opening_pasted",
     "unusual_punctuation": "odd_punctuation",
+    "one_sided": "one_sided_as_right",
 }
 
 
