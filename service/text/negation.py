@@ -91,6 +91,8 @@ NOT_NEGATING = frozenset(
         "无论",
         "不禁",
         "不一定",
+        "说不准",
+        "说不定",
         "不外乎",
         "不然",
         "不止",
@@ -123,6 +125,11 @@ NOT_NEGATING = frozenset(
 )
 # A negator followed by one of these reads "not only" or is rhetorical (不就是……吗), which does not negate.
 _ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "光是", "单", "单是", "单单", "止", "就", "就是", "正是"})
+# After 说, what reads "hard to say" (谁是谁的客户说不准) rather than a denial.
+_UNSURE = frozenset({"不准", "不定", "不好", "不清", "不清楚"})
+# What closes 非…… into an emphatic "bound to" (非乱套不可), which negates nothing.
+_EMPHATIC_CLOSE = frozenset({"不可", "不行", "不成"})
+_PARTICLES = frozenset({"了", "的", "啊", "呀", "吧", "啦"})
 # "No one": what follows it says what no one is ("没有谁光是客户" — no one is only a customer).
 _ANYONE = frozenset({"谁", "人", "哪个", "哪个人", "哪一方", "哪方", "任何人", "任何一方", "一个人"})
 # A negator before a word of permanence denies the permanence, not the role ("没有绝对的客户和供方",
@@ -305,6 +312,8 @@ class Negator:
         word = tokens[i].text
         if word in self.not_negating:
             return False
+        if word in _UNSURE and i and tokens[i - 1].text == "说":  # 说不准, 说不好: hard to say, nothing denied
+            return False
         if word in self.negators or (len(word) > 1 and word[0] in "不没未" and word[:2] not in self.not_negating):
             after = i + 1
             if after + 1 < len(tokens) and tokens[after].text in _ANYONE:  # "没有谁光是客户": read past "who"
@@ -342,7 +351,7 @@ class Negator:
         listed: list[Token] = []  # the items before the clause in a list joined by 、
         negators_seen: set[int] = set()
         modal = False  # the open negator is a modal one with a predicate of its own
-        conditions = self._conditions(tokens)
+        conditions = self._conditions(tokens) | self._emphatic(tokens)
         for i, token in enumerate(tokens):
             if opened is not None and i - opened_at > SCOPE_WORDS:
                 stretches.append((opened.start, opened.end, token.start))
@@ -409,6 +418,27 @@ class Negator:
             stretches.append((opened.start, opened.end, tokens[-1].end))
         post.extend(self._post([*listed, *clause]))
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
+
+    def _emphatic(self, tokens: Sequence[Token]) -> set[int]:
+        """Indices of the negators of a double negative that affirms: 非……不可 / 不行 / 不成 closing a clause
+        ("环节非卡死不可": it is bound to jam)."""
+        out: set[int] = set()
+        for i, token in enumerate(tokens):
+            if token.text != "非":
+                continue
+            for j in range(i + 1, min(len(tokens), i + 1 + SCOPE_WORDS)):
+                text = tokens[j].text
+                if text in self.scope_breaks:
+                    break
+                end = j + 1 if text in _EMPHATIC_CLOSE else j + 2 if text == "不" else 0
+                if (
+                    end
+                    and (text != "不" or (end - 1 < len(tokens) and tokens[end - 1].text in ("可", "行", "成")))
+                    and (end >= len(tokens) or not tokens[end].text.isalnum() or tokens[end].text in _PARTICLES)
+                ):
+                    out.update((i, j))  # closing the clause: 非……不可。 not 非客户不可以进入
+                    break
+        return out
 
     def _phrase_follows(self, tokens: Sequence[Token], i: int, phrases: Sequence[tuple[int, int]]) -> bool:
         """Whether one of ``phrases`` starts after the token at ``i``, in its clause."""

@@ -430,3 +430,36 @@ def test_what_sentences_on_a_wrong_reading_explain_does_not_put_the_answer_on_to
     )
     result = grade(ic, answer)
     assert "off_topic" in _flags(result) and result.score == 0
+
+
+def _levels(ic: CompiledRubric, answer: str) -> dict[str, str | None]:
+    return dict(calibration_evidence(ic, answer).levels)
+
+
+def test_telling_people_not_to_hold_the_one_way_view_rejects_it(ic: CompiledRubric) -> None:
+    """别一味觉得"……说了算": the quoted view is rejected, not asserted; no contradiction."""
+    answer = '我常跟同事讲：别一味觉得"主任说了算，我们照办就行"，这种想法会让科里的沟通断掉。'
+    assert _levels(ic, answer)["one_sided"] == "explained"
+    assert "contradiction" not in _flags(grade(ic, answer))
+
+
+def test_everyone_revolving_round_one_side_asserts_the_one_way_view(ic: CompiledRubric) -> None:
+    answer = "我们后勤部门就是服务一线的，所以全厂都要围着一线转，一线提什么要求后勤马上满足。"
+    result = grade(ic, answer)
+    assert "contradiction" in _flags(result)
+    assert _levels(ic, answer)["function"] == "named"  # capped: the relation seen one way only
+
+
+def test_the_relation_turned_round_to_who_waits_on_whom_is_reciprocity(ic: CompiledRubric) -> None:
+    answer = (
+        "先说领导和我们。领导给各站下指标，这时候领导是在要结果。"
+        "反过来，站里遇到难处得向上级打报告，上级批不批，又成了站里在等上级。"
+    )
+    assert _levels(ic, answer)["reciprocity"] == "explained"
+    assert _levels(ic, "仓库和车间两边手里都攥着对方要的东西，谁也不能光顾自己。")["reciprocity"] == "named"
+
+
+def test_ones_job_introduced_anchors_the_example_in_the_next_sentence(ic: CompiledRubric) -> None:
+    answer = "我是图书馆管理员。老师和学生常来借书查资料，他们算是我的客户。"
+    assert _levels(ic, answer)["own_example"] == "explained"
+    assert "off_topic" not in _flags(grade(ic, answer))

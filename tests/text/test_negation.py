@@ -136,3 +136,17 @@ def test_a_verdict_after_a_list_joined_by_enumeration_commas_covers_every_item()
     assert _negated("部门之间互为客户、互为供方也是错误的", "互为供方")
     # A negator inside the list still governs only its own item.
     assert not _negated("上级不是外人、下级也是客户", "下级也是客户")
+
+
+def test_non_closing_a_clause_with_bu_ke_affirms_rather_than_denies() -> None:
+    """非……不可 / 不行 / 不成 is "bound to": 环节非卡死不可 says the steps will jam."""
+    assert not _negated("要是谁都只想着自己，各个环节非卡死不可。", "卡死")
+    assert not _negated("这样下去部门之间非扯皮不行了", "扯皮")
+    # Not when the clause goes on: 非 still denies what follows it.
+    assert _negated("非本部门人员不可进入库房", "本部门人员")
+
+
+def test_hard_to_say_denies_nothing() -> None:
+    assert not _negated("在我们组里，谁是谁的客户说不准", "客户")
+    assert not _negated("今天谁服务谁说不好", "服务")
+    assert _negated("他说不好好干就扣钱", "好好")
