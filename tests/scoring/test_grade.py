@@ -468,10 +468,7 @@ def test_ones_job_introduced_anchors_the_example_in_the_next_sentence(ic: Compil
 def test_everyday_words_for_a_supervisor_a_duty_and_a_right(ic: CompiledRubric) -> None:
     """导师 is a superior and 上下之分 a pair of ranks; what one cannot dodge (躲不掉) is a duty and what
     one may ask for by rights (正当提出) a right."""
-    ranks = (
-        "课题组里有上下之分：导师要论文按期交，他对我们是提要求的人；"
-        "可他也得给经费、定方向，这时候我们是提要求的人。"
-    )
+    ranks = "课题组里有上下之分：导师要论文，他对我们是提要求的人；可他也得给经费、定方向，这时我们是提要求的人。"
     assert _levels(ic, ranks)["rank"] == "explained"
     duties = "给病区配药、送药是我们躲不掉的服务；要病区按时报数、退药，也是我们可以正当提出来的要求。"
     assert _levels(ic, duties)["rights_obligations"] == "explained"
