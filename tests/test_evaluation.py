@@ -60,18 +60,18 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
 
 
 def test_regression_guard_on_the_held_out_writers(ic: CompiledRubric) -> None:
-    """Rules and calibration never saw writers d–f, h, i, k–p, r, s and v: a rule tuned to the others' wording
+    """Rules and calibration never saw writers d–f, h, i, k–p, r, s, v and x: a rule tuned to the others' wording
     shows up here."""
     rows = read_labeled(CORPUS)
     dev = [r for r in rows if r.split == "dev"]
     held_out = [r for r in rows if r.split == "holdout"]
-    assert len(held_out) >= 910
+    assert len(held_out) >= 975
     calibrated = dataclasses.replace(ic, calibration=fit_calibration(ic, dev))
     report = evaluate(calibrated, held_out)
     m = report.metrics
     assert m["qwk"] >= 0.93, m
     assert m["spearman"] >= 0.935, m
-    assert m["adjacent"] >= 0.74, m
+    assert m["adjacent"] >= 0.76, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["worst_excess"] <= 2.0
 
