@@ -472,3 +472,11 @@ def test_everyday_words_for_a_supervisor_a_duty_and_a_right(ic: CompiledRubric) 
     assert _levels(ic, ranks)["rank"] == "explained"
     duties = "给病区配药、送药是我们躲不掉的服务；要病区按时报数、退药，也是我们可以正当提出来的要求。"
     assert _levels(ic, duties)["rights_obligations"] == "explained"
+
+
+def test_spoken_forms_of_the_one_way_view_and_of_help_from_above(ic: CompiledRubric) -> None:
+    """光认为 is the one-way view and 卡在半道上 its breakdown; a superior who must also sort things out
+    "for you" (给你解决), in the second person of speech, serves the subordinate."""
+    assert _levels(ic, "光认为自己是对方的客户，事情就会卡在半道上。")["one_sided"] == "explained"
+    spoken = "跟工长也一样，工长让你赶进度，你得干；可料没到、人不够，你也得找他要，他也得给你解决。"
+    assert _levels(ic, spoken)["reciprocity"] == "explained"
