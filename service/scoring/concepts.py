@@ -454,9 +454,10 @@ def _crowded(view: SentenceView, textbook: frozenset[str], settings: RubricSetti
 
 
 def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: frozenset[str]) -> dict[str, Level] | None:
-    """What a sentence touching many concepts earns clause by clause, when each clause states its few
-    in words of its own: a dense summary ("……,上下级、部门间、前后工序三种都是,而且彼此互为客户和
-    供方,位置随任务变"). None when it is the terms crammed into one run or strung between commas."""
+    """What a sentence touching many concepts earns clause by clause, when its clauses state their few
+    in words of their own: a dense summary ("……,上下级、部门间、前后工序三种都是,而且彼此互为客户和
+    供方,位置随任务变"); a clause of little but the terms among them names its concepts. None when it
+    is the terms crammed into one run or strung between commas."""
     text, offset = view.sentence.text, view.sentence.start
     cuts = [offset + i for i, ch in enumerate(text) if ch in _CLAUSE_ENDS and i < len(text) - 1]
     if not cuts:
@@ -464,6 +465,7 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
     cap = compiled.rubric.settings.max_concepts_per_sentence
     levels: dict[str, Level] = {}
     start = offset
+    bare = stated = 0  # clauses that are little but the terms, and clauses in words of their own
     for end in [*cuts, view.sentence.end]:
         found = _sentence_levels(compiled, _clause_view(view, start, end))[0]
         if len(found) > cap:
@@ -475,11 +477,17 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
                 covered += max(0, min(b, end) - max(a, reach))
                 reach = max(reach, b)
             if content_length(text[start - offset : end - offset]) - covered < _OWN_CHARS_PER_CONCEPT * len(found):
-                return None
+                # Little but the terms ("双方互为客户互为供方"): it names what it names.
+                bare += 1
+                found = dict.fromkeys(found, "named")
+            else:
+                stated += 1
         for cid, level in found.items():
             if cid not in levels or _RANK[level] > _RANK[levels[cid]]:
                 levels[cid] = level
         start = end + 1
+    if bare and not stated:
+        return None  # the terms strung between commas
     order = compiled.concept_order
     return dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))
 

@@ -130,6 +130,8 @@ _UNSURE = frozenset({"不准", "不定", "不好", "不清", "不清楚"})
 # What closes 非…… into an emphatic "bound to" (非乱套不可), which negates nothing.
 _EMPHATIC_CLOSE = frozenset({"不可", "不行", "不成"})
 _PARTICLES = frozenset({"了", "的", "啊", "呀", "吧", "啦"})
+# A verb of saying or thinking between a negator and "only" ("不能说只有……") still reads "not only".
+_SAYING = frozenset({"说", "讲", "认为", "觉得", "以为"})
 # "No one": what follows it says what no one is ("没有谁光是客户" — no one is only a customer).
 _ANYONE = frozenset({"谁", "人", "哪个", "哪个人", "哪一方", "哪方", "任何人", "任何一方", "一个人"})
 # A negator before a word of permanence denies the permanence, not the role ("没有绝对的客户和供方",
@@ -320,6 +322,8 @@ class Negator:
                 after += 1
             if after + 1 < len(tokens) and tokens[after].text == "是":  # "没人是永远的客户"
                 after += 1
+            if after + 1 < len(tokens) and tokens[after].text in _SAYING:  # "不能说只有后面的是客户"
+                after += 1
             nxt = tokens[after].text if after < len(tokens) else ""
             # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
             return (
@@ -351,7 +355,7 @@ class Negator:
         listed: list[Token] = []  # the items before the clause in a list joined by 、
         negators_seen: set[int] = set()
         modal = False  # the open negator is a modal one with a predicate of its own
-        conditions = self._conditions(tokens) | self._emphatic(tokens)
+        conditions = self._conditions(tokens) | self._emphatic(tokens) | self._inside_not_only(tokens)
         for i, token in enumerate(tokens):
             if opened is not None and i - opened_at > SCOPE_WORDS:
                 stretches.append((opened.start, opened.end, token.start))
@@ -418,6 +422,24 @@ class Negator:
             stretches.append((opened.start, opened.end, tokens[-1].end))
         post.extend(self._post([*listed, *clause]))
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
+
+    def _inside_not_only(self, tokens: Sequence[Token]) -> set[int]:
+        """Indices of the negators in what a "not only" rejects, up to its clause's end: in "不能只当客户不当
+        供方" the 不 before 供方 is part of the view rejected (being a customer and never a supplier)."""
+        out: set[int] = set()
+        for i, token in enumerate(tokens[:-1]):
+            word, at = token.text, i + 1
+            if at + 1 < len(tokens) and tokens[at].text in _SAYING:
+                at += 1
+            nxt = tokens[at].text
+            if not (word in self.negators or word[:1] in "不没未") or not (nxt in _ONLY_AFTER or nxt[:1] in "只仅"):
+                continue
+            for j in range(at + 1, len(tokens)):
+                if tokens[j].text in self.scope_breaks:
+                    break
+                if self.is_negator(tokens, j):
+                    out.add(j)
+        return out
 
     def _emphatic(self, tokens: Sequence[Token]) -> set[int]:
         """Indices of the negators of a double negative that affirms: 非……不可 / 不行 / 不成 closing a clause

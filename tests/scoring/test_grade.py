@@ -480,3 +480,24 @@ def test_spoken_forms_of_the_one_way_view_and_of_help_from_above(ic: CompiledRub
     assert _levels(ic, "光认为自己是对方的客户，事情就会卡在半道上。")["one_sided"] == "explained"
     spoken = "跟工长也一样，工长让你赶进度，你得干；可料没到、人不够，你也得找他要，他也得给你解决。"
     assert _levels(ic, spoken)["reciprocity"] == "explained"
+
+
+def test_a_dense_summary_keeps_what_its_worded_clauses_explain(ic: CompiledRubric) -> None:
+    """One clause of little but the terms (双方互为客户互为供方) names its concept; the clauses beside it in
+    words of their own still explain theirs. The terms alone strung between commas still earn nothing."""
+    summary = "有上下级、部门之间、前后工序三种，双方互为客户互为供方：服务对方是义务，要求对方是权利；"
+    levels = _levels(ic, "内部客户就是单位里接你活的人。" + summary)
+    assert levels["rights_obligations"] == "explained" and levels["reciprocity"] == "named"
+    strung = "职级客户，职能客户，工序客户，互为客户，互为供方，权利义务。"
+    assert grade(ic, strung).score <= 2.5
+
+
+def test_a_superior_and_us_with_what_the_superior_needs_is_the_rank_relation(ic: CompiledRubric) -> None:
+    assert _levels(ic, "经理跟我们之间也是这样，经理的要求我们得做到。")["rank"] == "explained"
+
+
+def test_if_every_unit_thought_itself_the_boss_the_work_would_jam(ic: CompiledRubric) -> None:
+    answer = "如果每个部门都觉得自己是老大，别人就该服务我，那公司内部就会一直互相卡。"
+    assert _levels(ic, answer)["one_sided"] == "explained"
+    one_way = "后台部门应该把一线当成客户，一线的需要最重要，后台要围着一线转。"
+    assert "contradiction" in _flags(grade(ic, one_way))

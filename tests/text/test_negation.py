@@ -150,3 +150,11 @@ def test_hard_to_say_denies_nothing() -> None:
     assert not _negated("在我们组里，谁是谁的客户说不准", "客户")
     assert not _negated("今天谁服务谁说不好", "服务")
     assert _negated("他说不好好干就扣钱", "好好")
+
+
+def test_a_negator_inside_what_not_only_rejects_denies_nothing() -> None:
+    """不能只当客户不当供方 rejects being a customer and never a supplier: the second 不 is part of that
+    view. 不能说只有 reads "not only" too, across the verb of saying."""
+    assert not _negated("谁都不能只当客户不当供方", "供方")
+    assert not _negated("不能说只有后面的是客户，前面的人也需要反馈", "客户")
+    assert _negated("不能说这是客户", "客户")
