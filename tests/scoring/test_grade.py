@@ -501,3 +501,9 @@ def test_if_every_unit_thought_itself_the_boss_the_work_would_jam(ic: CompiledRu
     assert _levels(ic, answer)["one_sided"] == "explained"
     one_way = "后台部门应该把一线当成客户，一线的需要最重要，后台要围着一线转。"
     assert "contradiction" in _flags(grade(ic, one_way))
+
+
+def test_work_handed_on_when_done_and_help_given_back(ic: CompiledRubric) -> None:
+    """做完给 hands work to the next step; 你给我干活、我也给你干活 names the relation both ways."""
+    assert _levels(ic, "我们车袖子的做完给上领子的，上领子的就是我们客户。")["process"] == "explained"
+    assert _levels(ic, "我们主任常说，车间之间是你给我干活、我也给你干活。")["reciprocity"] == "named"
