@@ -355,7 +355,9 @@ class Negator:
         listed: list[Token] = []  # the items before the clause in a list joined by 、
         negators_seen: set[int] = set()
         modal = False  # the open negator is a modal one with a predicate of its own
-        conditions = self._conditions(tokens) | self._emphatic(tokens) | self._inside_not_only(tokens)
+        # Negators that deny nothing here: in a condition, in an emphatic double negative, in what a "not only"
+        # rejects.
+        idle = self._conditions(tokens) | self._emphatic(tokens) | self._inside_not_only(tokens)
         for i, token in enumerate(tokens):
             if opened is not None and i - opened_at > SCOPE_WORDS:
                 stretches.append((opened.start, opened.end, token.start))
@@ -379,9 +381,9 @@ class Negator:
                 continue
             clause.append(token)
             if self.is_negator(tokens, i):
-                if i in conditions:
+                if i in idle:
                     # A condition ("如果上级不给资源,……", "仓库不发料,我们就……") states what depends on
-                    # what: its negation denies nothing, before or after it.
+                    # what: its negation denies nothing, before or after it; nor do the others in ``idle``.
                     negators_seen.add(token.start)
                     continue
                 conditional = any(t.text in CONDITIONAL for t in clause)
@@ -432,7 +434,8 @@ class Negator:
             if at + 1 < len(tokens) and tokens[at].text in _SAYING:
                 at += 1
             nxt = tokens[at].text
-            if not (word in self.negators or word[:1] in "不没未") or not (nxt in _ONLY_AFTER or nxt[:1] in "只仅"):
+            negator = word in self.negators or (word != "" and word[0] in "不没未")
+            if not negator or not (nxt in _ONLY_AFTER or (nxt != "" and nxt[0] in "只仅")):
                 continue
             for j in range(at + 1, len(tokens)):
                 if tokens[j].text in self.scope_breaks:
@@ -452,14 +455,16 @@ class Negator:
                 text = tokens[j].text
                 if text in self.scope_breaks:
                     break
-                end = j + 1 if text in _EMPHATIC_CLOSE else j + 2 if text == "不" else 0
-                if (
-                    end
-                    and (text != "不" or (end - 1 < len(tokens) and tokens[end - 1].text in ("可", "行", "成")))
-                    and (end >= len(tokens) or not tokens[end].text.isalnum() or tokens[end].text in _PARTICLES)
-                ):
-                    out.update((i, j))  # closing the clause: 非……不可。 not 非客户不可以进入
-                    break
+                if text in _EMPHATIC_CLOSE:
+                    end = j + 1
+                elif text == "不" and j + 1 < len(tokens) and tokens[j + 1].text in ("可", "行", "成"):
+                    end = j + 2
+                else:
+                    continue
+                # Only closing its clause: 非……不可。 is "bound to", 非客户不可进入 a prohibition.
+                if end == len(tokens) or not tokens[end].text.isalnum() or tokens[end].text in _PARTICLES:
+                    out.update((i, j))
+                break
         return out
 
     def _phrase_follows(self, tokens: Sequence[Token], i: int, phrases: Sequence[tuple[int, int]]) -> bool:
