@@ -87,6 +87,12 @@ KIND_NAMES = {
 }
 
 
+def writer_of(answer_id: str) -> str:
+    """The writer of an answer: the letters its id starts with (``a`` for a001; ``aa`` for aa001 once the
+    alphabet is used up)."""
+    return answer_id.rstrip("0123456789")
+
+
 def _read(path: Path) -> dict[str, dict[str, object]]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return {str(r["id"]): r for r in rows}
@@ -125,7 +131,7 @@ def main(rubric_id: str) -> int:
         out.append(
             {
                 "id": answer_id,
-                "split": "holdout" if answer_id[0] in HOLDOUT_WRITERS else "dev",
+                "split": "holdout" if writer_of(answer_id) in HOLDOUT_WRITERS else "dev",
                 "kind": KIND_NAMES.get(str(a["kind"]), a["kind"]),
                 "answer": a["answer"],
                 "score": score,
