@@ -507,3 +507,14 @@ def test_work_handed_on_when_done_and_help_given_back(ic: CompiledRubric) -> Non
     """做完给 hands work to the next step; 你给我干活、我也给你干活 names the relation both ways."""
     assert _levels(ic, "我们车袖子的做完给上领子的，上领子的就是我们客户。")["process"] == "explained"
     assert _levels(ic, "我们主任常说，车间之间是你给我干活、我也给你干活。")["reciprocity"] == "named"
+
+
+def test_a_forbidden_view_of_oneself_is_rejected_and_a_relation_turned_round_is_mutual(ic: CompiledRubric) -> None:
+    """不能说我……都得围着我转 and 别把自己当大爷 forbid the one-way view (the view lies inside the
+    prohibition's negation by design); "反过来……又是我们的客户" turns the relation round."""
+    forbidden = "不能说我是临床我最大，别的科都得围着我转，那样大家心里都有气。"
+    assert _levels(ic, forbidden)["one_sided"] == "explained"
+    assert "contradiction" not in _flags(grade(ic, forbidden))
+    assert _levels(ic, "所以谁也别把自己当大爷。")["one_sided"] == "explained"
+    turned = "厨房出菜交给我们上桌，我们是厨房的客户。可是反过来，我们要提前报开席时间，这时厨房又是我们的客户。"
+    assert _levels(ic, turned)["reciprocity"] == "explained"
