@@ -518,3 +518,10 @@ def test_a_forbidden_view_of_oneself_is_rejected_and_a_relation_turned_round_is_
     assert _levels(ic, "所以谁也别把自己当大爷。")["one_sided"] == "explained"
     turned = "厨房出菜交给我们上桌，我们是厨房的客户。可是反过来，我们要提前报开席时间，这时厨房又是我们的客户。"
     assert _levels(ic, turned)["reciprocity"] == "explained"
+
+
+def test_each_side_the_customer_in_turn_in_the_second_person_and_blame_passed_round(ic: CompiledRubric) -> None:
+    said = "所长说得很直白：你提资给谁，谁就是你的客户；他反提给你的时候，你就是他的客户。"
+    assert _levels(ic, said)["reciprocity"] == "explained"
+    blame = '不要总觉得"I am the customer"，那样team之间会互相甩锅。'
+    assert _levels(ic, blame)["one_sided"] == "explained"
