@@ -84,6 +84,7 @@ KIND_NAMES = {
     "adversarial_good_opening_pasted": "adv_good_opening_pasted",
     "unusual_punctuation": "odd_punctuation",
     "one_sided": "one_sided_as_right",
+    "rearranged_prompt": "prompt_rearranged",
 }
 
 

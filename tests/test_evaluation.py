@@ -60,12 +60,12 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
 
 
 def test_regression_guard_on_the_held_out_writers(ic: CompiledRubric) -> None:
-    """Rules and calibration never saw writers d–f, h, i, k–p, r, s, v and x: a rule tuned to the others' wording
+    """Rules and calibration never saw writers d–f, h, i, k–p, r, s, v, x and aa: a rule tuned to the others' wording
     shows up here."""
     rows = read_labeled(CORPUS)
     dev = [r for r in rows if r.split == "dev"]
     held_out = [r for r in rows if r.split == "holdout"]
-    assert len(held_out) >= 975
+    assert len(held_out) >= 1040
     calibrated = dataclasses.replace(ic, calibration=fit_calibration(ic, dev))
     report = evaluate(calibrated, held_out)
     m = report.metrics
