@@ -525,3 +525,8 @@ def test_each_side_the_customer_in_turn_in_the_second_person_and_blame_passed_ro
     assert _levels(ic, said)["reciprocity"] == "explained"
     blame = '不要总觉得"I am the customer"，那样team之间会互相甩锅。'
     assert _levels(ic, blame)["one_sided"] == "explained"
+
+
+def test_ones_own_unit_taken_as_the_example_anchors_it(ic: CompiledRubric) -> None:
+    answer = "拿我们诊所连锁来说，门店报上来的耗材需求，采购得按时配送到位。"
+    assert _levels(ic, answer)["own_example"] == "explained"
