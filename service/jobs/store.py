@@ -437,10 +437,21 @@ def claim_chunks(db: Database, *, owner: str, limit: int, lease_seconds: float) 
     claimed: list[ClaimedChunk] = []
     free = or_(Chunk.status == "pending", and_(Chunk.status == "leased", Chunk.lease_expires < now))
     with db.session() as s:
+        # The jobs first, then their chunks: the order in which a cancel and a chunk's results take them, so
+        # that a claim and a cancel of the same job wait for each other instead of deadlocking.
+        jobs = s.scalars(
+            select(Job.id)
+            .where(Job.status.in_(ACTIVE), select(Chunk.id).where(Chunk.job_id == Job.id, free).exists())
+            .order_by(Job.created_at, Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not jobs:
+            return claimed
         candidates = s.execute(
             select(Chunk.id, Chunk.job_id, Chunk.attempts, Chunk.first_seq, Chunk.last_seq)
             .join(Job, Job.id == Chunk.job_id)
-            .where(Job.status.in_(ACTIVE), free)
+            .where(Job.id.in_(jobs), Job.status.in_(ACTIVE), free)
             .order_by(Job.created_at, Chunk.job_id, Chunk.number)
             .limit(limit)
             .with_for_update(skip_locked=True, of=Chunk)
@@ -470,6 +481,11 @@ def claim_chunk(
     done, its job ended, or leased by a live holder. A lease whose holder ``is_dead(owner)`` is free."""
     now = utcnow()
     with db.session() as s:
+        job_id = s.scalar(select(Chunk.job_id).where(Chunk.id == chunk_id))
+        if job_id is None:
+            return None
+        # The job first, then the chunk, as a cancel takes them (see claim_chunks).
+        s.execute(select(Job.id).where(Job.id == job_id).with_for_update())
         row = s.execute(
             select(Chunk.job_id, Chunk.status, Chunk.lease_owner, Chunk.lease_expires, Chunk.attempts)
             .add_columns(Chunk.first_seq, Chunk.last_seq, Job.status)

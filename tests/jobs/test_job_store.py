@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from service.errors import IdempotencyConflictError, JobPurgedError, JobStateError, UnknownJobError
 from service.jobs import InputRow, Outcome, store
@@ -290,5 +292,46 @@ def test_a_purge_leaves_no_answer_anywhere_in_the_sqlite_files(tmp_path: Path) -
         _ended(db, jobs[1], days_ago=40)
         assert [p.id for p in store.purge_finished(db, finished_before=utcnow() - timedelta(days=30))] == [jobs[1]]
         assert copies() == 0
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("claim", ["one chunk", "the next chunks"])
+def test_a_cancel_and_a_claim_of_the_same_job_wait_for_each_other(pg_schema: str, claim: str) -> None:
+    """A cancel locks the job, then its chunks. A claim used to lock the chunk, then write the job (queued ->
+    running): with both under way, PostgreSQL found a deadlock and cancelled one of them, and the API
+    answered the DELETE with 503. Claims now take the job first, so the two wait for each other (or the
+    claim of the next free chunks passes the locked job by)."""
+    db = Database(pg_schema)
+    db.upgrade()
+    job_id = _create(db, n=10)
+    with db.session() as s:
+        chunk_id = s.scalar(select(Chunk.id).where(Chunk.job_id == job_id))
+    claimed: list[object] = []
+
+    def take() -> None:
+        if claim == "one chunk":
+            claimed.append(store.claim_chunk(db, chunk_id=chunk_id, owner="w", lease_seconds=600))
+        else:
+            claimed.append(store.claim_chunks(db, owner="w", limit=5, lease_seconds=600))
+
+    try:
+        with db.engine.connect() as cancel:
+            cancelling = cancel.begin()
+            cancel.execute(select(Job.id).where(Job.id == job_id).with_for_update())  # a cancel has begun
+            taker = threading.Thread(target=take)
+            taker.start()
+            deadline = time.monotonic() + 30
+            waiting = "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and pid <> pg_backend_pid()"
+            # The claim waits for the lock, or passes the locked job by (claim_chunks skips locked jobs).
+            while taker.is_alive() and not cancel.execute(text(waiting)).scalar():
+                assert time.monotonic() < deadline, "the claim neither waited nor ended"
+                time.sleep(0.05)
+                cancel.execute(text("select pg_stat_clear_snapshot()"))  # a transaction sees one snapshot
+            cancel.execute(update(Chunk).where(Chunk.job_id == job_id).values(status="cancelled"))
+            cancel.execute(update(Job).where(Job.id == job_id).values(status="cancelled", finished_at=utcnow()))
+            cancelling.commit()
+        taker.join(30)
+        assert claimed in ([None], [[]])  # it found the job cancelled, and took nothing
     finally:
         db.dispose()
