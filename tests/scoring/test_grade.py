@@ -530,3 +530,24 @@ def test_each_side_the_customer_in_turn_in_the_second_person_and_blame_passed_ro
 def test_ones_own_unit_taken_as_the_example_anchors_it(ic: CompiledRubric) -> None:
     answer = "拿我们诊所连锁来说，门店报上来的耗材需求，采购得按时配送到位。"
     assert _levels(ic, answer)["own_example"] == "explained"
+
+
+def test_work_that_comes_to_me_and_goes_on_to_the_next_is_the_process_relation(ic: CompiledRubric) -> None:
+    """Work received from one side and handed on to the other, or handed to whoever comes next, names
+    the next step; a plain story of such a chain is on topic. Handed back to the same side is not."""
+    chain = "前台把订单录好给我，我核完价再交给仓库发货。"
+    assert _levels(ic, chain)["process"] == "explained"
+    assert _levels(ic, "你给我备好料，我给下一个做干净，大家都省事。")["process"] == "explained"
+    story = (
+        "我是烤面包的。揉面的把醒好的面团给我，我烤好了交给裱花的。"
+        "面团醒过头我就烤不出样子，我烤糊了裱花的也白忙。其实大家是一根绳上的，各把自己这段做好。"
+    )
+    result = grade(ic, story)
+    assert "off_topic" not in _flags(result)
+    assert result.score > 0
+    assert _levels(ic, "财务给我们开好票据，我们再把合同交给他们归档。")["process"] is None
+
+
+def test_a_superior_setting_what_we_are_to_do_is_the_rank_relation(ic: CompiledRubric) -> None:
+    assert _levels(ic, "车间主任每周给我们定产量。")["rank"] == "explained"
+    assert _levels(ic, "行政给我们订好了出差的车票。")["rank"] is None
