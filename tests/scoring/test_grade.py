@@ -551,3 +551,12 @@ def test_work_that_comes_to_me_and_goes_on_to_the_next_is_the_process_relation(i
 def test_a_superior_setting_what_we_are_to_do_is_the_rank_relation(ic: CompiledRubric) -> None:
     assert _levels(ic, "车间主任每周给我们定产量。")["rank"] == "explained"
     assert _levels(ic, "行政给我们订好了出差的车票。")["rank"] is None
+
+
+def test_people_and_units_named_as_whoever_receives_ones_work_define_the_term_and_explain_no_function(
+    ic: CompiledRubric,
+) -> None:
+    definition = "内部客户指的是单位里接手我们工作成果的同事和部门。"
+    assert _levels(ic, definition)["function"] != "explained"
+    assert _levels(ic, definition)["definition"] == "explained"
+    assert _levels(ic, "财务部要的报表由我们销售部出，财务部就是我们的客户。")["function"] == "explained"
