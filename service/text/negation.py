@@ -474,7 +474,8 @@ class Negator:
 
     def _conditions(self, tokens: Sequence[Token]) -> set[int]:
         """Indices of the tokens in clauses that state a condition: a clause opening with a word of
-        condition (如果, 要是 …), or one followed by a clause holding a consequence (就, 才 …)."""
+        condition (如果, 要是 …), or one followed by a clause holding a consequence (就, 才 …); and of
+        the tokens of the consequence of a condition opened with such a word."""
         clauses: list[list[int]] = [[]]
         for i, token in enumerate(tokens):
             if token.text in self.scope_breaks or token.text.strip() == "":
@@ -495,8 +496,13 @@ class Negator:
             # holding a word of consequence, or else the sentence's last ("如果……,不给培训、不给支持,我们也做不出来").
             carried = pending and acts and (cut < len(clause) or k + 1 < len(clauses))
             if opens or follows or carried:
-                # Up to the consequence inside the clause ("位置一旦确定就不会变化" denies the change).
+                # Up to the consequence inside the clause: a clause that only follows a condition ("仓库不发料,
+                # 我们就……") keeps the negations of its consequence.
                 found.update(clause[:cut])
+            if (pending or opens) and cut < len(clause):
+                # The consequence of a condition is as hypothetical as the condition: "如果人人都只当客户,
+                # 部门之间就没法配合" warns of what would happen; it denies nothing of the answer's points.
+                found.update(clause[cut:])
             pending = (opens or carried) and cut == len(clause)
         return found
 

@@ -113,6 +113,12 @@ def test_a_condition_denies_nothing() -> None:
     # Engine 0.9.19: the clause that holds the consequence still states the condition before it.
     assert not _negated("如果组长只管派活，不给资源我们就得停工", "资源")
     assert _negated("组长只管派活，不给资源", "资源")
+    # Engine 0.9.23: what a condition opened with a word of condition would lead to is as hypothetical
+    # ("如果人人都只当客户，部门之间就没法配合" warns; it denies no cooperation). A consequence after a
+    # clause that is a condition only by what follows it keeps its negations.
+    assert not _negated("如果人人都只当客户，部门之间就没法配合", "配合")
+    assert not _negated("要是谁都只顾自己就不会有配合", "配合")
+    assert _negated("仓库不给我们及时发料，我们就没法配合", "配合")
 
 
 def test_a_negation_in_text_run_on_without_punctuation_reaches_only_nearby_words() -> None:
