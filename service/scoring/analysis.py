@@ -44,6 +44,9 @@ FUNCTION_WORDS = frozenset(
 )
 _SEPARATORS = set("、， /|↔→←+＋-—;:：")
 
+# A line that announces itself as a list of keywords ("关键词：……") is one, whatever its items.
+_LIST_LABEL = re.compile(r"\s*(关键词|关键字|关键点|key ?words?)\s*[:：]", re.IGNORECASE)
+
 _WORD = itemgetter(0)  # a token's text
 _ITEM_ENDS = frozenset("，。；：！？,.;:!?")
 # Groups every word of the subject belongs to: they say nothing about which point a word makes.
@@ -195,9 +198,11 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
         share = inside / len(words)
     separators = sum(1 for t in view.tokens if t.text in _SEPARATORS or t.text.strip() == "")
     grammar = sum(1 for t in words if t.text in FUNCTION_WORDS)
-    listed = (len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words)) or len(
-        view.bare_groups
-    ) >= BARE_LIST_GROUPS
+    listed = (
+        (len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words))
+        or len(view.bare_groups) >= BARE_LIST_GROUPS
+        or (separators >= 2 and _LIST_LABEL.match(view.sentence.text) is not None)
+    )
     # A short line is a heading when it holds a term, or one or two of the rubric's words with no
     # grammatical word between them ("部门", "服务满意"); ending in a full stop or an exclamation mark
     # with a grammatical word, it is a statement ("所以是互相的。"), not a heading.
@@ -291,7 +296,8 @@ def is_keyword_list(
     all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}
     # The subject's everyday words listed bare count as its terms do ("上级、部门、相互、满意").
     bare = set().union(*(v.bare_groups for v in views if v.list_like and v.sentence.index not in named_kinds))
-    return bool(own) and listed / own >= 0.5 and (len(all_terms) >= 3 or len(bare) >= BARE_LIST_GROUPS)
+    labelled = any(v.list_like and _LIST_LABEL.match(v.sentence.text) for v in views)
+    return bool(own) and listed / own >= 0.5 and (len(all_terms) >= 3 or len(bare) >= BARE_LIST_GROUPS or labelled)
 
 
 def analyse(compiled: CompiledRubric, answer: str) -> Analysis:

@@ -560,3 +560,11 @@ def test_people_and_units_named_as_whoever_receives_ones_work_define_the_term_an
     assert _levels(ic, definition)["function"] != "explained"
     assert _levels(ic, definition)["definition"] == "explained"
     assert _levels(ic, "财务部要的报表由我们销售部出，财务部就是我们的客户。")["function"] == "explained"
+
+
+def test_a_line_announced_as_keywords_is_a_keyword_list_whatever_its_items(ic: CompiledRubric) -> None:
+    """Items of several words ("部门协作", "我的工位") keep a list from looking bare; its label says what it is."""
+    listed = "关键字：上下级、部门协作、上下工序、彼此服务、职责、将心比心、我的工位——质检"
+    result = grade(ic, listed)
+    assert "keyword_list" in _flags(result)
+    assert result.score <= 0.25 * ic.rubric.max_score
