@@ -18,6 +18,8 @@ __all__ = ["calibration_evidence", "grade"]
 _OFF_TOPIC_MIN_HITS = 3
 # Share of the sentences that touch concepts which, inside a story, make the answer that story's.
 _STORY_SHARE = 0.5
+# At most this many concepts named in one sentence: the candidate's own words, not terms crammed together.
+_PLAIN_NAMING = 2
 
 
 def _evidence(normalized: NormalizedText, analysis: Analysis, indices: list[int], role: str) -> list[Evidence]:
@@ -138,8 +140,28 @@ def _off_topic(
         inside = sum(1 for i in support if any(key in analysis.sentences[i].keys for key in wrong))
         if told >= 2 and support and inside >= _STORY_SHARE * len(support):
             return True
-    # An answer that names the kinds of something ("X分为A、B、C") is about the question, if little more.
-    return explained == 0 and not analysis.enumerated and similarity < settings.on_topic_similarity
+    # An answer that names the kinds of something ("X分为A、B、C") is about the question, if little more;
+    # so is one with no word of a wrong reading that names a concept in a sentence of its own words, not
+    # in a sentence crammed with terms ("内部客户关系就是大家互相配合": weak, but on the question).
+    return (
+        explained == 0
+        and not analysis.enumerated
+        and not (misread == 0 and _names_a_concept_plainly(evidence))
+        and similarity < settings.on_topic_similarity
+    )
+
+
+def _names_a_concept_plainly(evidence: dict[str, ConceptEvidence]) -> bool:
+    """Whether a concept is named in a sentence that names at most two concepts."""
+    per_sentence: dict[int, int] = {}
+    for item in evidence.values():
+        if item.level is not None:
+            for i in set(item.support):
+                per_sentence[i] = per_sentence.get(i, 0) + 1
+    return any(
+        item.level == "named" and any(per_sentence[i] <= _PLAIN_NAMING for i in item.support)
+        for item in evidence.values()
+    )
 
 
 @dataclass(frozen=True)

@@ -568,3 +568,13 @@ def test_a_line_announced_as_keywords_is_a_keyword_list_whatever_its_items(ic: C
     result = grade(ic, listed)
     assert "keyword_list" in _flags(result)
     assert result.score <= 0.25 * ic.rubric.max_score
+
+
+def test_a_weak_answer_that_names_a_concept_in_its_own_words_is_on_topic(ic: CompiledRubric) -> None:
+    """Naming one point of the question plainly, and explaining none, is a weak answer, not an off-topic
+    one: it keeps the little it shows. Terms crammed into one sentence do not count as so naming."""
+    weak = "上级是下级的客户，领导交代的事我们办好就行。平时多听招呼，少提意见，年底评先进也容易些。"
+    result = grade(ic, weak)
+    assert "off_topic" not in _flags(result)
+    assert _levels(ic, weak)["rank"] == "named"
+    assert 0 < result.score <= 2
