@@ -19,6 +19,7 @@ __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence
 
 Level = Literal["named", "explained"]
 # Conjunctions after which a sentence turns from a view it reports to what the writer holds.
+_CLAUSE_BREAKS = frozenset({":", "：", ",", "，", ";", "；"})
 _CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可", "不过"})
 # Words that open a sentence turning away from what the answer said before ("不过话说回来,……").
 # (而是, 却 and 反而 turn inside a sentence, never open one.)
@@ -108,13 +109,15 @@ def _own_words(keys: dict[str, list[tuple[int, int]]], required: tuple[str, ...]
 
 def _sentence_levels(
     compiled: CompiledRubric, view: SentenceView
-) -> tuple[dict[str, Level], set[str], tuple[frozenset[str], int] | None]:
+) -> tuple[dict[str, Level], set[str], tuple[frozenset[str], int, int] | None]:
     """Best level per concept in one sentence, the concepts a rule found negated, and, when a
-    ``refutes`` rule matched, its concepts and where the view it rejects starts."""
+    ``refutes`` rule matched, its concepts, where the view it rejects starts and where the words that
+    reject it end."""
     levels: dict[str, Level] = {}
     negated: set[str] = set()
     refuting: set[str] = set()
     view_starts = view.sentence.end
+    verdict_ends = view.sentence.start
     keys = view.keys
     present = keys.keys()
     for rule in compiled.candidate_rules(present):
@@ -126,6 +129,7 @@ def _sentence_levels(
             refuting.add(rule.concept_id)
             elements = [k for k in (*rule.all, *rule.any) if k in keys]
             view_starts = min(view_starts, *(start for k in elements for start, _ in keys[k]))
+            verdict_ends = max(verdict_ends, *(end for k in elements for _, end in keys[k]))
         if outcome == "match" and (best is None or _RANK[rule.level] > _RANK[best]):
             levels[rule.concept_id] = rule.level
         elif outcome == "negated":
@@ -133,7 +137,7 @@ def _sentence_levels(
     if len(levels) > 1:
         order = compiled.concept_order
         levels = dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))
-    return levels, negated, (frozenset(refuting), view_starts) if refuting else None
+    return levels, negated, (frozenset(refuting), view_starts, verdict_ends) if refuting else None
 
 
 def sentence_levels(compiled: CompiledRubric, view: SentenceView) -> dict[str, Level]:
@@ -142,7 +146,10 @@ def sentence_levels(compiled: CompiledRubric, view: SentenceView) -> dict[str, L
 
 
 def _own_statement(
-    compiled: CompiledRubric, view: SentenceView, levels: dict[str, Level], refuted: tuple[frozenset[str], int] | None
+    compiled: CompiledRubric,
+    view: SentenceView,
+    levels: dict[str, Level],
+    refuted: tuple[frozenset[str], int, int] | None,
 ) -> dict[str, Level]:
     """``levels`` without what the sentence only reports in order to reject it.
 
@@ -152,11 +159,24 @@ def _own_statement(
     """
     if refuted is None:
         return levels
-    refuting, view_starts = refuted
+    refuting, view_starts, verdict_ends = refuted
     if len(levels) <= len(refuting):
         return levels
-    # A contrast after the view ("……,其实……") returns to the candidate's own words.
-    resumes = next((t.end for t in view.tokens if t.start > view_starts and t.text in _CONTRAST), view.sentence.end)
+    # A contrast after the view ("……,其实……") returns to the candidate's own words. So does the end of the
+    # clause that rejects a view stated in the clauses before it ("有人说上级是下级的客户,这话只说了半截:
+    # 领导是要结果,可……"); a view whose rejecting words open the sentence ("以前觉得行政就是伺候人的,
+    # 各部门……") runs on to its end.
+    breaks = [t.start for t in view.tokens if t.text in _CLAUSE_BREAKS]
+    after = any(b < verdict_ends for b in breaks)
+    resumes = next(
+        (
+            t.end
+            for t in view.tokens
+            if t.start > view_starts
+            and (t.text in _CONTRAST or (after and t.text in _CLAUSE_BREAKS and t.start >= verdict_ends))
+        ),
+        view.sentence.end,
+    )
     own, _, _ = _sentence_levels(compiled, _without_spans(view, [(view_starts, resumes)]))
     return {
         cid: level if cid in refuting else own[cid] for cid, level in levels.items() if cid in refuting or cid in own
@@ -205,11 +225,11 @@ class _SentenceLevels:
     def __init__(self, compiled: CompiledRubric, views: list[SentenceView]) -> None:
         self.compiled = compiled
         self.views = views
-        self._whole: dict[int, tuple[dict[str, Level], set[str], tuple[frozenset[str], int] | None]] = {}
+        self._whole: dict[int, tuple[dict[str, Level], set[str], tuple[frozenset[str], int, int] | None]] = {}
         self._own_views: dict[int, SentenceView] = {}
         self._own: dict[int, dict[str, Level]] = {}
 
-    def whole(self, i: int) -> tuple[dict[str, Level], set[str], tuple[frozenset[str], int] | None]:
+    def whole(self, i: int) -> tuple[dict[str, Level], set[str], tuple[frozenset[str], int, int] | None]:
         if i not in self._whole:
             self._whole[i] = _sentence_levels(self.compiled, self.views[i])
         return self._whole[i]

@@ -578,3 +578,19 @@ def test_a_weak_answer_that_names_a_concept_in_its_own_words_is_on_topic(ic: Com
     assert "off_topic" not in _flags(result)
     assert _levels(ic, weak)["rank"] == "named"
     assert 0 < result.score <= 2
+
+
+def test_a_view_said_to_be_half_the_story_is_rejected_and_the_words_after_the_verdict_are_ones_own(
+    ic: CompiledRubric,
+) -> None:
+    """ "这话只说了半截" rejects the view before it; after the clause that rejects it the candidate speaks in
+    their own words again, which earn what they state (engine 0.9.26)."""
+    half = "有人讲上级是下级的客户，这话只说了半截，主任也得给我们配人手。"
+    assert _levels(ic, half)["one_sided"] is not None
+    assert _levels(ic, half)["reciprocity"] == "explained"
+    answer = "很多人认为上级是下级的客户，这种理解是片面的：领导也要给下属提供支持。"
+    levels = _levels(ic, answer)
+    assert levels["one_sided"] == "explained"
+    assert levels["reciprocity"] == "explained"
+    assert _levels(ic, "光盯着自己是客户，最后谁也干不成事。")["one_sided"] == "explained"
+    assert _levels(ic, "车间和仓库之间，谁都既要东西也得给东西。")["reciprocity"] is not None
