@@ -594,3 +594,12 @@ def test_a_view_said_to_be_half_the_story_is_rejected_and_the_words_after_the_ve
     assert levels["reciprocity"] == "explained"
     assert _levels(ic, "光盯着自己是客户，最后谁也干不成事。")["one_sided"] == "explained"
     assert _levels(ic, "车间和仓库之间，谁都既要东西也得给东西。")["reciprocity"] is not None
+
+
+def test_an_example_announced_as_ones_own_anchors_it_and_a_target_delivered_to_the_superior_is_rank(
+    ic: CompiledRubric,
+) -> None:
+    example = "拿我自己来说，上个月我找设备科修打印机，这时设备科就是在为我服务。"
+    assert _levels(ic, example)["own_example"] == "explained"
+    assert _levels(ic, "以我为例，这是我的理解。")["own_example"] is None
+    assert _levels(ic, "班长安排我们每天包两百箱，我们就得给他干出来。")["rank"] == "explained"
