@@ -603,3 +603,16 @@ def test_an_example_announced_as_ones_own_anchors_it_and_a_target_delivered_to_t
     assert _levels(ic, example)["own_example"] == "explained"
     assert _levels(ic, "以我为例，这是我的理解。")["own_example"] is None
     assert _levels(ic, "班长安排我们每天包两百箱，我们就得给他干出来。")["rank"] == "explained"
+
+
+def test_duty_and_right_swapped_contradict_the_concept_and_nobody_being_the_boss_rejects_the_one_way_view(
+    ic: CompiledRubric,
+) -> None:
+    swapped = "向别的部门提要求是义务，提供服务是权利。"
+    assert _levels(ic, swapped)["rights_obligations"] is None
+    assert "contradiction" in _flags(grade(ic, swapped))
+    boss = "车间和仓库离了谁都不行，所以说谁也不是老大，有事商量着办。"
+    assert _levels(ic, boss)["one_sided"] == "explained"
+    assert "contradiction" not in _flags(grade(ic, boss))
+    shout = "只会喊自己是客户的人，到头来这活儿就黄了。"
+    assert _levels(ic, shout)["one_sided"] == "explained"
