@@ -616,3 +616,11 @@ def test_duty_and_right_swapped_contradict_the_concept_and_nobody_being_the_boss
     assert "contradiction" not in _flags(grade(ic, boss))
     shout = "只会喊自己是客户的人，到头来这活儿就黄了。"
     assert _levels(ic, shout)["one_sided"] == "explained"
+
+
+def test_ones_own_department_or_room_named_by_its_kind_anchors_an_example(ic: CompiledRubric) -> None:
+    """我们报关部, 我们洗衣房, 我们维保组: one's own unit by the word that ends its name. 部 is matched only
+    with the letter before it (报关部, 财务部), so 我们内部 and 我们全部 stay what they are."""
+    assert _levels(ic, "我们报关部接了业务部的单子，就得按时把资料报出去。")["own_example"] == "explained"
+    assert _levels(ic, "我们洗衣房把床单洗好送到客房部，客房部就是我们的客户。")["own_example"] == "explained"
+    assert _levels(ic, "我们内部的各个部门之间也有客户关系。")["own_example"] != "explained"
