@@ -624,3 +624,11 @@ def test_ones_own_department_or_room_named_by_its_kind_anchors_an_example(ic: Co
     assert _levels(ic, "我们报关部接了业务部的单子，就得按时把资料报出去。")["own_example"] == "explained"
     assert _levels(ic, "我们洗衣房把床单洗好送到客房部，客房部就是我们的客户。")["own_example"] == "explained"
     assert _levels(ic, "我们内部的各个部门之间也有客户关系。")["own_example"] != "explained"
+
+
+def test_waiting_turned_round_no_one_only_receiving_and_what_we_need_the_superior_to_give_are_mutual(
+    ic: CompiledRubric,
+) -> None:
+    assert _levels(ic, "反过来，我们也在等仓库把料配齐。")["reciprocity"] == "explained"
+    assert _levels(ic, "在科室里，谁也不是只管接活的，也不是只管交活的。")["reciprocity"] == "explained"
+    assert _levels(ic, "组长要产量，我们要她给好用的工具。")["reciprocity"] == "explained"
