@@ -632,3 +632,7 @@ def test_waiting_turned_round_no_one_only_receiving_and_what_we_need_the_superio
     assert _levels(ic, "反过来，我们也在等仓库把料配齐。")["reciprocity"] == "explained"
     assert _levels(ic, "在科室里，谁也不是只管接活的，也不是只管交活的。")["reciprocity"] == "explained"
     assert _levels(ic, "组长要产量，我们要她给好用的工具。")["reciprocity"] == "explained"
+
+
+def test_what_the_superior_wants_of_us_named_as_a_target_is_the_rank_relation(ic: CompiledRubric) -> None:
+    assert _levels(ic, "项目经理要进度，我们施工队就得给他干出来。")["rank"] == "explained"
