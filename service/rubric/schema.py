@@ -75,6 +75,12 @@ class Rule(_Strict):
     # The sentence states a view in order to reject it ("把……理解成……是片面的"): the view it reports
     # is not the candidate's, so the other concepts it touches are named at most.
     refutes: bool = False
+    # Only in `contradicts`: the opposite counts even in a sentence that also earns the concept
+    # ("为同事服务是我的义务,但我没有权利要求别人"): that sentence names the concept at most and denies
+    # it, so the concept is contradicted (no credit, flagged) unless another sentence explains it.
+    # Without it, a sentence that earns the concept is taken to quote the opposite (as a critique
+    # quotes the view it rejects).
+    overrides: bool = False
 
     @model_validator(mode="after")
     def _needs_something(self) -> Rule:
@@ -102,6 +108,12 @@ class Concept(_Strict):
     # Concepts whose contradiction caps this one at `named`: an answer that argues for the view
     # the guide calls wrong shows this idea in one direction only.
     capped_by: list[Annotated[str, Field(pattern=_ID)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _overrides_only_in_contradicts(self) -> Concept:
+        if any(rule.overrides for rule in self.rules):
+            raise ValueError("overrides 只能用于 contradicts 中的规则")
+        return self
 
 
 class ExpectedLength(_Strict):

@@ -327,6 +327,18 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # alone. Everyday words are no such terms: a sentence in plain or spoken words shares few
             # n-grams with the references ("说到底大家都是互相的"), and still names what it says.
             levels = {cid: lvl for cid, lvl in levels.items() if lvl == "explained"}
+        present = view.keys.keys()
+        opposed: dict[str, bool] = {}  # concept -> whether a matching `contradicts` rule overrides
+        if not view.reported:
+            for concept_id, rules in compiled.contradicting:
+                found = [r for r in rules if r.may_match(present) and _match_checked(r, view) == "match"]
+                if found:
+                    opposed[concept_id] = any(r.overrides for r in found)
+        # A sentence that states a point and, by an `overrides` rule, its opposite in one breath ("为同事
+        # 服务是我的义务,但我没有权利要求别人") names it at most, and the denial counts.
+        both = {cid for cid, overrides in opposed.items() if overrides and cid in levels}
+        for cid in both:
+            levels[cid] = "named"
         for cid, level in levels.items():
             item = evidence[cid]
             if item.level is None or _RANK[level] > _RANK[item.level]:
@@ -340,15 +352,13 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             evidence[cid].negated_in.append(view.sentence.index)
         for cid in negated - set(levels):
             evidence[cid].against.append(view.sentence.index)
-        for concept_id, rules in compiled.contradicting:
-            if concept_id in levels:
+        for concept_id in opposed:
+            if concept_id in levels and concept_id not in both:
                 continue
-            present = view.keys.keys()
-            if any(rule.may_match(present) and _match_checked(rule, view) == "match" for rule in rules):
-                item = evidence[concept_id]
-                if view.sentence.index not in item.against:
-                    item.against.append(view.sentence.index)
-                item.denied = True
+            item = evidence[concept_id]
+            if view.sentence.index not in item.against:
+                item.against.append(view.sentence.index)
+            item.denied = True
     if compiled.spanning_rules:
         _across_sentences(compiled, analysis, evidence)
     _withdraw_revised(analysis, evidence)

@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.26"
+ENGINE_VERSION = "0.9.27"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -145,6 +145,7 @@ class CompiledRule:
     none: tuple[str, ...]
     negatable: bool
     refutes: bool
+    overrides: bool
     all_set: frozenset[str]
     any_set: frozenset[str]
     about: frozenset[str]
@@ -164,6 +165,7 @@ class CompiledRule:
             keys(rule.none),
             rule.negatable,
             rule.refutes,
+            rule.overrides,
             frozenset(required),
             frozenset(alternatives),
             frozenset(keys(rule.about)),

@@ -92,6 +92,18 @@ def test_a_phrase_may_hold_one_gap_between_two_parts(tmp_path: Path) -> None:
     assert all("…" in p.message for p in caught.value.problems if p.code == "value_error")
 
 
+def test_overrides_belongs_to_contradicts_rules_only(tmp_path: Path) -> None:
+    data = _valid()
+    concepts = data["concepts"]
+    assert isinstance(concepts, list)
+    concepts[0]["contradicts"] = [{"any": ["从来不用分类"], "overrides": True}]
+    assert load_rubric(_write(tmp_path, data, "good.yaml")).concepts[0].contradicts[0].overrides
+    concepts[0]["rules"][0]["overrides"] = True
+    with pytest.raises(RubricError) as caught:
+        load_rubric(_write(tmp_path, data))
+    assert any("overrides" in p.message and p.path.startswith("concepts[0]") for p in caught.value.problems)
+
+
 def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("id: x\nconcepts: [\n", encoding="utf-8")

@@ -636,3 +636,14 @@ def test_waiting_turned_round_no_one_only_receiving_and_what_we_need_the_superio
 
 def test_what_the_superior_wants_of_us_named_as_a_target_is_the_rank_relation(ic: CompiledRubric) -> None:
     assert _levels(ic, "项目经理要进度，我们施工队就得给他干出来。")["rank"] == "explained"
+
+
+def test_a_duty_stated_beside_a_denied_right_is_a_contradiction_not_the_concept(ic: CompiledRubric) -> None:
+    """The `contradicts` rule with `overrides: true` counts in the sentence that also states the duty."""
+    denied = "把本职工作做好是我的义务，但我没有权利要求别的部门配合我。"
+    assert _levels(ic, denied)["rights_obligations"] is None
+    assert "contradiction" in _flags(grade(ic, denied))
+    assert (
+        _levels(ic, "把本职工作做好是我的义务，需要别的部门配合时我也有权利提出要求。")["rights_obligations"]
+        == "explained"
+    )
