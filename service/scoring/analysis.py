@@ -44,6 +44,12 @@ FUNCTION_WORDS = frozenset(
 )
 _SEPARATORS = set("、， /|↔→←+＋-—;:：")
 
+# A question that argues rather than asks ("下级拿什么让他满意?", "到底谁伺候谁?"): an answer of such
+# questions makes its case, it does not pose the question's points.
+_RHETORICAL = re.compile(
+    r"拿什么|拿啥|找谁|谁来|难道|岂|凭什么|上哪|怎么可能|哪能|何必|谁伺候谁|谁服务谁|得响吗|转得动|干得成"
+)
+
 # A line that announces itself as a list of keywords ("关键词：……") is one, whatever its items.
 _LIST_LABEL = re.compile(r"\s*(关键词|关键字|关键点|key ?words?)\s*[:：]", re.IGNORECASE)
 
@@ -313,7 +319,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     hit_starts = list(map(attrgetter("start"), hits))
     keys_by_literal = compiled.index.keys_by_literal
     sentences = split_sentences(text, tokens)
-    if sum(s.asks_from < s.end for s in sentences) * 2 >= len(sentences) > 1:
+    if sum(s.asks_from < s.end and not _RHETORICAL.search(s.text) for s in sentences) * 2 >= len(sentences) > 1:
         # An answer made mostly of questions poses the points: what its questions state first
         # ("上级是下级的客户,那下级是不是上级的客户?") sets up the question, it asserts nothing.
         sentences = [

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from service.scoring import CompiledRubric, GradeResult, calibration_evidence, grade
-from service.scoring.analysis import _Repeats, content_length
+from service.scoring.analysis import _Repeats, analyse, content_length
 from service.scoring.calibration import OVERALL, Calibration
 from service.scoring.calibration import Evidence as CalibrationEvidence
 
@@ -647,3 +647,17 @@ def test_a_duty_stated_beside_a_denied_right_is_a_contradiction_not_the_concept(
         _levels(ic, "把本职工作做好是我的义务，需要别的部门配合时我也有权利提出要求。")["rights_obligations"]
         == "explained"
     )
+
+
+def test_an_answer_of_rhetorical_questions_argues_its_case_rather_than_posing_the_points(ic: CompiledRubric) -> None:
+    """An answer made mostly of questions poses the points, and its questions assert nothing. Questions
+    that argue ("……,下面的人拿什么完成任务?") do not make it such an answer: what each states before
+    asking still counts."""
+    argued = (
+        "都说下道工序是上道工序的客户。那下道工序有问题憋着不说，上道工序上哪儿知道自己干砸了？"
+        "领导光派活不给人，下面的人拿什么完成任务？"
+    )
+    asked = [v.sentence for v in analyse(ic, argued).sentences]
+    assert all(s.asks_from > s.start for s in asked if s.is_question or s.asks_from < s.end)
+    posed = "什么是内部客户？上级是不是下级的客户？部门之间有没有客户关系？"
+    assert all(v.sentence.asks_from == v.sentence.start for v in analyse(ic, posed).sentences)
