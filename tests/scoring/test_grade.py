@@ -661,3 +661,12 @@ def test_an_answer_of_rhetorical_questions_argues_its_case_rather_than_posing_th
     assert all(s.asks_from > s.start for s in asked if s.is_question or s.asks_from < s.end)
     posed = "什么是内部客户？上级是不是下级的客户？部门之间有没有客户关系？"
     assert all(v.sentence.asks_from == v.sentence.start for v in analyse(ic, posed).sentences)
+
+
+def test_serve_when_it_is_ones_turn_and_ask_without_shame_when_it_is_theirs(ic: CompiledRubric) -> None:
+    said = "该伺候人的时候别摆谱，该让人伺候的时候也别不好意思开口。"
+    assert _levels(ic, said)["rights_obligations"] == "explained"
+    assert (
+        _levels(ic, "我们职校的老师把学生交给下一个年级的老师，下一个年级的老师就是我们的客户。")["own_example"]
+        == "explained"
+    )
