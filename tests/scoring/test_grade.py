@@ -670,3 +670,12 @@ def test_serve_when_it_is_ones_turn_and_ask_without_shame_when_it_is_theirs(ic: 
         _levels(ic, "我们职校的老师把学生交给下一个年级的老师，下一个年级的老师就是我们的客户。")["own_example"]
         == "explained"
     )
+
+
+def test_our_unit_over_here_anchors_an_example_and_asking_without_fear_of_troubling_is_a_right(
+    ic: CompiledRubric,
+) -> None:
+    example = "我们机修这边要等仓库把配件发下来，仓库就是给我们服务的。"
+    assert _levels(ic, example)["own_example"] == "explained"
+    plain = "该我们做的要做好，该找别的部门的也别怕麻烦人家。"
+    assert _levels(ic, plain)["rights_obligations"] == "explained"
