@@ -18,8 +18,9 @@ from .engine import ANAPHORA, ENUMERATION, VIEW, CompiledRubric, CompiledRule
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence_levels"]
 
 Level = Literal["named", "explained"]
-# Conjunctions after which a sentence turns from a view it reports to what the writer holds.
+# Marks that end a clause: the end of the one that rejects a view may return to the writer's own words.
 _CLAUSE_BREAKS = frozenset({":", "：", ",", "，", ";", "；"})
+# Conjunctions after which a sentence turns from a view it reports to what the writer holds.
 _CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可", "不过"})
 # Words that open a sentence turning away from what the answer said before ("不过话说回来,……").
 # (而是, 却 and 反而 turn inside a sentence, never open one.)
