@@ -679,3 +679,8 @@ def test_our_unit_over_here_anchors_an_example_and_asking_without_fear_of_troubl
     assert _levels(ic, example)["own_example"] == "explained"
     plain = "该我们做的要做好，该找别的部门的也别怕麻烦人家。"
     assert _levels(ic, plain)["rights_obligations"] == "explained"
+
+
+def test_everyone_waited_on_and_waiting_and_a_relation_called_not_one_way_name_reciprocity(ic: CompiledRubric) -> None:
+    assert _levels(ic, "在我们厂里，谁都有人等着，谁也都在等人。")["reciprocity"] is not None
+    assert _levels(ic, "部门和部门之间的关系不是one-way的。")["reciprocity"] is not None
