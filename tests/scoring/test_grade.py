@@ -684,3 +684,14 @@ def test_our_unit_over_here_anchors_an_example_and_asking_without_fear_of_troubl
 def test_everyone_waited_on_and_waiting_and_a_relation_called_not_one_way_name_reciprocity(ic: CompiledRubric) -> None:
     assert _levels(ic, "在我们厂里，谁都有人等着，谁也都在等人。")["reciprocity"] is not None
     assert _levels(ic, "部门和部门之间的关系不是one-way的。")["reciprocity"] is not None
+
+
+def test_a_workshop_handing_parts_to_the_next_workshop_is_the_process_relation_not_the_functional_one(
+    ic: CompiledRubric,
+) -> None:
+    """A workshop is a step of production: one handing its parts on to the next is the step-to-step
+    relation. A workshop and a service unit (仓库, 采购) are still units serving each other."""
+    chain = _levels(ic, "我们机加车间做完的零件交给装配车间，装配车间就是我们的客户。")
+    assert chain["process"] == "explained"
+    assert chain["function"] is None
+    assert _levels(ic, "生产车间要的料，仓库得按时发，车间就是仓库的客户。")["function"] == "explained"
