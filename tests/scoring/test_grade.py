@@ -695,3 +695,8 @@ def test_a_workshop_handing_parts_to_the_next_workshop_is_the_process_relation_n
     assert chain["process"] == "explained"
     assert chain["function"] is None
     assert _levels(ic, "生产车间要的料，仓库得按时发，车间就是仓库的客户。")["function"] == "explained"
+
+
+def test_more_department_names_make_the_functional_relation(ic: CompiledRubric) -> None:
+    answer = "机电科给我们发配件，我们得按时报计划，机电科就是在为我们服务。"
+    assert _levels(ic, answer)["function"] == "explained"
