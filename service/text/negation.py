@@ -125,6 +125,13 @@ NOT_NEGATING = frozenset(
 )
 # A negator followed by one of these reads "not only" or is rhetorical (不就是……吗), which does not negate.
 _ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "光是", "单", "单是", "单单", "止", "就", "就是", "正是"})
+
+
+def _reads_only(word: str) -> bool:
+    """Whether a negator before ``word`` reads "not only" (不是只管, 不光会要)."""
+    return word in _ONLY_AFTER or (word != "" and word[0] in "只仅")
+
+
 # After 说, what reads "hard to say" (谁是谁的客户说不准) rather than a denial.
 _UNSURE = frozenset({"不准", "不定", "不好", "不清", "不清楚"})
 # What closes 非…… into an emphatic "bound to" (非乱套不可), which negates nothing.
@@ -326,12 +333,7 @@ class Negator:
                 after += 1
             nxt = tokens[after].text if after < len(tokens) else ""
             # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
-            return (
-                nxt not in _ONLY_AFTER
-                and (not nxt or nxt[0] not in "只仅")
-                and nxt not in _FAILURE_AFTER
-                and nxt not in _PERMANENCE_AFTER
-            )
+            return not _reads_only(nxt) and nxt not in _FAILURE_AFTER and nxt not in _PERMANENCE_AFTER
         return False
 
     def scope(self, tokens: Sequence[Token], phrases: Sequence[tuple[int, int]] = ()) -> NegationScope:
@@ -435,7 +437,7 @@ class Negator:
                 at += 1
             nxt = tokens[at].text
             negator = word in self.negators or (word != "" and word[0] in "不没未")
-            if not negator or not (nxt in _ONLY_AFTER or (nxt != "" and nxt[0] in "只仅")):
+            if not negator or not _reads_only(nxt):
                 continue
             for j in range(at + 1, len(tokens)):
                 if tokens[j].text in self.scope_breaks:
