@@ -700,3 +700,24 @@ def test_a_workshop_handing_parts_to_the_next_workshop_is_the_process_relation_n
 def test_more_department_names_make_the_functional_relation(ic: CompiledRubric) -> None:
     answer = "机电科给我们发配件，我们得按时报计划，机电科就是在为我们服务。"
     assert _levels(ic, answer)["function"] == "explained"
+
+
+def test_the_one_way_view_given_as_what_an_internal_customer_is_or_all_a_subordinate_does_is_a_contradiction(
+    ic: CompiledRubric,
+) -> None:
+    defined = "我觉得内部客户关系说白了就是下级为上级服务。主任交代的报表,我们科当天就交上去。"
+    assert "contradiction" in _flags(grade(ic, defined))
+    assert _levels(ic, defined)["rank"] == "named"  # explained only the one way round: capped
+    duty = "作为下属,我们的任务就是让领导满意。主任交代的报表,我们科当天就交上去。"
+    assert "contradiction" in _flags(grade(ic, duty))
+    # Reported in order to reject it, it is no contradiction.
+    rejected = "有人说下属的任务就是让领导满意,这种看法是片面的,工作会卡住。"
+    assert "contradiction" not in _flags(grade(ic, rejected))
+
+
+def test_a_duty_owed_only_upwards_by_an_answer_holding_the_one_way_view_is_capped(ic: CompiledRubric) -> None:
+    answer = "内部客户就是上级是下级的客户。领导交代的事要马上办,办到领导满意为止,为领导服务是下级应尽的义务。"
+    assert _levels(ic, answer)["rights_obligations"] == "named"
+    # Without the one-way view, the same duty beside the right to ask is explained.
+    both = "为领导服务是下级应尽的义务,下级有困难也可以向领导提要求。"
+    assert _levels(ic, both)["rights_obligations"] == "explained"
