@@ -163,10 +163,12 @@ def _new_idea(compiled: CompiledRubric, view: SentenceView, start: int, end: int
     )
 
 
-def _borrowed_clauses(compiled: CompiledRubric, view: SentenceView) -> list[tuple[int, int]]:
+def _borrowed_clauses(compiled: CompiledRubric, view: SentenceView, spelled: str | None) -> list[tuple[int, int]]:
     """The clauses of ``view`` made (nearly) only of the prompt's character pairs and bringing no
-    synonym group the prompt lacks: the prompt's statements rearranged, not the candidate's own."""
-    text, offset = view.sentence.text, view.sentence.start
+    synonym group the prompt lacks: the prompt's statements rearranged, not the candidate's own.
+    ``spelled``: the answer's text spelled as the prompt spells its words, when that differs."""
+    offset = view.sentence.start
+    text = view.sentence.text if spelled is None else spelled[offset : view.sentence.end]
     found = []
     start = 0
     for end in [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]:
@@ -355,10 +357,14 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     if not views:
         return analysis
 
-    # Sentences copied from the prompt, and repeats of an earlier sentence.
+    # Sentences copied from the prompt, and repeats of an earlier sentence. The prompt's words misspelt
+    # ("下道工续是上道工续的客护") are compared as the prompt spells them.
+    spelled = compiled.spelled_as_prompt(text)
+    as_written = spelled == text
     repeats = _Repeats(settings.repeated_sentence_similarity)
     for view in views:
-        chars = alnum(view.sentence.text)
+        sentence = view.sentence
+        chars = alnum(sentence.text if as_written else spelled[sentence.start : sentence.end])
         grams = set(windows(chars, 2))
         own_pairs = _prompt_pairs(chars)
         shared = len(own_pairs & compiled.prompt_bigrams)
@@ -371,10 +377,10 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         )
         view.duplicate_of = repeats.add(grams)
         if not view.copied and shared >= BORROWED_MIN:
-            view.borrowed = _borrowed_clauses(compiled, view)
+            view.borrowed = _borrowed_clauses(compiled, view, None if as_written else spelled)
             view.borrowed_content = sum(content_length(text[a:b]) for a, b in view.borrowed)
 
-    pairs = windows(without_filler(alnum(text)), 2)
+    pairs = windows(without_filler(alnum(spelled)), 2)
     if pairs:
         analysis.prompt_share = sum(map(compiled.prompt_bigrams.__contains__, pairs)) / len(pairs)
     copied = sum(v.content for v in views if v.copied)

@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.28"
+ENGINE_VERSION = "0.9.29"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -235,6 +235,30 @@ class CompiledRubric:
             if groups:
                 out[literal] = groups
         return out
+
+    @cached_property
+    def _prompt_misspellings(self) -> tuple[re.Pattern[str], dict[str, str]] | None:
+        """The homophone misspellings of the typo-tolerant words the prompt holds, and each one's word."""
+        prompt = self.rubric.prompt.lower()
+        fixes = {
+            variant: word
+            for word in map(str.lower, self.rubric.typo_tolerant)
+            if word in prompt
+            for variant in homophone_variants(word)
+        }
+        if not fixes:
+            return None
+        return re.compile("|".join(map(re.escape, sorted(fixes, key=len, reverse=True)))), fixes
+
+    def spelled_as_prompt(self, text: str) -> str:
+        """``text`` with the prompt's words spelled right where a homophone slip replaced them ("上级是下级的
+        客护" → "……客户"): what is compared with the prompt, so that slips do not hide copied words. Every
+        replacement has the length of what it replaces: offsets into ``text`` stay valid."""
+        found = self._prompt_misspellings
+        if found is None:
+            return text
+        pattern, fixes = found
+        return pattern.sub(lambda m: fixes[m.group(0)], text)
 
     @cached_property
     def refuting_concepts(self) -> frozenset[str]:

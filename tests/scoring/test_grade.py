@@ -721,3 +721,21 @@ def test_a_duty_owed_only_upwards_by_an_answer_holding_the_one_way_view_is_cappe
     # Without the one-way view, the same duty beside the right to ask is explained.
     both = "为领导服务是下级应尽的义务,下级有困难也可以向领导提要求。"
     assert _levels(ic, both)["rights_obligations"] == "explained"
+
+
+def test_the_prompt_copied_with_homophone_slips_is_still_the_prompt(ic: CompiledRubric) -> None:
+    """客护 for 客户, 工续 for 工序: slips in the prompt's words do not hide that it was copied back."""
+    slipped = grade(
+        ic,
+        "内部客护:上级是下级的客护,下道工续是上道工续的客护,提出需求部门是提供服物部门的客护。下道工续是上道工续的客护。",
+    )
+    clean = grade(
+        ic,
+        "内部客户:上级是下级的客户,下道工序是上道工序的客户,提出需求部门是提供服务部门的客户。下道工序是上道工序的客户。",
+    )
+    assert "copied_prompt" in _flags(slipped)
+    assert slipped.score == clean.score
+    # Inside an answer of one's own, the slipped prompt line is the prompt's, as the clean one is.
+    own = "我在印刷厂做装订。{}。我们装订要等印刷那边把页子印好送过来,他们也要我们早点报用纸计划。"
+    assert _levels(ic, own.format("下道工续是上道工续的客护")) == _levels(ic, own.format("下道工序是上道工序的客户"))
+    assert ic.spelled_as_prompt("下道工续是上道工续的客护") == "下道工序是上道工序的客户"
