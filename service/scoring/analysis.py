@@ -17,6 +17,7 @@ from functools import cached_property
 from itertools import chain, compress, count
 from operator import attrgetter, itemgetter
 
+from ..rubric.schema import GAP
 from ..text import NegationScope, Negator, NormalizedText, Sentence, Token, normalize, split_sentences
 from .engine import PROMPT_NGRAM, REPORTED, CompiledRubric, Hit, alnum, max_cosine, windows, without_filler
 from .similarity import Doc, FeatureCounts
@@ -133,6 +134,21 @@ class Analysis:
     # Sentences that name the kinds of something ("X分为A、B、C三种"): set by the concept matcher.
     enumerated: set[int] = field(default_factory=set)
     prompt_share: float = 0.0  # share of the answer's character pairs that are the prompt's
+
+
+def _inside_longer(hits: list[Hit], wrong_topic: dict[str, tuple[str, ...]]) -> set[Hit]:
+    """The hits that lie inside a longer literal of the subject found in the answer (售后 inside 售后组;
+    neither a literal with a gap nor one of a wrong topic, ``wrong_topic``, counts as longer): read as part
+    of the longer word, they name no wrong topic of their own. ``hits`` are sorted by start, the longest
+    first at one start."""
+    inner: set[Hit] = set()
+    reach = -1
+    for hit in hits:
+        if hit.end <= reach:
+            inner.add(hit)
+        elif GAP not in hit.literal and hit.literal not in wrong_topic:
+            reach = hit.end
+    return inner
 
 
 def _prompt_pairs(chars: str) -> set[str]:
@@ -320,6 +336,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     token_ends = list(map(attrgetter("end"), tokens))
     hit_starts = list(map(attrgetter("start"), hits))
     keys_by_literal = compiled.index.keys_by_literal
+    inner = _inside_longer(hits, compiled.off_topic_groups)
     sentences = split_sentences(text, tokens)
     if sum(s.asks_from < s.end and not _RHETORICAL.search(s.text) for s in sentences) * 2 >= len(sentences) > 1:
         # An answer made mostly of questions poses the points: what its questions state first
@@ -339,7 +356,10 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for hit in sent_hits:
             span = hit[1:]
+            nested = hit in inner
             for key in keys_by_literal[hit.literal]:
+                if nested and key[0] == "!":
+                    continue  # 售后 inside 售后组: part of a longer word, not the wrong topic
                 keys[key].append(span)
         view = SentenceView(
             sentence=sentence,
@@ -414,7 +434,9 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     off_topic: dict[str, set[str]] = defaultdict(set)
     groups_of = compiled.off_topic_groups
     for view in views:
-        found = {(group, hit.literal) for hit in view.hits for group in groups_of.get(hit.literal, ())}
+        found = {
+            (group, hit.literal) for hit in view.hits if hit not in inner for group in groups_of.get(hit.literal, ())
+        }
         # A sentence that names two things of a wrong topic is about that topic.
         view.distracted = len({literal for _, literal in found}) >= 2
         if view.duplicate_of is None:

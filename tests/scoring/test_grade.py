@@ -739,3 +739,16 @@ def test_the_prompt_copied_with_homophone_slips_is_still_the_prompt(ic: Compiled
     own = "我在印刷厂做装订。{}。我们装订要等印刷那边把页子印好送过来,他们也要我们早点报用纸计划。"
     assert _levels(ic, own.format("下道工续是上道工续的客护")) == _levels(ic, own.format("下道工序是上道工序的客户"))
     assert ic.spelled_as_prompt("下道工续是上道工续的客护") == "下道工序是上道工序的客户"
+
+
+def test_a_wrong_topics_word_inside_a_longer_word_of_the_subject_names_no_wrong_topic(ic: CompiledRubric) -> None:
+    """售后 alone is after-sales service to buyers outside; inside 售后组 it is part of a department's name."""
+    story = (
+        "我在电话中心上班。用户来电报故障，我登记成工单转给售后组，售后组修好后把结果回填给我，我再打电话告诉用户。"
+        "售后组有时也找我，说工单上的地址写错了，让我核实清楚。"
+    )
+    result = grade(ic, story)
+    assert "off_topic" not in _flags(result)
+    assert _levels(ic, story)["function"] == "explained"
+    # The word alone still reads as service to buyers outside.
+    assert "off_topic" in _flags(grade(ic, "售后要及时，客户有投诉要马上处理，让客户满意。"))
