@@ -752,3 +752,8 @@ def test_a_wrong_topics_word_inside_a_longer_word_of_the_subject_names_no_wrong_
     assert _levels(ic, story)["function"] == "explained"
     # The word alone still reads as service to buyers outside.
     assert "off_topic" in _flags(grade(ic, "售后要及时，客户有投诉要马上处理，让客户满意。"))
+
+
+def test_sides_that_take_turns_as_each_others_customer_state_reciprocity(ic: CompiledRubric) -> None:
+    """互相当客户: 互为客户 in everyday words, with 客户 its own word beside them."""
+    assert _levels(ic, "浆纱和织布前后两道，其实是互相当客户。")["reciprocity"] == "explained"
