@@ -497,6 +497,7 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
     levels: dict[str, Level] = {}
     start = offset
     bare = stated = 0  # clauses that are little but the terms, and clauses in words of their own
+    only_named: set[str] = set()  # the concepts of the clauses that are little but the terms
     for end in [*cuts, view.sentence.end]:
         found = _sentence_levels(compiled, _clause_view(view, start, end))[0]
         if len(found) > cap:
@@ -511,14 +512,17 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
                 # Little but the terms ("双方互为客户互为供方"): it names what it names.
                 bare += 1
                 found = dict.fromkeys(found, "named")
+                only_named.update(found)
             else:
                 stated += 1
         for cid, level in found.items():
             if cid not in levels or _RANK[level] > _RANK[levels[cid]]:
                 levels[cid] = level
         start = end + 1
-    if bare and not stated:
-        return None  # the terms strung between commas
+    if (bare and not stated) or len(only_named) > cap:
+        # The terms strung between commas, or more of them crammed into clauses of little else than one
+        # sentence may name, whatever words stand around them.
+        return None
     order = compiled.concept_order
     return dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))
 

@@ -757,3 +757,18 @@ def test_a_wrong_topics_word_inside_a_longer_word_of_the_subject_names_no_wrong_
 def test_sides_that_take_turns_as_each_others_customer_state_reciprocity(ic: CompiledRubric) -> None:
     """互相当客户: 互为客户 in everyday words, with 客户 its own word beside them."""
     assert _levels(ic, "浆纱和织布前后两道，其实是互相当客户。")["reciprocity"] == "explained"
+
+
+def test_terms_crammed_into_clauses_of_little_else_name_no_more_than_one_sentence_may(ic: CompiledRubric) -> None:
+    """Clauses of little but the terms, touching more concepts than one sentence may name, with a clause or
+    two of words around them: still the terms crammed together."""
+    crammed = (
+        "内部客户涵盖职级客户、职能客户、工序客户，突出相互性、互为客户互为供方、权利和义务统一、克服片面性，"
+        "并结合本职工作举例，做到有序、相互、自发的内部服务。"
+    )
+    levels = _levels(ic, crammed)
+    assert sum(level is not None for level in levels.values()) <= ic.rubric.settings.max_concepts_per_sentence
+    assert grade(ic, crammed).score <= 2.0
+    # A dense summary in words of its own still earns what each clause states.
+    dense = "内部客户就是接我们活的人和部门，上下级、部门间、前后工序三种都是，而且彼此互为客户和供方，位置随任务变。"
+    assert _levels(ic, dense)["reciprocity"] == "explained"
