@@ -772,3 +772,13 @@ def test_terms_crammed_into_clauses_of_little_else_name_no_more_than_one_sentenc
     # A dense summary in words of its own still earns what each clause states.
     dense = "内部客户就是接我们活的人和部门，上下级、部门间、前后工序三种都是，而且彼此互为客户和供方，位置随任务变。"
     assert _levels(ic, dense)["reciprocity"] == "explained"
+
+
+def test_telling_no_one_to_take_himself_for_the_master_rejects_the_one_way_view(ic: CompiledRubric) -> None:
+    answer = "谁也别拿自己当大爷，真都那样，事情就都卡住了。"
+    assert _levels(ic, answer)["one_sided"] == "explained"
+    assert "contradiction" not in _flags(grade(ic, answer))
+
+
+def test_two_sides_working_for_each_other_names_reciprocity(ic: CompiledRubric) -> None:
+    assert _levels(ic, "保洁和前台其实是在给对方干活：保洁打扫完，前台才能放人。")["reciprocity"] is not None
