@@ -127,6 +127,16 @@ NOT_NEGATING = frozenset(
 _ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "光是", "单", "单是", "单单", "止", "就", "就是", "正是"})
 
 
+def _trouble_follows(tokens: Sequence[Token], start: int) -> bool:
+    """Whether the clause from ``start`` goes on, within a few words, to trouble caused (see _TROUBLE)."""
+    for token in tokens[start : start + 6]:
+        if token.text in _CLAUSE_END:
+            return False
+        if token.text in _TROUBLE:
+            return True
+    return False
+
+
 def _reads_only(word: str) -> bool:
     """Whether a negator before ``word`` reads "not only" (不是只管, 不光会要)."""
     return word in _ONLY_AFTER or (word != "" and word[0] in "只仅")
@@ -180,6 +190,11 @@ _CONSEQUENCE = frozenset({"就", "才", "便", "就会", "就得", "就要", "�
 _FAILURE_AFTER = frozenset(
     {"出错", "出差错", "差错", "错", "耽误", "拖延", "延误", "失误", "误事", "马虎", "遗漏", "落下", "出岔子", "掉队"}
 )
+# Trouble caused to someone ("不给下一道添麻烦", "别给后面的人添堵"): a negator before it, with or without the one
+# spared between (给/替/对 + whom), says the work is done for them, as before a word of failure.
+_TROUBLE = frozenset({"添麻烦", "找麻烦", "添堵", "添乱", "拖后腿", "掉链子", "为难", "使绊子", "挖坑"})
+_BENEFACTIVE = frozenset({"给", "替", "对"})
+_CLAUSE_END = frozenset("，,。；;：:！!？?、")
 # A negator that opens what the action before it is for or leads to ("交给下道工序不让他们返工",
 # "保护他人不受伤害", "支持员工不被打扰"): it denies what follows, not the clause before it.
 _PURPOSE = frozenset({"不让", "不使", "不被", "不受", "不叫", "不致", "不至于", "别让"})
@@ -333,6 +348,8 @@ class Negator:
                 after += 1
             nxt = tokens[after].text if after < len(tokens) else ""
             # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
+            if nxt in _TROUBLE or (nxt in _BENEFACTIVE and _trouble_follows(tokens, after + 1)):
+                return False
             return not _reads_only(nxt) and nxt not in _FAILURE_AFTER and nxt not in _PERMANENCE_AFTER
         return False
 

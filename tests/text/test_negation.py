@@ -66,6 +66,16 @@ def test_a_negated_failure_praises_the_work_it_does_not_deny_it() -> None:
     assert denied("我按时交活，不配合后面的工序", "后面的工序")
 
 
+def test_not_causing_trouble_to_someone_spares_them_it_denies_nothing() -> None:
+    # "不给下一道添麻烦": the work is done for the next step, with or without the one spared named between.
+    assert not _negated("温度时间都卡准，不给下一道添麻烦", "下一道")
+    assert not _negated("把自己这段干好，别给后面的人添堵", "后面的人")
+    assert not _negated("我们班组从不拖后腿", "我们班组")
+    # Something else withheld from them is still denied; trouble in another clause changes nothing.
+    assert _negated("我不给下一道提供资料", "下一道")
+    assert _negated("我不给下一道提供资料，结果添麻烦", "下一道")
+
+
 def test_a_negator_that_opens_a_purpose_denies_what_follows_not_the_action_before_it() -> None:
     # "…so that they need not redo it": keeping a harm from the next step cares for it; nothing is denied.
     assert not _negated("我们把零件做好交给下道工序不让他们返工", "交给下道工序")
