@@ -782,3 +782,14 @@ def test_telling_no_one_to_take_himself_for_the_master_rejects_the_one_way_view(
 
 def test_two_sides_working_for_each_other_names_reciprocity(ic: CompiledRubric) -> None:
     assert _levels(ic, "保洁和前台其实是在给对方干活：保洁打扫完，前台才能放人。")["reciprocity"] is not None
+
+
+def test_serving_the_superior_as_all_ones_duty_without_bargaining_is_the_one_way_view_held(ic: CompiledRubric) -> None:
+    answer = (
+        "我在区税务所办公室工作。作为下属，本分就是服务好上级，不能跟领导讲条件。主任交代的材料，我当天就整理好交上去。"
+    )
+    result = grade(ic, answer)
+    assert "contradiction" in _flags(result)
+    # Rank, duty and the example are explained only the one way round: none of them counts as explained.
+    assert "explained" not in _levels(ic, answer).values()
+    assert result.score <= 1.0
