@@ -793,3 +793,12 @@ def test_serving_the_superior_as_all_ones_duty_without_bargaining_is_the_one_way
     # Rank, duty and the example are explained only the one way round: none of them counts as explained.
     assert "explained" not in _levels(ic, answer).values()
     assert result.score <= 1.0
+
+
+def test_an_attitude_named_as_the_thing_to_fear_is_reported_not_held(ic: CompiledRubric) -> None:
+    answer = (
+        "我在行里做审批，前台客户经理报上来的项目等着我们出意见，他们就是我们的客户；反过来我们要的材料也得靠客户经理去收，"
+        "那时候我们又是他们的客户了。最怕的就是那种心态，觉得我是审批的我说了算，前台都得求着我。"
+    )
+    assert "contradiction" not in _flags(grade(ic, answer))
+    assert _levels(ic, answer)["reciprocity"] == "explained"
