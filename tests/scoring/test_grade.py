@@ -802,3 +802,7 @@ def test_an_attitude_named_as_the_thing_to_fear_is_reported_not_held(ic: Compile
     )
     assert "contradiction" not in _flags(grade(ic, answer))
     assert _levels(ic, answer)["reciprocity"] == "explained"
+
+
+def test_the_one_way_view_and_its_cost_in_northeastern_speech_are_rejected(ic: CompiledRubric) -> None:
+    assert _levels(ic, "要是谁都光寻思自个是客户，那活儿就卡那了。")["one_sided"] == "explained"
