@@ -151,6 +151,8 @@ _PARTICLES = frozenset({"了", "的", "啊", "呀", "吧", "啦"})
 _SAYING = frozenset({"说", "讲", "认为", "觉得", "以为"})
 # "No one": what follows it says what no one is ("没有谁光是客户" — no one is only a customer).
 _ANYONE = frozenset({"谁", "人", "哪个", "哪个人", "哪一方", "哪方", "任何人", "任何一方", "一个人"})
+# "Which" or "any" before a noun ("哪个部门", "哪 一方", "任何 部门"): with its noun, "anyone" again.
+_WHICH = frozenset({"哪个", "哪", "哪一个", "哪些", "哪位", "哪家", "任何", "任何一个"})
 # A negator before a word of permanence denies the permanence, not the role ("没有绝对的客户和供方",
 # "不是永远的客户": the roles change).
 _PERMANENCE_AFTER = frozenset({"绝对", "永远", "固定", "一成不变", "天生", "永久", "始终", "一直", "死"})
@@ -340,7 +342,13 @@ class Negator:
             return False
         if word in self.negators or (len(word) > 1 and word[0] in "不没未" and word[:2] not in self.not_negating):
             after = i + 1
-            if after + 1 < len(tokens) and tokens[after].text in _ANYONE:  # "没有谁光是客户": read past "who"
+            if (
+                after + 2 < len(tokens)
+                and tokens[after].text in _WHICH
+                and (tokens[after + 2].text == "是" or _reads_only(tokens[after + 2].text))
+            ):
+                after += 2  # "没有哪个部门是光享受服务的": "which department" is "anyone" as "who" is
+            elif after + 1 < len(tokens) and tokens[after].text in _ANYONE:  # "没有谁光是客户": read past "who"
                 after += 1
             if after + 1 < len(tokens) and tokens[after].text == "是":  # "没人是永远的客户"
                 after += 1

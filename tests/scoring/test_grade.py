@@ -806,3 +806,15 @@ def test_an_attitude_named_as_the_thing_to_fear_is_reported_not_held(ic: Compile
 
 def test_the_one_way_view_and_its_cost_in_northeastern_speech_are_rejected(ic: CompiledRubric) -> None:
     assert _levels(ic, "要是谁都光寻思自个是客户，那活儿就卡那了。")["one_sided"] == "explained"
+
+
+def test_no_department_only_enjoying_service_argues_for_the_question_not_against_it(ic: CompiledRubric) -> None:
+    """ "没有哪个部门是光享受服务的" rejects the one-way view; read as three denials it had zeroed a good answer."""
+    answer = (
+        "我在养老院做护理员。我们要给老人换药，得靠护士站按时把药配好发下来；厨房要给糖尿病老人做低糖餐，"
+        "得靠我们每天报准谁吃什么。护士站、厨房、我们护理组，今天你等我，明天我等你，没有哪个部门是光享受服务的。"
+    )
+    result = grade(ic, answer)
+    assert "contradiction" not in _flags(result)
+    assert _levels(ic, answer)["one_sided"] == "explained"
+    assert result.score >= 3.0

@@ -145,6 +145,9 @@ def test_no_one_is_only_a_customer_denies_the_only_not_the_customer() -> None:
     assert not _negated("没有谁光是客户，大家都要互相服务", "客户")
     assert not _negated("没有人只是客户", "客户")
     assert _negated("没有人是客户", "客户")
+    # "Which department" or "which side" reads as "who" does.
+    assert not _negated("今天你等我，明天我等你，没有哪个部门是光享受服务的", "享受服务")
+    assert _negated("没有哪个部门是我们的客户", "客户")
 
 
 def test_a_verdict_after_a_list_joined_by_enumeration_commas_covers_every_item() -> None:
