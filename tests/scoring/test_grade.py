@@ -818,3 +818,8 @@ def test_no_department_only_enjoying_service_argues_for_the_question_not_against
     assert "contradiction" not in _flags(result)
     assert _levels(ic, answer)["one_sided"] == "explained"
     assert result.score >= 3.0
+
+
+def test_sides_that_are_each_others_customer_state_reciprocity(ic: CompiledRubric) -> None:
+    answer = "像我们门店和整备组，我们等他们备车，他们等我们给准确的订单，互相是对方的客户。"
+    assert _levels(ic, answer)["reciprocity"] == "explained"
