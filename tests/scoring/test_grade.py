@@ -823,3 +823,8 @@ def test_no_department_only_enjoying_service_argues_for_the_question_not_against
 def test_sides_that_are_each_others_customer_state_reciprocity(ic: CompiledRubric) -> None:
     answer = "像我们门店和整备组，我们等他们备车，他们等我们给准确的订单，互相是对方的客户。"
     assert _levels(ic, answer)["reciprocity"] == "explained"
+
+
+def test_duty_and_right_in_a_herders_words_and_the_farm_head_as_superior(ic: CompiledRubric) -> None:
+    assert _levels(ic, "咱该交的活交干净，该要的东西也敢开口要。")["rights_obligations"] == "explained"
+    assert _levels(ic, "还有我们场长，场长要产量，要我们管好班，那场长是客户。")["rank"] == "explained"
