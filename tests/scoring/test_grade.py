@@ -828,3 +828,9 @@ def test_sides_that_are_each_others_customer_state_reciprocity(ic: CompiledRubri
 def test_duty_and_right_in_a_herders_words_and_the_farm_head_as_superior(ic: CompiledRubric) -> None:
     assert _levels(ic, "咱该交的活交干净，该要的东西也敢开口要。")["rights_obligations"] == "explained"
     assert _levels(ic, "还有我们场长，场长要产量，要我们管好班，那场长是客户。")["rank"] == "explained"
+
+
+def test_no_buck_passing_between_offices_is_no_duty_to_serve(ic: CompiledRubric) -> None:
+    """不能推诿扯皮 asks offices to cooperate; it states no duty owed to an internal customer (不能推掉 does)."""
+    answer = "大家都是为学校办事的，谁也离不开谁，工作上要互相配合，不能推诿扯皮。"
+    assert _levels(ic, answer)["rights_obligations"] != "explained"
