@@ -179,12 +179,12 @@ def _new_idea(compiled: CompiledRubric, view: SentenceView, start: int, end: int
     )
 
 
-def _borrowed_clauses(compiled: CompiledRubric, view: SentenceView, spelled: str | None) -> list[tuple[int, int]]:
+def _borrowed_clauses(compiled: CompiledRubric, view: SentenceView, spelled: str) -> list[tuple[int, int]]:
     """The clauses of ``view`` made (nearly) only of the prompt's character pairs and bringing no
     synonym group the prompt lacks: the prompt's statements rearranged, not the candidate's own.
-    ``spelled``: the answer's text spelled as the prompt spells its words, when that differs."""
+    ``spelled``: the answer's text spelled as the prompt spells its words."""
     offset = view.sentence.start
-    text = view.sentence.text if spelled is None else spelled[offset : view.sentence.end]
+    text = spelled[offset : view.sentence.end]
     found = []
     start = 0
     for end in [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]:
@@ -380,11 +380,9 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
     # Sentences copied from the prompt, and repeats of an earlier sentence. The prompt's words misspelt
     # ("下道工续是上道工续的客护") are compared as the prompt spells them.
     spelled = compiled.spelled_as_prompt(text)
-    as_written = spelled == text
     repeats = _Repeats(settings.repeated_sentence_similarity)
     for view in views:
-        sentence = view.sentence
-        chars = alnum(sentence.text if as_written else spelled[sentence.start : sentence.end])
+        chars = alnum(spelled[view.sentence.start : view.sentence.end])
         grams = set(windows(chars, 2))
         own_pairs = _prompt_pairs(chars)
         shared = len(own_pairs & compiled.prompt_bigrams)
@@ -397,7 +395,7 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         )
         view.duplicate_of = repeats.add(grams)
         if not view.copied and shared >= BORROWED_MIN:
-            view.borrowed = _borrowed_clauses(compiled, view, None if as_written else spelled)
+            view.borrowed = _borrowed_clauses(compiled, view, spelled)
             view.borrowed_content = sum(content_length(text[a:b]) for a, b in view.borrowed)
 
     pairs = windows(without_filler(alnum(spelled)), 2)

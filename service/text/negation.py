@@ -127,10 +127,11 @@ NOT_NEGATING = frozenset(
 _ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "光是", "单", "单是", "单单", "止", "就", "就是", "正是"})
 
 
-def _trouble_follows(tokens: Sequence[Token], start: int) -> bool:
-    """Whether the clause from ``start`` goes on, within a few words, to trouble caused (see _TROUBLE)."""
+def _trouble_follows(tokens: Sequence[Token], start: int, breaks: frozenset[str]) -> bool:
+    """Whether the clause from ``start`` goes on, within a few words, to trouble caused (see _TROUBLE);
+    ``breaks``: the words that end a clause (the negator's scope breaks)."""
     for token in tokens[start : start + 6]:
-        if token.text in _CLAUSE_END:
+        if token.text in breaks or not token.text.strip():
             return False
         if token.text in _TROUBLE:
             return True
@@ -196,7 +197,6 @@ _FAILURE_AFTER = frozenset(
 # spared between (给/替/对 + whom), says the work is done for them, as before a word of failure.
 _TROUBLE = frozenset({"添麻烦", "找麻烦", "添堵", "添乱", "拖后腿", "掉链子", "为难", "使绊子", "挖坑"})
 _BENEFACTIVE = frozenset({"给", "替", "对"})
-_CLAUSE_END = frozenset("，,。；;：:！!？?、")
 # A negator that opens what the action before it is for or leads to ("交给下道工序不让他们返工",
 # "保护他人不受伤害", "支持员工不被打扰"): it denies what follows, not the clause before it.
 _PURPOSE = frozenset({"不让", "不使", "不被", "不受", "不叫", "不致", "不至于", "别让"})
@@ -356,7 +356,7 @@ class Negator:
                 after += 1
             nxt = tokens[after].text if after < len(tokens) else ""
             # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
-            if nxt in _TROUBLE or (nxt in _BENEFACTIVE and _trouble_follows(tokens, after + 1)):
+            if nxt in _TROUBLE or (nxt in _BENEFACTIVE and _trouble_follows(tokens, after + 1, self.scope_breaks)):
                 return False
             return not _reads_only(nxt) and nxt not in _FAILURE_AFTER and nxt not in _PERMANENCE_AFTER
         return False
