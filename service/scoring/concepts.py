@@ -18,8 +18,6 @@ from .engine import ANAPHORA, ENUMERATION, VIEW, CompiledRubric, CompiledRule
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence_levels"]
 
 Level = Literal["named", "explained"]
-# Marks that end a clause: the end of the one that rejects a view may return to the writer's own words.
-_CLAUSE_BREAKS = frozenset({":", "：", ",", "，", ";", "；"})
 # Conjunctions after which a sentence turns from a view it reports to what the writer holds.
 _CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可", "不过"})
 # Words that open a sentence turning away from what the answer said before ("不过话说回来,……").
@@ -167,14 +165,14 @@ def _own_statement(
     # clause that rejects a view stated in the clauses before it ("有人说上级是下级的客户,这话只说了半截:
     # 领导是要结果,可……"); a view whose rejecting words open the sentence ("以前觉得行政就是伺候人的,
     # 各部门……") runs on to its end.
-    breaks = [t.start for t in view.tokens if t.text in _CLAUSE_BREAKS]
+    breaks = [t.start for t in view.tokens if t.text in _CLAUSE_ENDS]
     after = any(b < verdict_ends for b in breaks)
     resumes = next(
         (
             t.end
             for t in view.tokens
             if t.start > view_starts
-            and (t.text in _CONTRAST or (after and t.text in _CLAUSE_BREAKS and t.start >= verdict_ends))
+            and (t.text in _CONTRAST or (after and t.text in _CLAUSE_ENDS and t.start >= verdict_ends))
         ),
         view.sentence.end,
     )
