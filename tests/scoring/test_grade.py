@@ -834,3 +834,16 @@ def test_no_buck_passing_between_offices_is_no_duty_to_serve(ic: CompiledRubric)
     """不能推诿扯皮 asks offices to cooperate; it states no duty owed to an internal customer (不能推掉 does)."""
     answer = "大家都是为学校办事的，谁也离不开谁，工作上要互相配合，不能推诿扯皮。"
     assert _levels(ic, answer)["rights_obligations"] != "explained"
+
+
+def test_blind_obedience_upwards_and_duty_as_pleasing_the_superior_hold_the_one_way_view(ic: CompiledRubric) -> None:
+    """只能服从, 说什么就是什么, 职责就是让上级满意: the one-way view given as right, in everyday words."""
+    obey = "前面的工位要什么，我们就做什么，我们只能服从。质检说什么就是什么，返工单下来我们当天就改完。"
+    assert "contradiction" in _flags(grade(ic, obey))
+    duty = "作为科员，我的职责就是让领导满意。处长交办的文件，我都按时办好送过去。"
+    result = grade(ic, duty)
+    assert "contradiction" in _flags(result)
+    assert "explained" not in _levels(ic, duty).values()
+    # Reported in order to reject it, obedience is no contradiction.
+    rejected = "有人觉得下道工序说什么就是什么，上道只能服从，这种看法是片面的，工作会卡住。"
+    assert "contradiction" not in _flags(grade(ic, rejected))
