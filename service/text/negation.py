@@ -121,6 +121,8 @@ NOT_NEGATING = frozenset(
         "不怕",
         "不吝",
         "不分",
+        # "Dare not" reports holding back ("有困难也不敢提"); it does not deny that the thing is so or is right.
+        "不敢",
     }
 )
 # A negator followed by one of these reads "not only" or is rhetorical (不就是……吗), which does not negate.
@@ -191,7 +193,10 @@ _CONSEQUENCE = frozenset({"就", "才", "便", "就会", "就得", "就要", "�
 # A negator before a word of failure says the work is done well ("服务不出错", "不耽误后面"): it denies
 # the failure, not the rest of its clause.
 _FAILURE_AFTER = frozenset(
-    {"出错", "出差错", "差错", "错", "耽误", "拖延", "延误", "失误", "误事", "马虎", "遗漏", "落下", "出岔子", "掉队"}
+    {
+        *("出错", "出差错", "差错", "错", "耽误", "拖延", "延误", "失误", "误事"),
+        *("马虎", "含糊", "遗漏", "落下", "出岔子", "掉队"),
+    }
 )
 # Trouble caused to someone ("不给下一道添麻烦", "别给后面的人添堵"): a negator before it, with or without the one
 # spared between (给/替/对 + whom), says the work is done for them, as before a word of failure.
@@ -504,25 +509,32 @@ class Negator:
         condition (如果, 要是 …), or one followed by a clause holding a consequence (就, 才 …); and of
         the tokens of the consequence of a condition opened with such a word."""
         clauses: list[list[int]] = [[]]
+        listed: list[bool] = []  # per clause: whether a list mark (、) ends it
         for i, token in enumerate(tokens):
             if token.text in self.scope_breaks or token.text.strip() == "":
+                listed.append(token.text in _LIST_MARKS)
                 clauses.append([])
             else:
                 clauses[-1].append(i)
+        listed.append(False)
+        acts = [not any(tokens[i].text in _DENIALS for i in clause) for clause in clauses]
+        # An action not done ("仓库不发料") followed by a clause of consequence may be a condition; so may each
+        # item of a list of them ("他不把纸调来、不把人排好,我们就只能干等"). A denial ("谈不上", "不是") stays one.
+        follows = [False] * len(clauses)
+        for k in range(len(clauses) - 2, -1, -1):
+            consequence = any(tokens[i].text in _CONSEQUENCE for i in clauses[k + 1])
+            follows[k] = acts[k] and (consequence or (listed[k] and follows[k + 1]))
         found: set[int] = set()
         pending = False  # a condition opened and its consequence not reached yet
         for k, clause in enumerate(clauses):
             words = [tokens[i].text for i in clause]
             # The word of condition may follow a connective and a subject ("但组长如果只管要数字").
             opens = any(w in CONDITIONAL for w in words[:_CONDITION_OPENS_WITHIN])
-            # An action not done ("仓库不发料") may be a condition; a denial ("谈不上", "不是") stays one.
-            acts = not any(tokens[i].text in _DENIALS for i in clause)
-            follows = acts and k + 1 < len(clauses) and any(tokens[i].text in _CONSEQUENCE for i in clauses[k + 1])
             cut = next((j for j, i in enumerate(clause) if tokens[i].text in _CONSEQUENCE), len(clause))
             # Clauses after the one that opens a condition go on stating it until its consequence: the one
             # holding a word of consequence, or else the sentence's last ("如果……,不给培训、不给支持,我们也做不出来").
-            carried = pending and acts and (cut < len(clause) or k + 1 < len(clauses))
-            if opens or follows or carried:
+            carried = pending and acts[k] and (cut < len(clause) or k + 1 < len(clauses))
+            if opens or follows[k] or carried:
                 # Up to the consequence inside the clause: a clause that only follows a condition ("仓库不发料,
                 # 我们就……") keeps the negations of its consequence.
                 found.update(clause[:cut])

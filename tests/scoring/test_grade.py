@@ -847,3 +847,22 @@ def test_blind_obedience_upwards_and_duty_as_pleasing_the_superior_hold_the_one_
     # Reported in order to reject it, obedience is no contradiction.
     rejected = "有人觉得下道工序说什么就是什么，上道只能服从，这种看法是片面的，工作会卡住。"
     assert "contradiction" not in _flags(grade(ic, rejected))
+
+
+def test_everyday_words_for_customer_asking_and_the_one_way_views_cost(ic: CompiledRubric) -> None:
+    """主顾 is a customer; 接你东西的人 defines one; 直接开口 asks for what one needs; everyone wanting to be
+    the master (当爷) and the process stopping (流程停) is the one-way view's cost."""
+    both = "质检科和我们包装组，我们是他们的主顾，他们也是我们的主顾。"
+    assert _levels(ic, both)["reciprocity"] == "explained"
+    assert _levels(ic, "在厂里，接你东西的人就是你的客户。")["definition"] == "explained"
+    ask = "该我给人家做的我不拖，我需要人家给的东西也直接开口要，不绕弯子。"
+    assert _levels(ic, ask)["rights_obligations"] == "explained"
+    assert _levels(ic, "谁也别老想当爷，都当爷了，没人干活。")["one_sided"] == "explained"
+    cost = "光说下面的伺候上面的，就成了人人等着别人伺候，沟通断、流程停。"
+    assert _levels(ic, cost)["one_sided"] == "explained"
+
+
+def test_people_who_dare_not_ask_deny_no_right(ic: CompiledRubric) -> None:
+    """不敢提要求 reports holding back: it is no contradiction of the right to ask."""
+    answer = "上下级和部门之间都是互为客户的。分不清自己位置的人，要么不敢提要求，要么光提要求不干活。"
+    assert "contradiction" not in _flags(grade(ic, answer))

@@ -177,3 +177,25 @@ def test_a_negator_inside_what_not_only_rejects_denies_nothing() -> None:
     assert not _negated("谁都不能只当客户不当供方", "供方")
     assert not _negated("不能说只有后面的是客户，前面的人也需要反馈", "客户")
     assert _negated("不能说这是客户", "客户")
+
+
+def test_dare_not_reports_holding_back_and_denies_nothing() -> None:
+    """不敢提 says someone holds back from asking, not that asking is wrong or untrue."""
+    assert not _negated("下面的人有困难也不敢提要求", "提要求")
+    assert not _negated("才不会该干的不干、该要的不敢要", "敢要")
+
+
+def test_never_skimping_denies_the_skimping_not_the_duty_before_it() -> None:
+    """绝不含糊, like 不马虎, says the work is done properly: it is no verdict on the clause before it."""
+    tokens = SEG.tokens("该我干的我绝不含糊，我需要的我也直接开口。")
+    assert not NEG.scope(tokens).covers(0, 4)
+
+
+def test_each_item_of_a_list_of_undone_actions_before_a_consequence_is_a_condition() -> None:
+    """他不把纸调来、不把人排好,我们就只能干等: each item states what the work depends on; none denies."""
+    sentence = "可他不把纸张调来、不把夜班人排好、不告诉我们哪批先走，我们就只能干等。"
+    assert not _negated(sentence, "纸张")
+    assert not _negated(sentence, "夜班人")
+    assert not _negated(sentence, "告诉我们")
+    # Without a consequence after them, the items stay denials.
+    assert _negated("他不把纸张调来、不把夜班人排好。", "纸张")
