@@ -866,3 +866,14 @@ def test_people_who_dare_not_ask_deny_no_right(ic: CompiledRubric) -> None:
     """不敢提要求 reports holding back: it is no contradiction of the right to ask."""
     answer = "上下级和部门之间都是互为客户的。分不清自己位置的人，要么不敢提要求，要么光提要求不干活。"
     assert "contradiction" not in _flags(grade(ic, answer))
+
+
+def test_heads_of_a_co_op_a_kindergarten_or_a_train_are_superiors_and_no_one_only_serving_is_mutual(
+    ic: CompiledRubric,
+) -> None:
+    """理事长, 园长, 列车长 … head their units as a 主任 does; "谁都不是光伺候人的" says no side only serves."""
+    for head in ("理事长", "园长", "列车长"):
+        answer = f"{head}给我们派活，我们得让她满意；可我们缺人手缺材料，也得靠{head}去给我们争取。"
+        assert _levels(ic, answer)["rank"] == "explained", head
+    both = "所以在单位里，谁都不是光伺候人的，也不是光等着别人伺候的。"
+    assert _levels(ic, both)["reciprocity"] == "explained"
