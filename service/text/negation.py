@@ -288,7 +288,9 @@ POST_NEGATORS = frozenset(
 )
 # "Only X is wrong" denies the "only", not X: these words before a post-negator disarm it.
 # A clause that states a condition ("如果上级不给资源") does not deny its subject.
-CONDITIONAL = frozenset({"如果", "要是", "假如", "一旦", "若", "若是", "倘若", "否则", "不然", "万一", "只要", "除非"})
+CONDITIONAL = frozenset(
+    {"如果", "要是", "假如", "一旦", "若", "若是", "倘若", "否则", "不然", "万一", "只要", "除非", "真要", "真要是"}
+)
 EXCLUSIVE = frozenset(
     {"只", "只有", "仅", "仅仅", "光", "单方面", "一味", "只是", "只把", "只要", "只需", "只认", "只讲"}
 )
@@ -529,7 +531,11 @@ class Negator:
         for k, clause in enumerate(clauses):
             words = [tokens[i].text for i in clause]
             # The word of condition may follow a connective and a subject ("但组长如果只管要数字").
-            opens = any(w in CONDITIONAL for w in words[:_CONDITION_OPENS_WITHIN])
+            # The segmenter may split a word of condition in two (真 要).
+            first = words[: _CONDITION_OPENS_WITHIN + 1]
+            opens = any(w in CONDITIONAL for w in first[:-1]) or any(
+                a + b in CONDITIONAL for a, b in zip(first, first[1:], strict=False)
+            )
             cut = next((j for j, i in enumerate(clause) if tokens[i].text in _CONSEQUENCE), len(clause))
             # Clauses after the one that opens a condition go on stating it until its consequence: the one
             # holding a word of consequence, or else the sentence's last ("如果……,不给培训、不给支持,我们也做不出来").

@@ -199,3 +199,11 @@ def test_each_item_of_a_list_of_undone_actions_before_a_consequence_is_a_conditi
     assert not _negated(sentence, "告诉我们")
     # Without a consequence after them, the items stay denials.
     assert _negated("他不把纸张调来、不把夜班人排好。", "纸张")
+
+
+def test_a_condition_opened_by_a_word_the_segmenter_splits_is_still_a_condition() -> None:
+    """真要 (if really) splits into 真 要; its consequence warns of what would happen and denies nothing."""
+    sentence = "真要人人都只当自己是客户，班组之间信息就不往下传了。"
+    assert not _negated(sentence, "班组之间")
+    # Stated, not supposed, the same words deny.
+    assert _negated("人人都只当自己是客户，班组之间信息就不往下传了。", "班组之间")
