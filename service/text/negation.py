@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from operator import itemgetter
 
 from .segment import Token
@@ -532,9 +533,8 @@ class Negator:
             words = [tokens[i].text for i in clause]
             # The word of condition may follow a connective and a subject ("但组长如果只管要数字").
             # The segmenter may split a word of condition in two (真 要).
-            first = words[: _CONDITION_OPENS_WITHIN + 1]
-            opens = any(w in CONDITIONAL for w in first[:-1]) or any(
-                a + b in CONDITIONAL for a, b in zip(first, first[1:], strict=False)
+            opens = any(w in CONDITIONAL for w in words[:_CONDITION_OPENS_WITHIN]) or any(
+                a + b in CONDITIONAL for a, b in pairwise(words[: _CONDITION_OPENS_WITHIN + 1])
             )
             cut = next((j for j, i in enumerate(clause) if tokens[i].text in _CONSEQUENCE), len(clause))
             # Clauses after the one that opens a condition go on stating it until its consequence: the one
