@@ -877,3 +877,14 @@ def test_heads_of_a_co_op_a_kindergarten_or_a_train_are_superiors_and_no_one_onl
         assert _levels(ic, answer)["rank"] == "explained", head
     both = "所以在单位里，谁都不是光伺候人的，也不是光等着别人伺候的。"
     assert _levels(ic, both)["reciprocity"] == "explained"
+
+
+def test_saying_people_are_each_others_customers_states_mutuality_not_who_a_customer_is(ic: CompiledRubric) -> None:
+    """"公司里的人和部门也是互为客户的" is reciprocity; it does not say who an internal customer is."""
+    assert _levels(ic, "我想公司里的人和部门也是互为客户的。")["definition"] is None
+    assert _levels(ic, "公司里的同事也是我们的客户。")["definition"] == "explained"
+
+
+def test_other_departments_owing_us_whatever_we_need_holds_the_one_way_view(ic: CompiledRubric) -> None:
+    answer = "后勤、食堂、财务都是我们一线的供方，我们是他们的客户，他们有义务满足我们的需要，这一点很对。"
+    assert "contradiction" in _flags(grade(ic, answer))
