@@ -880,7 +880,7 @@ def test_heads_of_a_co_op_a_kindergarten_or_a_train_are_superiors_and_no_one_onl
 
 
 def test_saying_people_are_each_others_customers_states_mutuality_not_who_a_customer_is(ic: CompiledRubric) -> None:
-    """"公司里的人和部门也是互为客户的" is reciprocity; it does not say who an internal customer is."""
+    """ "公司里的人和部门也是互为客户的" is reciprocity; it does not say who an internal customer is."""
     assert _levels(ic, "我想公司里的人和部门也是互为客户的。")["definition"] is None
     assert _levels(ic, "公司里的同事也是我们的客户。")["definition"] == "explained"
 
