@@ -888,3 +888,9 @@ def test_saying_people_are_each_others_customers_states_mutuality_not_who_a_cust
 def test_other_departments_owing_us_whatever_we_need_holds_the_one_way_view(ic: CompiledRubric) -> None:
     answer = "后勤、食堂、财务都是我们一线的供方，我们是他们的客户，他们有义务满足我们的需要，这一点很对。"
     assert "contradiction" in _flags(grade(ic, answer))
+
+
+def test_i_in_turn_am_the_customer_of_a_named_side_states_reciprocity(ic: CompiledRubric) -> None:
+    """ "这时我又是车间的客户" after "他就是我的客户": the relation from both ends, the side named, not a pronoun."""
+    answer = "我排的计划，车间照着做，他就是我的客户。车间也要把每天的产量报给我，这时我又是车间的客户。"
+    assert _levels(ic, answer)["reciprocity"] == "explained"
