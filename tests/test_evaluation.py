@@ -69,9 +69,9 @@ def test_regression_guard_on_the_held_out_writers(ic: CompiledRubric) -> None:
     calibrated = dataclasses.replace(ic, calibration=fit_calibration(ic, dev))
     report = evaluate(calibrated, held_out)
     m = report.metrics
-    assert m["qwk"] >= 0.93, m
-    assert m["spearman"] >= 0.935, m
-    assert m["adjacent"] >= 0.76, m
+    assert m["qwk"] >= 0.94, m
+    assert m["spearman"] >= 0.945, m
+    assert m["adjacent"] >= 0.78, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["worst_excess"] <= 2.0
 
