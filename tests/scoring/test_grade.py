@@ -894,3 +894,9 @@ def test_i_in_turn_am_the_customer_of_a_named_side_states_reciprocity(ic: Compil
     """ "这时我又是车间的客户" after "他就是我的客户": the relation from both ends, the side named, not a pronoun."""
     answer = "我排的计划，车间照着做，他就是我的客户。车间也要把每天的产量报给我，这时我又是车间的客户。"
     assert _levels(ic, answer)["reciprocity"] == "explained"
+
+
+def test_a_superior_and_us_heading_what_each_needs_of_the_other_explains_rank(ic: CompiledRubric) -> None:
+    """ "领导和我们:站长要……;我们要站长给……": the pair named as a heading, then what each side needs."""
+    answer = "领导和我们：站长要数据准、服务好；我们要站长给人、给设备。"
+    assert _levels(ic, answer)["rank"] == "explained"
