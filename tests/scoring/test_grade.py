@@ -880,7 +880,7 @@ def test_heads_of_a_co_op_a_kindergarten_or_a_train_are_superiors_and_no_one_onl
 
 
 def test_saying_people_are_each_others_customers_states_mutuality_not_who_a_customer_is(ic: CompiledRubric) -> None:
-    """ "公司里的人和部门也是互为客户的" is reciprocity; it does not say who an internal customer is."""
+    """Saying "公司里的人和部门也是互为客户的" is reciprocity; it does not say who an internal customer is."""
     assert _levels(ic, "我想公司里的人和部门也是互为客户的。")["definition"] is None
     assert _levels(ic, "公司里的同事也是我们的客户。")["definition"] == "explained"
 
@@ -891,12 +891,12 @@ def test_other_departments_owing_us_whatever_we_need_holds_the_one_way_view(ic: 
 
 
 def test_i_in_turn_am_the_customer_of_a_named_side_states_reciprocity(ic: CompiledRubric) -> None:
-    """ "这时我又是车间的客户" after "他就是我的客户": the relation from both ends, the side named, not a pronoun."""
+    """After "他就是我的客户", "这时我又是车间的客户" states the relation from both ends, the side named by its name."""
     answer = "我排的计划，车间照着做，他就是我的客户。车间也要把每天的产量报给我，这时我又是车间的客户。"
     assert _levels(ic, answer)["reciprocity"] == "explained"
 
 
 def test_a_superior_and_us_heading_what_each_needs_of_the_other_explains_rank(ic: CompiledRubric) -> None:
-    """ "领导和我们:站长要……;我们要站长给……": the pair named as a heading, then what each side needs."""
+    """A heading "领导和我们:" pairs the superior with us; what each side then needs explains rank."""
     answer = "领导和我们：站长要数据准、服务好；我们要站长给人、给设备。"
     assert _levels(ic, answer)["rank"] == "explained"
