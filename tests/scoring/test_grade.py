@@ -900,3 +900,15 @@ def test_a_superior_and_us_heading_what_each_needs_of_the_other_explains_rank(ic
     """A heading "领导和我们:" pairs the superior with us; what each side then needs explains rank."""
     answer = "领导和我们：站长要数据准、服务好；我们要站长给人、给设备。"
     assert _levels(ic, answer)["rank"] == "explained"
+
+
+def test_an_answer_in_spoken_words_is_close_to_the_reference_material(ic: CompiledRubric) -> None:
+    """The references include one in spoken words, as many candidates write: a plain, spoken answer of other
+    words is not measured as far from the reference material as an answer on another subject."""
+    spoken = (
+        "我在食堂打饭，跟你说个实在的。后厨切好配好的菜送到灶上，灶上的师傅就是我们切配的客户，切得不匀人家没法炒。"
+        "可灶上也得提前告诉我们中午要多少份，不然我们也白忙。管理员给我们排班，要饭菜准时出锅，他是客户；"
+        "我们缺刀缺案板找他申请，他就得给我们办。所以谁也不是光伺候人的，都是互相的。"
+    )
+    assert grade(ic, spoken).similarity >= 0.12
+    assert _grade(ic, "crm").similarity < 0.12
