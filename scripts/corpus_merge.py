@@ -6,7 +6,7 @@ when present (resolved marks for disagreements over 2 points). Writes
 corpus/<rubric>/answers.jsonl: the final score is the mean of the two markers (or the
 adjudicated score), per-concept points likewise. Answers by writers "d", "e", "f", "h", "i",
 "k", "l", "m", "n", "o", "p", "r", "s", "v", "x", "aa", "ac", "ae", "ag", "ai", "ak", "am", "ao", "aq",
-"as", "au", "aw", "ay" and "ba" form the held-out split: rules are never tuned on them.
+"as", "au", "aw", "ay", "ba", "bc" and "be" form the held-out split: rules are never tuned on them.
 (Writers j and q were held out until they had been measured, then read to find what the rules miss.)
 
     python scripts/corpus_merge.py internal-customer
@@ -20,7 +20,7 @@ from pathlib import Path
 
 HOLDOUT_WRITERS = {
     *("d", "e", "f", "h", "i", "k", "l", "m", "n", "o", "p", "r", "s", "v", "x"),
-    *("aa", "ac", "ae", "ag", "ai", "ak", "am", "ao", "aq", "as", "au", "aw", "ay", "ba"),
+    *("aa", "ac", "ae", "ag", "ai", "ak", "am", "ao", "aq", "as", "au", "aw", "ay", "ba", "bc", "be"),
 }
 # The writers named some kinds differently; one name per kind in the merged file.
 KIND_NAMES = {

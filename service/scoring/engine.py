@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.35"
+ENGINE_VERSION = "0.9.36"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -409,8 +409,9 @@ def bigrams(text: str) -> set[str]:
 
 def without_filler(chars: str) -> str:
     """``chars`` without the particle 的, which can be slipped between any two of the prompt's words
-    ("提出需求的部门") to hide that they are the prompt's: pairs compared with the prompt's skip it."""
-    return chars.replace("的", "")
+    ("提出需求的部门") to hide that they are the prompt's, nor the resumptive 它 ("上道工序,它的客户是下道工序"):
+    pairs compared with the prompt's skip them."""
+    return chars.replace("的", "").replace("它", "")
 
 
 def ngrams(text: str, n: int) -> set[str]:

@@ -912,3 +912,14 @@ def test_an_answer_in_spoken_words_is_close_to_the_reference_material(ic: Compil
     )
     assert grade(ic, spoken).similarity >= 0.12
     assert _grade(ic, "crm").similarity < 0.12
+
+
+def test_the_prompt_rearranged_with_a_resumptive_it_is_still_the_prompt(ic: CompiledRubric) -> None:
+    """ "上道工序,它的客户是下道工序": 它 slipped into the prompt's relations, like 的, hides nothing."""
+    answer = (
+        "我在工作中是这样理解客户关系的：上道工序，它的客户是下道工序；下级，它的客户是上级；"
+        "提供服务的部门，它的客户是提出需求的部门。用自己的语言说，内部客户就是这样。"
+    )
+    result = grade(ic, answer)
+    assert "copied_prompt" in _flags(result)
+    assert result.score <= 0.2 * ic.rubric.max_score
