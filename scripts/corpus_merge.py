@@ -4,9 +4,8 @@ Reads corpus/<rubric>/raw/writer-*.jsonl (answers with the first marker's marks)
 raw/marker2-*.jsonl (the second marker's marks, made blind), plus raw/adjudication.jsonl
 when present (resolved marks for disagreements over 2 points). Writes
 corpus/<rubric>/answers.jsonl: the final score is the mean of the two markers (or the
-adjudicated score), per-concept points likewise. Answers by writers "d", "e", "f", "h", "i",
-"k", "l", "m", "n", "o", "p", "r", "s", "v", "x", "aa", "ac", "ae", "ag", "ai", "ak", "am", "ao", "aq",
-"as", "au", "aw", "ay", "ba", "bc" and "be" form the held-out split: rules are never tuned on them.
+adjudicated score), per-concept points likewise. Answers by the writers in HOLDOUT_WRITERS form
+the held-out split: rules are never tuned on them.
 (Writers j and q were held out until they had been measured, then read to find what the rules miss.)
 
     python scripts/corpus_merge.py internal-customer

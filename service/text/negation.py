@@ -363,9 +363,10 @@ class Negator:
             if after + 1 < len(tokens) and tokens[after].text in _SAYING:  # "不能说只有后面的是客户"
                 after += 1
             nxt = tokens[after].text if after < len(tokens) else ""
-            # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
+            # "不给下一道添麻烦", "别给后面的人添堵": the negator spares someone trouble (see _TROUBLE).
             if nxt in _TROUBLE or (nxt in _BENEFACTIVE and _trouble_follows(tokens, after + 1, self.scope_breaks)):
                 return False
+            # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
             return not _reads_only(nxt) and nxt not in _FAILURE_AFTER and nxt not in _PERMANENCE_AFTER
         return False
 
