@@ -287,6 +287,12 @@ POST_NEGATORS = frozenset(
         "不靠谱",
     }
 )
+# A clause naming a statement as a saying, a view or a thought ("这种说法", "这话"), and words that reject
+# it when they follow ("……这种想法我不认同"; the post-negators above do too).
+_REFERENCE = re.compile(r"(?:这种|这个|这样的|这一|此)(?:说法|看法|想法|观点|理解|提法)|这话|这句话")
+_REJECTION = re.compile(
+    r"(?:不|不太|不大|并不|绝不)(?:认同|同意|赞成|赞同|接受|苟同)|不太对|不大对|要不得|不可取|站不住"
+)
 # "Only X is wrong" denies the "only", not X: these words before a post-negator disarm it.
 # A clause that states a condition ("如果上级不给资源") does not deny its subject.
 CONDITIONAL = frozenset(
@@ -389,6 +395,7 @@ class Negator:
         opened_at = 0
         clause: list[Token] = []
         listed: list[Token] = []  # the items before the clause in a list joined by 、
+        before: list[Token] = []  # the clause before this one
         negators_seen: set[int] = set()
         modal = False  # the open negator is a modal one with a predicate of its own
         # Negators that deny nothing here: in a condition, in an emphatic double negative, in what a "not only"
@@ -413,6 +420,9 @@ class Negator:
                     clause = []
                     continue
                 post.extend(self._post([*listed, *clause]))
+                post.extend(self._referred([*listed, *clause], before))
+                if listed or clause:
+                    before = [*listed, *clause]
                 clause, listed = [], []
                 continue
             clause.append(token)
@@ -459,6 +469,7 @@ class Negator:
         if opened is not None:
             stretches.append((opened.start, opened.end, tokens[-1].end))
         post.extend(self._post([*listed, *clause]))
+        post.extend(self._referred([*listed, *clause], before))
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
 
     def _inside_not_only(self, tokens: Sequence[Token]) -> set[int]:
@@ -541,7 +552,14 @@ class Negator:
             # Clauses after the one that opens a condition go on stating it until its consequence: the one
             # holding a word of consequence, or else the sentence's last ("如果……,不给培训、不给支持,我们也做不出来").
             carried = pending and acts[k] and (cut < len(clause) or k + 1 < len(clauses))
-            if opens or follows[k] or carried:
+            # An action not done and its consequence in one clause, with no mark between them ("前面的活没干完后面
+            # 的就干不了"): the action is a condition too. (没 before a verb leaves it undone; it denies nothing.)
+            inline = (
+                0 < cut < len(clause)
+                and any(self.is_negator(tokens, i) for i in clause[:cut])
+                and not any(tokens[i].text in _DENIALS and tokens[i].text != "没" for i in clause[:cut])
+            )
+            if opens or follows[k] or carried or inline:
                 # Up to the consequence inside the clause: a clause that only follows a condition ("仓库不发料,
                 # 我们就……") keeps the negations of its consequence.
                 found.update(clause[:cut])
@@ -576,6 +594,28 @@ class Negator:
                 before = bisect_right(starts, start + at) - 1
                 found.append((starts[max(0, before - SCOPE_WORDS)], start + at, start + match.end()))
         return found
+
+    def _referred(self, clause: list[Token], before: list[Token]) -> list[tuple[int, int, int]]:
+        """A statement rejected by a clause that refers back to it as a saying, view or thought
+        ("上级也要为下级服务,这种说法是错的", "……这种想法我不认同"): the statement before the reference,
+        in the same clause or else in the clause ``before``. As with a post-negator, an "only" in the
+        statement disarms the rejection: what it rejects is the "only" ("只认自己是客户,这种想法不对")."""
+        if not clause:
+            return []
+        start = clause[0].start
+        text = "".join(t.text for t in clause)
+        reference = _REFERENCE.search(text)
+        if reference is None:
+            return []
+        rejection = self._post_pattern().search(text, reference.end()) or _REJECTION.search(text, reference.end())
+        if rejection is None:
+            return []
+        stated = [t for t in clause if t.end <= start + reference.start()]
+        if not _NOT_CONTENT.sub("", "".join(t.text for t in stated)):
+            stated = before  # the reference opens its clause: it refers to the clause before
+        if not stated or any(t.text in EXCLUSIVE for t in stated):
+            return []
+        return [(stated[0].start, start + rejection.start(), start + rejection.end())]
 
     def _post_pattern(self) -> re.Pattern[str]:
         return _alternation(self.post_negators)

@@ -923,3 +923,63 @@ def test_the_prompt_rearranged_with_a_resumptive_it_is_still_the_prompt(ic: Comp
     result = grade(ic, answer)
     assert "copied_prompt" in _flags(result)
     assert result.score <= 0.2 * ic.rubric.max_score
+
+
+def test_a_side_named_our_customer_then_we_the_customer_in_turn_states_reciprocity(ic: CompiledRubric) -> None:
+    """车间是我们的客户……这时候我们才是客户: each side the customer in turn, the first named by a noun."""
+    answer = "我们给车间出配方，车间是我们的客户；可车间用了什么料，也得告诉我们，这时候我们才是客户。"
+    assert _levels(ic, answer)["reciprocity"] == "explained"
+
+
+def test_departments_turning_to_each_other_by_turns_explain_function(ic: CompiledRubric) -> None:
+    answer = "科室跟车间也一样，设备科、技术科、质检科跟我们，今天我求他们，明天他们找我，谁也少不了谁。"
+    assert _levels(ic, answer)["function"] == "explained"
+
+
+def test_asking_the_superior_for_what_the_work_needs_explains_rank_and_reciprocity(ic: CompiledRubric) -> None:
+    """他要我们……;我们要他……: what the superior asks of us and what we ask of the superior."""
+    answer = "站长对我们也是，他要我们一个月检多少只、差错率多少；我们要他申请新的检定装置，旧台子误差大。"
+    levels = _levels(ic, answer)
+    assert levels["rank"] == "explained"
+    assert levels["reciprocity"] == "explained"
+
+
+def test_rejecting_the_superior_serving_us_as_a_saying_contradicts_reciprocity(ic: CompiledRubric) -> None:
+    """……上级也要为下级服务,这种说法是错的: the mutual relation named only to be rejected."""
+    answer = "领导满意了，我们的工作就做好了。领导交办的事情第一时间办，上级也要为下级服务，这种说法是错的。"
+    result = grade(ic, answer)
+    assert "contradiction" in _flags(result)
+    assert _statuses(result)["reciprocity"] == "missing"
+
+
+def test_departments_named_by_their_own_names_explain_function(ic: CompiledRubric) -> None:
+    """广告部, 发行部: departments are often named, not called 部门."""
+    answer = "在报社，广告部、发行部等着我们排好的版面，他们是我们的客户。"
+    assert _levels(ic, answer)["function"] == "explained"
+
+
+def test_a_departments_needs_handled_by_us_explain_function(ic: CompiledRubric) -> None:
+    answer = "二是和各业务部门，他们提用人需求、转正申请，我们办理。"
+    assert _levels(ic, answer)["function"] == "explained"
+
+
+def test_the_one_way_view_leaving_the_other_side_passive_is_criticised(ic: CompiledRubric) -> None:
+    """只讲上级是客户,下面的人只会被动应付: what the one-way view leads to, named in everyday words."""
+    answer = "如果只讲上级是客户，下面的人只会被动应付，有困难也不说，最后学生投诉的还是宿管科。"
+    assert _levels(ic, answer)["one_sided"] == "explained"
+
+
+def test_disagreeing_with_the_only_criticises_the_one_way_view(ic: CompiledRubric) -> None:
+    """我不同意只说……: what is rejected is the "only"; it holds no contradiction."""
+    result = grade(ic, "但是我不同意只说“生产是采购的客户”，采购也需要生产提前报计划，不然采购没法买。")
+    assert "contradiction" not in _flags(result)
+    assert _levels(ic, "但是我不同意只说“生产是采购的客户”，采购也需要生产提前报计划。")["one_sided"] == "explained"
+
+
+def test_duty_and_right_in_plain_words_in_one_sentence_explain_rights_and_obligations(ic: CompiledRubric) -> None:
+    """给,是本分;要,是正当的: both halves in everyday words, with no term of the subject beside them."""
+    answer = "所以这里面每个人都是两头。给，是本分，推不得；要，是正当的，不用缩着。"
+    assert _levels(ic, answer)["rights_obligations"] == "explained"
+    # The terms themselves dropped into a story about something else explain nothing.
+    outing = "中午在农家乐吃饭，大家一致认为权利和义务都很重要，下次还要再去爬山。"
+    assert _levels(ic, outing)["rights_obligations"] != "explained"

@@ -168,7 +168,7 @@ def test_non_closing_a_clause_with_bu_ke_affirms_rather_than_denies() -> None:
 def test_hard_to_say_denies_nothing() -> None:
     assert not _negated("在我们组里，谁是谁的客户说不准", "客户")
     assert not _negated("今天谁服务谁说不好", "服务")
-    assert _negated("他说不好好干就扣钱", "好好")
+    assert _negated("他说不好好干的人要扣钱", "好好")
 
 
 def test_a_negator_inside_what_not_only_rejects_denies_nothing() -> None:
@@ -207,3 +207,22 @@ def test_a_condition_opened_by_a_word_the_segmenter_splits_is_still_a_condition(
     assert not _negated(sentence, "班组之间")
     # Stated, not supposed, the same words deny.
     assert _negated("人人都只当自己是客户，班组之间信息就不往下传了。", "班组之间")
+
+
+def test_a_clause_that_rejects_a_saying_denies_the_statement_it_refers_to() -> None:
+    """……,这种说法是错的 / ……这种想法我不认同: the rejection reaches back to the statement it names."""
+    assert _negated("领导交办的事要办好，上级也要为下级服务，这种说法是错的。", "为下级服务")
+    assert _negated("上级为下级服务这种说法我不认同。", "上级")
+    # What comes before the statement is not rejected with it.
+    assert not _negated("领导交办的事要办好，上级也要为下级服务，这种说法是错的。", "领导交办")
+    # A rejected "only" denies the "only", not what it limits; agreeing with a saying denies nothing.
+    assert not _negated("只认自己是被服务的，这种想法不对。", "被服务")
+    assert not _negated("后一个环节就是前一个环节的客户，这话一点不假。", "客户")
+
+
+def test_an_undone_action_and_its_consequence_in_one_clause_make_a_condition() -> None:
+    """前面的活没干完后面的就干不了: with no mark before 就, the undone action is still the condition."""
+    assert not _negated("前面的活没干完后面的就干不了。", "后面")
+    assert not _negated("前面的活没干完后面的就干不了。", "前面")
+    # A denial before the consequence stays a denial.
+    assert _negated("下级没有权利就只能听上级的。", "权利")
