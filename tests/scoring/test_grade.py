@@ -987,12 +987,16 @@ def test_duty_and_right_in_plain_words_in_one_sentence_explain_rights_and_obliga
 
 def test_owing_the_other_side_nothing_holds_the_one_way_view(ic: CompiledRubric) -> None:
     """我们不需要为收货组做什么,因为我们是客户: the one-way view held as right."""
-    answer = "上架在收货之后，所以我们是收货组的客户，收货组就应该按我们的要求来。我们不需要为收货组做什么，因为我们是客户。"
+    answer = (
+        "上架在收货之后，所以我们是收货组的客户，收货组就应该按我们的要求来。我们不需要为收货组做什么，因为我们是客户。"
+    )
     assert "contradiction" in _flags(grade(ic, answer))
 
 
 def test_support_departments_existing_to_serve_us_holds_the_one_way_view(ic: CompiledRubric) -> None:
-    answer = "我们一线员工就是公司里最大的客户，后勤部门存在的意义就是为我们服务。我们提要求是应该的，他们满足我们是应该的。"
+    answer = (
+        "我们一线员工就是公司里最大的客户，后勤部门存在的意义就是为我们服务。我们提要求是应该的，他们满足我们是应该的。"
+    )
     assert "contradiction" in _flags(grade(ic, answer))
 
 
