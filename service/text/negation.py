@@ -141,11 +141,24 @@ def _trouble_follows(tokens: Sequence[Token], start: int, breaks: frozenset[str]
     return False
 
 
+def _until_follows(tokens: Sequence[Token], start: int, breaks: frozenset[str]) -> bool:
+    """Whether the clause from ``start`` goes on to 再 or 才: "别等都装上去了再拆" (don't wait until it is all
+    fitted to take it apart) advises acting sooner; it denies neither the waiting nor what follows."""
+    for token in tokens[start : start + SCOPE_WORDS + 2]:
+        if token.text in breaks or not token.text.strip():
+            return False
+        if token.text in _UNTIL:
+            return True
+    return False
+
+
 def _reads_only(word: str) -> bool:
     """Whether a negator before ``word`` reads "not only" (不是只管, 不光会要)."""
     return word in _ONLY_AFTER or (word != "" and word[0] in "只仅")
 
 
+# "Not until": a negator before 等 (wait) and, later in its clause, one of these (别等……再……, 不要等……才……).
+_UNTIL = frozenset({"再", "才"})
 # After 说, what reads "hard to say" (谁是谁的客户说不准) rather than a denial.
 _UNSURE = frozenset({"不准", "不定", "不好", "不清", "不清楚"})
 # What closes 非…… into an emphatic "bound to" (非乱套不可), which negates nothing.
@@ -369,6 +382,8 @@ class Negator:
             if after + 1 < len(tokens) and tokens[after].text in _SAYING:  # "不能说只有后面的是客户"
                 after += 1
             nxt = tokens[after].text if after < len(tokens) else ""
+            if nxt == "等" and _until_follows(tokens, after + 1, self.scope_breaks):
+                return False  # "别等都装上去了再拆": advice to act sooner, no denial
             # "不给下一道添麻烦", "别给后面的人添堵": the negator spares someone trouble (see _TROUBLE).
             if nxt in _TROUBLE or (nxt in _BENEFACTIVE and _trouble_follows(tokens, after + 1, self.scope_breaks)):
                 return False

@@ -1004,3 +1004,12 @@ def test_the_next_step_finding_fault_with_what_was_handed_on_explains_process(ic
     """摘下来的果子交给分拣的,分拣的嫌我们摘得毛糙: the next step judges what it was handed."""
     answer = "我们采摘队摘下来的果子交给分拣的，分拣的嫌我们摘得毛糙、磕伤了，人家有理。"
     assert _levels(ic, answer)["process"] == "explained"
+
+
+def test_work_done_for_the_next_crew_to_use_explains_process(ic: CompiledRubric) -> None:
+    """干给下一拨人用的……下一拨人发现问题也得早吱声,别等……再拆: the next crew, and advice on timing, no denial."""
+    answer = (
+        "你手上这活是干给下一拨人用的，人家用着顺手了才算干完。反过来，下一拨人发现问题也得早吱声，别等都装上去了再拆。"
+    )
+    levels = _levels(ic, answer)
+    assert levels["process"] == "explained"

@@ -226,3 +226,11 @@ def test_an_undone_action_and_its_consequence_in_one_clause_make_a_condition() -
     assert not _negated("前面的活没干完后面的就干不了。", "前面")
     # A denial before the consequence stays a denial.
     assert _negated("下级没有权利就只能听上级的。", "权利")
+
+
+def test_not_until_advises_acting_sooner_and_denies_nothing() -> None:
+    """别等都装上去了再拆 (don't wait until it is all fitted to take it apart): advice on timing."""
+    assert not _negated("下一拨人发现问题也得早吱声，别等都装上去了再拆。", "等")
+    assert not _negated("别等客户投诉了才去改。", "投诉")
+    # Without a "then" (再/才) it is a plain prohibition.
+    assert _negated("不要等他。", "等")
