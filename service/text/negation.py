@@ -130,24 +130,15 @@ NOT_NEGATING = frozenset(
 _ONLY_AFTER = frozenset({"只是", "只", "仅", "仅仅", "光", "光是", "单", "单是", "单单", "止", "就", "就是", "正是"})
 
 
-def _trouble_follows(tokens: Sequence[Token], start: int, breaks: frozenset[str]) -> bool:
-    """Whether the clause from ``start`` goes on, within a few words, to trouble caused (see _TROUBLE);
-    ``breaks``: the words that end a clause (the negator's scope breaks)."""
-    for token in tokens[start : start + 6]:
+def _clause_reaches(
+    tokens: Sequence[Token], start: int, breaks: frozenset[str], words: frozenset[str], reach: int
+) -> bool:
+    """Whether the clause from ``start`` goes on, within ``reach`` words, to one of ``words``; ``breaks``: the
+    words that end a clause (the negator's scope breaks)."""
+    for token in tokens[start : start + reach]:
         if token.text in breaks or not token.text.strip():
             return False
-        if token.text in _TROUBLE:
-            return True
-    return False
-
-
-def _until_follows(tokens: Sequence[Token], start: int, breaks: frozenset[str]) -> bool:
-    """Whether the clause from ``start`` goes on to 再 or 才: "别等都装上去了再拆" (don't wait until it is all
-    fitted to take it apart) advises acting sooner; it denies neither the waiting nor what follows."""
-    for token in tokens[start : start + SCOPE_WORDS + 2]:
-        if token.text in breaks or not token.text.strip():
-            return False
-        if token.text in _UNTIL:
+        if token.text in words:
             return True
     return False
 
@@ -382,10 +373,14 @@ class Negator:
             if after + 1 < len(tokens) and tokens[after].text in _SAYING:  # "不能说只有后面的是客户"
                 after += 1
             nxt = tokens[after].text if after < len(tokens) else ""
-            if nxt == "等" and _until_follows(tokens, after + 1, self.scope_breaks):
-                return False  # "别等都装上去了再拆": advice to act sooner, no denial
+            # "别等都装上去了再拆" (don't wait until it is all fitted to take it apart): advice to act sooner; it
+            # denies neither the waiting nor what follows.
+            if nxt == "等" and _clause_reaches(tokens, after + 1, self.scope_breaks, _UNTIL, SCOPE_WORDS + 2):
+                return False
             # "不给下一道添麻烦", "别给后面的人添堵": the negator spares someone trouble (see _TROUBLE).
-            if nxt in _TROUBLE or (nxt in _BENEFACTIVE and _trouble_follows(tokens, after + 1, self.scope_breaks)):
+            if nxt in _TROUBLE or (
+                nxt in _BENEFACTIVE and _clause_reaches(tokens, after + 1, self.scope_breaks, _TROUBLE, 6)
+            ):
                 return False
             # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
             return not _reads_only(nxt) and nxt not in _FAILURE_AFTER and nxt not in _PERMANENCE_AFTER
