@@ -27,6 +27,7 @@ __all__ = [
     "Analysis",
     "SentenceView",
     "analyse",
+    "announced_list",
     "content_length",
     "copied_share",
     "is_keyword_list",
@@ -79,6 +80,11 @@ COPIED_ANSWER_SHARE = 0.4
 # and a sentence sharing fewer than BORROWED_MIN character pairs with the prompt is not searched.
 _CLAUSE_END = re.compile(r"[，；：,;:]")
 BORROWED_MIN = 6
+
+
+def announced_list(text: str) -> bool:
+    """Whether a line announces itself as a list of keywords ("关键词：……")."""
+    return _LIST_LABEL.match(text) is not None
 
 
 def content_length(text: str) -> int:

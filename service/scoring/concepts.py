@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..rubric.schema import Concept, RubricSettings
-from .analysis import COPIED_ANSWER_SHARE, Analysis, SentenceView, content_length, is_keyword_list
+from .analysis import COPIED_ANSWER_SHARE, Analysis, SentenceView, announced_list, content_length, is_keyword_list
 from .engine import ANAPHORA, ENUMERATION, VIEW, CompiledRubric, CompiledRule
 
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence_levels"]
@@ -577,7 +577,8 @@ def _enumerations(compiled: CompiledRubric, analysis: Analysis, verdicts: _Sente
     cap = compiled.rubric.settings.max_concepts_per_sentence
     found = set()
     for view in analysis.sentences:
-        if ENUMERATION not in view.keys or not view.eligible:
+        # A line announced as keywords ("关键词：……三类：职级、职能、工序") lists the kinds; it classifies nothing.
+        if ENUMERATION not in view.keys or not view.eligible or announced_list(view.sentence.text):
             continue
         touched = len(verdicts.whole(view.sentence.index)[0])
         if touched > cap:

@@ -1013,3 +1013,11 @@ def test_work_done_for_the_next_crew_to_use_explains_process(ic: CompiledRubric)
     )
     levels = _levels(ic, answer)
     assert levels["process"] == "explained"
+
+
+def test_a_line_announced_as_keywords_is_a_list_even_when_it_names_the_kinds(ic: CompiledRubric) -> None:
+    """关键词：……三类：职级、职能、工序／……: the kinds are listed, not classified."""
+    answer = "关键词：内部客户／三类：职级、职能、工序／相互性（互为客户、互为供方）／服务的权利与义务／避免片面理解"
+    result = grade(ic, answer)
+    assert "keyword_list" in _flags(result)
+    assert result.score <= 0.25 * ic.rubric.max_score
