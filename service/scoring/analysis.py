@@ -231,7 +231,7 @@ def _list_features(compiled: CompiledRubric, view: SentenceView) -> tuple[float,
     listed = (
         (len(words) >= 4 and separators >= 2 and grammar <= 0.1 * len(words))
         or len(view.bare_groups) >= BARE_LIST_GROUPS
-        or (separators >= 2 and _LIST_LABEL.match(view.sentence.text) is not None)
+        or (separators >= 2 and announced_list(view.sentence.text))
     )
     # A short line is a heading when it holds a term, or one or two of the rubric's words with no
     # grammatical word between them ("部门", "服务满意"); ending in a full stop or an exclamation mark
@@ -326,7 +326,7 @@ def is_keyword_list(
     all_terms = {h.literal for v in views for h in v.hits if h.literal in compiled.term_literals}
     # The subject's everyday words listed bare count as its terms do ("上级、部门、相互、满意").
     bare = set().union(*(v.bare_groups for v in views if v.list_like and v.sentence.index not in named_kinds))
-    labelled = any(v.list_like and _LIST_LABEL.match(v.sentence.text) for v in views)
+    labelled = any(v.list_like and announced_list(v.sentence.text) for v in views)
     return bool(own) and listed / own >= 0.5 and (len(all_terms) >= 3 or len(bare) >= BARE_LIST_GROUPS or labelled)
 
 

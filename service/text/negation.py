@@ -429,10 +429,11 @@ class Negator:
                     listed.extend([*clause, token])
                     clause = []
                     continue
-                post.extend(self._post([*listed, *clause]))
-                post.extend(self._referred([*listed, *clause], before))
-                if listed or clause:
-                    before = [*listed, *clause]
+                ended = [*listed, *clause]
+                post.extend(self._post(ended))
+                post.extend(self._referred(ended, before))
+                if ended:
+                    before = ended
                 clause, listed = [], []
                 continue
             clause.append(token)
@@ -478,8 +479,9 @@ class Negator:
                     opened = None
         if opened is not None:
             stretches.append((opened.start, opened.end, tokens[-1].end))
-        post.extend(self._post([*listed, *clause]))
-        post.extend(self._referred([*listed, *clause], before))
+        ended = [*listed, *clause]
+        post.extend(self._post(ended))
+        post.extend(self._referred(ended, before))
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
 
     def _inside_not_only(self, tokens: Sequence[Token]) -> set[int]:
