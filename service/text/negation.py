@@ -143,6 +143,13 @@ def _clause_reaches(
     return False
 
 
+def _views(tokens: Sequence[Token], at: int) -> bool:
+    """Whether a verb of seeing or understanding comes at ``at``, after a 地 or 的 of manner if any."""
+    if at < len(tokens) and tokens[at].text in _MANNER:
+        at += 1
+    return at < len(tokens) and tokens[at].text in _VIEWING
+
+
 def _reads_only(word: str) -> bool:
     """Whether a negator before ``word`` reads "not only" (不是只管, 不光会要)."""
     return word in _ONLY_AFTER or (word != "" and word[0] in "只仅")
@@ -195,6 +202,9 @@ _DENIALS = COPULA_NEGATORS | frozenset(
 # What a clause after a condition opens with or holds: "仓库不给我们发料,我们就没法生产" states a
 # dependence, the negation inside the condition denies nothing.
 _CONSEQUENCE = frozenset({"就", "才", "便", "就会", "就得", "就要", "就能", "那就", "那么"})
+# A clause opening with "otherwise" gives what happens if the clause before is not heeded ("这个关系不能倒过来,
+# 不然就乱套了"): the clause before states a rule, not a condition, and its negation denies.
+_OTHERWISE = frozenset({"不然", "否则", "要不然", "不然的话", "否则的话"})
 # A negator before a word of failure says the work is done well ("服务不出错", "不耽误后面"): it denies
 # the failure, not the rest of its clause.
 _FAILURE_AFTER = frozenset(
@@ -261,6 +271,13 @@ MODAL_NEGATORS = frozenset(
         "没必要",
     }
 )
+# Forbidding a one-sided view ("不能片面地理解", "不要单方面地看", "别片面地认为只有……") warns against seeing
+# the matter only one way: like "not only", it denies nothing of what follows. Saying a thing is not
+# one-sided ("并不片面") still denies, and so does forbidding a one-sided act ("不能片面地只顾自己").
+_PROHIBITIVE = frozenset({"不能", "不要", "不应", "不应该", "不该", "别", "不可", "切不可", "千万不能", "千万别"})
+_ONE_SIDED = frozenset({"片面", "单方面", "单向", "孤立"})
+_MANNER = frozenset({"地", "的"})
+_VIEWING = frozenset({"理解", "认为", "看", "看待", "以为", "觉得", "想", "对待", "解读", "认识", "地看", "看问题"})
 # Modal verbs that start a new predicate: they end a modal negator's scope ("不能片面理解要结合……").
 _NEXT_MODAL = frozenset({"要", "应该", "应当", "必须", "需要", "还要", "更要", "也要", "就要", "而要", "应"})
 # Words that end a clause's predicate rather than start one: a modal negator before them has none.
@@ -381,6 +398,8 @@ class Negator:
             if nxt in _TROUBLE or (
                 nxt in _BENEFACTIVE and _clause_reaches(tokens, after + 1, self.scope_breaks, _TROUBLE, 6)
             ):
+                return False
+            if word in _PROHIBITIVE and nxt in _ONE_SIDED and _views(tokens, after + 1):
                 return False
             # "不是只管下命令", "不光会要": the negator reads "not only" before a word starting with "only".
             return not _reads_only(nxt) and nxt not in _FAILURE_AFTER and nxt not in _PERMANENCE_AFTER
@@ -550,7 +569,8 @@ class Negator:
         follows = [False] * len(clauses)
         for k in range(len(clauses) - 2, -1, -1):
             consequence = any(tokens[i].text in _CONSEQUENCE for i in clauses[k + 1])
-            follows[k] = acts[k] and (consequence or (listed[k] and follows[k + 1]))
+            otherwise = bool(clauses[k + 1]) and tokens[clauses[k + 1][0]].text in _OTHERWISE
+            follows[k] = acts[k] and not otherwise and (consequence or (listed[k] and follows[k + 1]))
         found: set[int] = set()
         pending = False  # a condition opened and its consequence not reached yet
         for k, clause in enumerate(clauses):

@@ -1021,3 +1021,21 @@ def test_a_line_announced_as_keywords_is_a_list_even_when_it_names_the_kinds(ic:
     result = grade(ic, answer)
     assert "keyword_list" in _flags(result)
     assert result.score <= 0.25 * ic.rubric.max_score
+
+
+def test_warning_against_a_one_sided_understanding_is_no_contradiction(ic: CompiledRubric) -> None:
+    """所以不能片面地认为只有上级是下级的客户: the critique of the one-way view, not its denial."""
+    answer = (
+        "班长派活的时候他是客户，他给我们协调工装、安排培训的时候我们就是他的客户，这个关系是相互的。"
+        "所以不能片面地认为只有上级是下级的客户。"
+    )
+    result = grade(ic, answer)
+    assert "contradiction" not in _flags(result)
+    assert _levels(ic, answer)["one_sided"] == "explained"
+
+
+def test_a_relation_that_must_not_be_turned_round_denies_reciprocity(ic: CompiledRubric) -> None:
+    """这个关系不能倒过来,不然就乱套了: the one-way view held as right, not a turn of roles."""
+    answer = "驾驶员、车队长是修理工的客户，这个关系不能倒过来，不然就乱套了，谁都想指挥谁。"
+    assert _levels(ic, answer).get("reciprocity") is None
+    assert "contradiction" in _flags(grade(ic, answer))

@@ -234,3 +234,23 @@ def test_not_until_advises_acting_sooner_and_denies_nothing() -> None:
     assert not _negated("别等客户投诉了才去改。", "投诉")
     # Without a "then" (再/才) it is a plain prohibition.
     assert _negated("不要等他。", "等")
+
+
+def test_a_clause_before_otherwise_states_a_rule_and_its_negation_denies() -> None:
+    """这个关系不能倒过来，不然就乱套了: "otherwise" gives what follows if the rule before is broken; the
+    clause before is no condition, so its negation denies."""
+    assert _negated("这个关系不能倒过来，不然就乱套了。", "倒过来")
+    assert _negated("上级不需要为下级服务，否则就乱了套。", "为下级服务")
+    # A clause followed by a plain consequence is still a condition.
+    assert not _negated("上级不给资源，下级就没法干。", "资源")
+
+
+def test_forbidding_a_one_sided_view_denies_nothing_of_what_follows() -> None:
+    """不能片面地认为只有上级是客户 warns against seeing it one way; it does not deny the one-sidedness
+    it names, nor the statement after it."""
+    assert not _negated("不能片面地理解内部客户。", "片面")
+    assert not _negated("不能片面的认为只有上级是下级的客户。", "上级")
+    assert not _negated("不要单方面地看待部门之间的关系。", "部门")
+    # Saying something is not one-sided, or forbidding a one-sided act, still denies.
+    assert _negated("这种理解并不片面。", "片面")
+    assert _negated("谁也不能片面地只顾自己。", "只顾自己")
