@@ -375,7 +375,9 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
             negator=compiled.negator,
             content=content_length(sentence.text),
         )
-        view.reported = REPORTED in keys
+        # What others say is not the candidate's, unless the candidate rejects it in their own voice
+        # ("有人说……,我不同意"): then its denial is the candidate's stance.
+        view.reported = REPORTED in keys and not view.scope.reports
         views.append(view)
 
     total = sum(v.content for v in views)

@@ -133,6 +133,14 @@ def _sentence_levels(
             levels[rule.concept_id] = rule.level
         elif outcome == "negated":
             negated.add(rule.concept_id)
+    if refuting and negated and view.scope.reports:
+        # Rejecting what others say of a point the one-way view excludes ("有人说内部客户是互相的,我不同意")
+        # holds that view: it is no critique of it.
+        voided = {r for r in refuting if not compiled.excluded_by.get(r, frozenset()).isdisjoint(negated)}
+        if voided:
+            refuting -= voided
+            for cid in voided:
+                levels.pop(cid, None)
     if len(levels) > 1:
         order = compiled.concept_order
         levels = dict(sorted(levels.items(), key=lambda kv: order[kv[0]]))

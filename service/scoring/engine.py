@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.40"
+ENGINE_VERSION = "0.9.41"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -264,6 +264,15 @@ class CompiledRubric:
     def refuting_concepts(self) -> frozenset[str]:
         """The concepts that reject a view (those with `refutes` rules): the critique itself."""
         return frozenset(c.id for c in self.rubric.concepts if any(r.refutes for r in c.rules))
+
+    @cached_property
+    def excluded_by(self) -> dict[str, frozenset[str]]:
+        """Concept id -> the concepts that list it in ``excluded_by``: the points its opposite view excludes."""
+        out: dict[str, set[str]] = {}
+        for concept in self.rubric.concepts:
+            for other in concept.excluded_by:
+                out.setdefault(other, set()).add(concept.id)
+        return {cid: frozenset(found) for cid, found in out.items()}
 
     @cached_property
     def wrong_topic_keys(self) -> tuple[str, ...]:
@@ -520,6 +529,7 @@ def compile_rubric(
         "spanning_keys",
         "textbook_literals",
         "refuting_concepts",
+        "excluded_by",
         "prompt_concepts",
     ):
         getattr(compiled, name)

@@ -150,6 +150,25 @@ def _views(tokens: Sequence[Token], at: int) -> bool:
     return at < len(tokens) and tokens[at].text in _VIEWING
 
 
+def _reported(clause: list[Token], before: list[Token]) -> list[tuple[int, int, int]]:
+    """What others say, denied by a clause that only rejects it ("有人说内部客户是互相的,我不太同意"): the
+    statement after the reporting words of the clause ``before``. An "only" in it disarms the rejection, as
+    it does a post-negator's ("有人觉得只有上级是客户,我可不这么看" rejects the "only")."""
+    if not clause or not before:
+        return []
+    rejection = _BARE_REJECTION.fullmatch("".join(t.text for t in clause))
+    if rejection is None:
+        return []
+    opening = _REPORTING.match("".join(t.text for t in before))
+    if opening is None:
+        return []
+    stated = [t for t in before if t.start >= before[0].start + opening.end()]
+    if not stated or any(t.text in EXCLUSIVE for t in stated):
+        return []
+    start = clause[0].start
+    return [(stated[0].start, start + rejection.start("no"), start + rejection.end("no"))]
+
+
 def _reads_only(word: str) -> bool:
     """Whether a negator before ``word`` reads "not only" (不是只管, 不光会要)."""
     return word in _ONLY_AFTER or (word != "" and word[0] in "只仅")
@@ -314,6 +333,17 @@ _REFERENCE = re.compile(r"(?:这种|这个|这样的|这一|此)(?:说法|看法
 _REJECTION = re.compile(
     r"(?:不|不太|不大|并不|绝不)(?:认同|同意|赞成|赞同|接受|苟同)|不太对|不大对|要不得|不可取|站不住"
 )
+# What others say ("有人说……", "很多人认为……") opening a clause, and a clause that only rejects it, in the
+# speaker's own voice ("我不太同意", "但我可不这么看"): together they deny what was said.
+_REPORTING = re.compile(
+    r"(?:也|还|总)?(?:有人|有的人|有些人|一些人|很多人|许多人|不少人|好多人|大家都|人们|别人|外人|有同事|一般人)"
+    r"(?:常|总|老|都|也|会)?(?:说|认为|觉得|以为|讲)"
+)
+_BARE_REJECTION = re.compile(
+    r"(?:但|但是|可|可是|不过|对此)?(?:我|我们|本人|我个人)(?:并|可|倒|却|就|是)?"
+    r"(?P<no>(?:不太|不大|不|绝不)(?:认同|同意|赞成|赞同|这么看|这样看|这么认为|这样认为|这么想|以为然|苟同))"
+    r"(?:这种说法|这个说法|这种看法|这个看法|这一点|这话)?[的了啊呀吧]?[\W_]*"
+)
 # "Only X is wrong" denies the "only", not X: these words before a post-negator disarm it.
 # A clause that states a condition ("如果上级不给资源") does not deny its subject.
 CONDITIONAL = frozenset(
@@ -426,6 +456,7 @@ class Negator:
         listed: list[Token] = []  # the items before the clause in a list joined by 、
         before: list[Token] = []  # the clause before this one
         negators_seen: set[int] = set()
+        reports: list[tuple[int, int, int]] = []  # what others say, rejected in the speaker's voice
         modal = False  # the open negator is a modal one with a predicate of its own
         # Negators that deny nothing here: in a condition, in an emphatic double negative, in what a "not only"
         # rejects.
@@ -451,6 +482,7 @@ class Negator:
                 ended = [*listed, *clause]
                 post.extend(self._post(ended))
                 post.extend(self._referred(ended, before))
+                reports.extend(_reported(ended, before))
                 if ended:
                     before = ended
                 clause, listed = [], []
@@ -501,7 +533,8 @@ class Negator:
         ended = [*listed, *clause]
         post.extend(self._post(ended))
         post.extend(self._referred(ended, before))
-        return NegationScope(stretches=tuple(stretches), post=tuple(sorted(post)))
+        reports.extend(_reported(ended, before))
+        return NegationScope(stretches=tuple(stretches), post=tuple(sorted([*post, *reports])), reports=tuple(reports))
 
     def _inside_not_only(self, tokens: Sequence[Token]) -> set[int]:
         """Indices of the negators in what a "not only" rejects, up to its clause's end: in "不能只当客户不当
@@ -664,6 +697,8 @@ class NegationScope:
 
     stretches: tuple[tuple[int, int, int], ...]
     post: tuple[tuple[int, int, int], ...] = ()
+    # Of ``post``: statements others make ("有人说……") that the speaker rejects ("……,我不同意").
+    reports: tuple[tuple[int, int, int], ...] = ()
 
     def __bool__(self) -> bool:
         """False when nothing in the sentence is negated."""

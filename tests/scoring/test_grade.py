@@ -1039,3 +1039,18 @@ def test_a_relation_that_must_not_be_turned_round_denies_reciprocity(ic: Compile
     answer = "驾驶员、车队长是修理工的客户，这个关系不能倒过来，不然就乱套了，谁都想指挥谁。"
     assert _levels(ic, answer).get("reciprocity") is None
     assert "contradiction" in _flags(grade(ic, answer))
+
+
+def test_rejecting_a_reported_mutual_view_holds_the_one_way_view(ic: CompiledRubric) -> None:
+    """有人说内部客户是互相的,我不太同意: the mutual view rejected, no critique of the one-way view."""
+    answer = "有人说内部客户是互相的，我不太同意。上级就是下级的客户，下级把领导交代的事做好就行了。"
+    result = grade(ic, answer)
+    assert "contradiction" in _flags(result)
+    levels = _levels(ic, answer)
+    assert levels.get("one_sided") is None and levels.get("reciprocity") is None
+    # Rejecting the one-way view so reported is the critique.
+    critique = "很多人认为下级只需让上级满意，我不同意。上级也要为下级服务，这时候下级就是上级的客户。"
+    assert _levels(ic, critique)["one_sided"] == "explained"
+    # Rubric .38: "我可不这么看" rejects a reported view as 我不同意 does.
+    spoken = "有人觉得只有上级是客户，我可不这么看。领导也要给我们配资源，这时我们就是他的客户。"
+    assert _levels(ic, spoken)["one_sided"] == "explained"

@@ -254,3 +254,17 @@ def test_forbidding_a_one_sided_view_denies_nothing_of_what_follows() -> None:
     # Saying something is not one-sided, or forbidding a one-sided act, still denies.
     assert _negated("这种理解并不片面。", "片面")
     assert _negated("谁也不能片面地只顾自己。", "只顾自己")
+
+
+def test_what_others_say_rejected_in_ones_own_voice_is_denied() -> None:
+    """有人说内部客户是互相的，我不太同意: the speaker denies what was reported, not the reporting."""
+    assert _negated("有人说内部客户是互相的，我不太同意。", "互相")
+    assert not _negated("有人说内部客户是互相的，我不太同意。", "有人说")
+    assert _negated("很多人认为上级也要为下级服务，但我不同意。", "为下级服务")
+    scope = NEG.scope(SEG.tokens("有人说内部客户是互相的，我不太同意。"))
+    assert scope.reports
+    # Agreeing denies nothing; nor does rejecting an "only" deny what it limits; nor a rejection with no
+    # report before it reach back.
+    assert not _negated("有人说内部客户是互相的，我很同意。", "互相")
+    assert not _negated("有人觉得只有上级是客户，我可不这么看。", "上级")
+    assert not _negated("内部客户是互相的，我不太同意。", "互相")
