@@ -1054,3 +1054,18 @@ def test_rejecting_a_reported_mutual_view_holds_the_one_way_view(ic: CompiledRub
     # Rubric .38: "我可不这么看" rejects a reported view as 我不同意 does.
     spoken = "有人觉得只有上级是客户，我可不这么看。领导也要给我们配资源，这时我们就是他的客户。"
     assert _levels(ic, spoken)["one_sided"] == "explained"
+
+
+def test_obedience_and_no_mutuality_hold_the_one_way_view(ic: CompiledRubric) -> None:
+    """没有什么互相,只有服从 / 后勤就应该围绕一线转,提什么要求都应该满足: the one-way view held as right."""
+    obey = "我认为，下级的职责就是服务上级，上级永远是对的。内部关系中没有什么互相，只有服从。"
+    assert "contradiction" in _flags(grade(ic, obey))
+    assert _levels(ic, obey).get("reciprocity") is None
+    front = "门店一线是后勤、人事的客户，后勤人事就应该围绕一线转，一线提什么要求都应该满足。这就是内部客户。"
+    assert "contradiction" in _flags(grade(ic, front))
+
+
+def test_what_the_superior_wants_and_what_we_ask_the_superior_for_explain_rank(ic: CompiledRubric) -> None:
+    """主任要合格率,我要主任给模具和人: both directions between the superior and me."""
+    levels = _levels(ic, "压铸厂里，主任要合格率，我要主任给模具和人；换件事，位置就调过来。")
+    assert levels["rank"] == "explained" and levels["reciprocity"] == "explained"
