@@ -297,6 +297,8 @@ _PROHIBITIVE = frozenset({"不能", "不要", "不应", "不应该", "不该", "
 _ONE_SIDED = frozenset({"片面", "单方面", "单向", "孤立"})
 _MANNER = frozenset({"地", "的"})
 _VIEWING = frozenset({"理解", "认为", "看", "看待", "以为", "觉得", "想", "对待", "解读", "认识", "地看", "看问题"})
+# What opens the clause after "A不是X" to say what A is instead.
+_RATHER = frozenset({"而是", "而", "是", "倒是", "反而是", "其实是", "实际上是", "恰恰是"})
 # Modal verbs that start a new predicate: they end a modal negator's scope ("不能片面理解要结合……").
 _NEXT_MODAL = frozenset({"要", "应该", "应当", "必须", "需要", "还要", "更要", "也要", "就要", "而要", "应"})
 # Words that end a clause's predicate rather than start one: a modal negator before them has none.
@@ -519,7 +521,14 @@ class Negator:
                     # them; it denies neither the action before it nor whom it protects. (The passive
                     # "不受伤害" still denies the harm that follows.)
                     continue
-                if not absorbed and not conditional and subject < token.start and not forbids and not purpose:
+                if (
+                    not absorbed
+                    and not conditional
+                    and subject < token.start
+                    and not forbids
+                    and not purpose
+                    and not (token.text in COPULA_NEGATORS and self._rather_follows(tokens, i))
+                ):
                     post.append((subject, token.start, token.end))
                 if opened is None:
                     # A modal negator's scope ends where the next modal predicate starts; a copula's does not.
@@ -535,6 +544,15 @@ class Negator:
         post.extend(self._referred(ended, before))
         reports.extend(_reported(ended, before))
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted([*post, *reports])), reports=tuple(reports))
+
+    def _rather_follows(self, tokens: Sequence[Token], i: int) -> bool:
+        """Whether the clause after the one of the token at ``i`` opens with "rather" (而是, 是 …): "A不是X,而是Y"
+        says what A is instead, so the copula denies X, not A ("内部客户不是谁比谁高一等,而是看谁把东西交给谁")."""
+        for j in range(i + 1, len(tokens)):
+            if tokens[j].text in self.scope_breaks:
+                following = next((t.text for t in tokens[j + 1 :] if t.text.strip()), "")
+                return following in _RATHER
+        return False
 
     def _inside_not_only(self, tokens: Sequence[Token]) -> set[int]:
         """Indices of the negators in what a "not only" rejects, up to its clause's end: in "不能只当客户不当

@@ -1069,3 +1069,14 @@ def test_what_the_superior_wants_and_what_we_ask_the_superior_for_explain_rank(i
     """主任要合格率,我要主任给模具和人: both directions between the superior and me."""
     levels = _levels(ic, "压铸厂里，主任要合格率，我要主任给模具和人；换件事，位置就调过来。")
     assert levels["rank"] == "explained" and levels["reciprocity"] == "explained"
+
+
+def test_a_former_view_of_ones_own_told_as_revised_is_no_contradiction(ic: CompiledRubric) -> None:
+    """以前我总觉得……我们说了算 … 后来经理说其实你们是互相的客户: the former view is not the one held."""
+    answer = (
+        "以前我总觉得，业务员是求着我们鉴定的，我们说了算。后来经理把我们俩叫到一起说，其实你们是互相的客户。"
+        "前台把东西和资料交给鉴定，鉴定就是前台的客户，前台得把材料给全；鉴定把结论交回前台，前台又是鉴定的客户。"
+    )
+    result = grade(ic, answer)
+    assert "contradiction" not in _flags(result)
+    assert _levels(ic, answer)["reciprocity"] == "explained"

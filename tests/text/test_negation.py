@@ -268,3 +268,19 @@ def test_what_others_say_rejected_in_ones_own_voice_is_denied() -> None:
     assert not _negated("有人说内部客户是互相的，我很同意。", "互相")
     assert not _negated("有人觉得只有上级是客户，我可不这么看。", "上级")
     assert not _negated("内部客户是互相的，我不太同意。", "互相")
+
+
+def test_not_this_but_that_denies_the_predicate_not_the_subject() -> None:
+    """内部客户不是谁比谁高一等,而是看谁把东西交给谁: "A不是X,而是Y" says what A is instead."""
+    sentence = "我觉得内部客户不是谁比谁高一等，而是看这件事上谁把东西交给谁。"
+    # The rubric looks for 谁比谁 and 交给谁: a copula before such a phrase denies its subject too, unless
+    # "rather" follows.
+    phrases = [(sentence.index(p), sentence.index(p) + len(p)) for p in ("谁比谁", "交给谁")]
+    scope = NEG.scope(SEG.tokens(sentence), phrases)
+    start = sentence.index("内部客户")
+    assert not scope.covers(start, start + 4)
+    start = sentence.index("高一等")
+    assert scope.covers(start, start + 3)
+    plain = "我觉得内部客户不是谁比谁高一等。"
+    start = plain.index("内部客户")
+    assert NEG.scope(SEG.tokens(plain), [(plain.index("谁比谁"), plain.index("谁比谁") + 3)]).covers(start, start + 4)
