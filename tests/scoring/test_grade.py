@@ -1080,3 +1080,14 @@ def test_a_former_view_of_ones_own_told_as_revised_is_no_contradiction(ic: Compi
     result = grade(ic, answer)
     assert "contradiction" not in _flags(result)
     assert _levels(ic, answer)["reciprocity"] == "explained"
+
+
+def test_giving_what_is_due_and_asking_for_it_in_plain_words_explain_rights(ic: CompiledRubric) -> None:
+    """该交出去的东西交好,该开口要的东西开口要 / 缺东西去要也不算过分: duty and right without the terms."""
+    for answer in (
+        "在我们调度大厅，该交出去的东西交好，该开口要的东西开口要。",
+        "我把自己那道做好是本分，缺东西去要也不算过分。",
+        "该给别人的，按时按质给到；需要别人配合的时候，也得开口。",
+        "我觉得给别人把活干好是该的，自己有需要也要大方提出来。",
+    ):
+        assert _levels(ic, answer)["rights_obligations"] == "explained", answer
