@@ -1091,3 +1091,14 @@ def test_giving_what_is_due_and_asking_for_it_in_plain_words_explain_rights(ic: 
         "我觉得给别人把活干好是该的，自己有需要也要大方提出来。",
     ):
         assert _levels(ic, answer)["rights_obligations"] == "explained", answer
+
+
+def test_the_one_way_view_falling_apart_in_plain_words_is_criticised(ic: CompiledRubric) -> None:
+    """光想着别人伺候自己,一个单位就散了: the cost of the one-way view, told in everyday words."""
+    for answer in (
+        "光想着别人伺候自己，一个单位就散了。",
+        "谁都觉得别人该为自己服务，结果事情就在几个部门之间转圈。",
+        "只知道喊别人给我服务，那就谁也配合不起来。",
+        "只想着别人serve自己，整个组就会stuck。",
+    ):
+        assert _levels(ic, answer)["one_sided"] == "explained", answer
