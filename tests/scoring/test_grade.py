@@ -1102,3 +1102,13 @@ def test_the_one_way_view_falling_apart_in_plain_words_is_criticised(ic: Compile
         "只想着别人serve自己，整个组就会stuck。",
     ):
         assert _levels(ic, answer)["one_sided"] == "explained", answer
+
+
+def test_each_side_asking_of_the_other_in_plain_words_explains_reciprocity(ic: CompiledRubric) -> None:
+    """队长要进度,我们要材料和人手,两边互相要东西 / 换个事儿就倒个个儿: the relation runs both ways."""
+    for answer in (
+        "队长跟我们之间也是这样，队长要进度，我们要材料和人手，两边互相要东西。",
+        "说到底，一个人这头是客户，那头就是给人干活的，换个事儿就倒个个儿。",
+        "库管要我们当天回填台账，我们要他们提前把轴承备够，双方互相都有要求。",
+    ):
+        assert _levels(ic, answer)["reciprocity"] == "explained", answer
