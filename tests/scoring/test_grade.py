@@ -1112,3 +1112,12 @@ def test_each_side_asking_of_the_other_in_plain_words_explains_reciprocity(ic: C
         "库管要我们当天回填台账，我们要他们提前把轴承备够，双方互相都有要求。",
     ):
         assert _levels(ic, answer)["reciprocity"] == "explained", answer
+
+
+def test_one_unit_named_the_next_step_of_another_explains_process(ic: CompiledRubric) -> None:
+    """运行就是我们的下一棒 / 后手就是前手的客户: the next step named, and what it waits for."""
+    for answer in (
+        "我们试验报告交得慢，运行就没法开机，运行就是我们的下一棒。",
+        "一件工作按先后顺序流下去，后手接前手的东西，后手就是前手的客户。",
+    ):
+        assert _levels(ic, answer)["process"] == "explained", answer
