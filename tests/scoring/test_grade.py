@@ -1121,3 +1121,14 @@ def test_one_unit_named_the_next_step_of_another_explains_process(ic: CompiledRu
         "一件工作按先后顺序流下去，后手接前手的东西，后手就是前手的客户。",
     ):
         assert _levels(ic, answer)["process"] == "explained", answer
+
+
+def test_what_the_superior_asks_and_owes_in_turn_explains_rank_and_reciprocity(ic: CompiledRubric) -> None:
+    """班长……他要数据,我们要他把片区排合理 / 主管要出品质量,那她得给我们把烤箱修好: both directions."""
+    for answer in (
+        "班长跟我们也一样，他要数据，我们要他把片区排合理、车子派到位。",
+        "还有我们主管，她要出品质量，那她得给我们把烤箱修好、黄油订上。",
+        "店长要我们十点前把货上架，可她也得给我们把人手排够。",
+    ):
+        levels = _levels(ic, answer)
+        assert levels["rank"] == "explained" and levels["reciprocity"] == "explained", answer
