@@ -1132,3 +1132,12 @@ def test_what_the_superior_asks_and_owes_in_turn_explains_rank_and_reciprocity(i
     ):
         levels = _levels(ic, answer)
         assert levels["rank"] == "explained" and levels["reciprocity"] == "explained", answer
+
+
+def test_more_everyday_forms_of_the_one_way_view_and_its_cost_are_criticised(ic: CompiledRubric) -> None:
+    """只会说"我是客户,你得服务我",……活儿就干不下去了 / 光想着……你们都得顺着我,……货也发不出去."""
+    for answer in (
+        "有的人一提内部客户就只会说“我是客户，你得服务我”，这样的话每个环节都在等别人，活儿就干不下去了。",
+        "光想着“我是客户，你们都得顺着我”，那厂里就没人跟人说话了，货也发不出去。",
+    ):
+        assert _levels(ic, answer)["one_sided"] == "explained", answer
