@@ -136,7 +136,7 @@ def _sentence_levels(
     if refuting and negated and view.scope.reports:
         # Rejecting what others say of a point the one-way view excludes ("有人说内部客户是互相的,我不同意")
         # holds that view: it is no critique of it.
-        voided = {r for r in refuting if not compiled.excluded_by.get(r, frozenset()).isdisjoint(negated)}
+        voided = {r for r in refuting if not compiled.excludes.get(r, frozenset()).isdisjoint(negated)}
         if voided:
             refuting -= voided
             for cid in voided:

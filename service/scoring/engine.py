@@ -266,8 +266,8 @@ class CompiledRubric:
         return frozenset(c.id for c in self.rubric.concepts if any(r.refutes for r in c.rules))
 
     @cached_property
-    def excluded_by(self) -> dict[str, frozenset[str]]:
-        """Concept id -> the concepts that list it in ``excluded_by``: the points its opposite view excludes."""
+    def excludes(self) -> dict[str, frozenset[str]]:
+        """Concept id -> the concepts that list it in their ``excluded_by``: the points its opposite view excludes."""
         out: dict[str, set[str]] = {}
         for concept in self.rubric.concepts:
             for other in concept.excluded_by:
@@ -529,7 +529,7 @@ def compile_rubric(
         "spanning_keys",
         "textbook_literals",
         "refuting_concepts",
-        "excluded_by",
+        "excludes",
         "prompt_concepts",
     ):
         getattr(compiled, name)

@@ -150,13 +150,13 @@ def _views(tokens: Sequence[Token], at: int) -> bool:
     return at < len(tokens) and tokens[at].text in _VIEWING
 
 
-def _reported(clause: list[Token], before: list[Token]) -> list[tuple[int, int, int]]:
+def _reported(clause: list[Token], text: str, before: list[Token]) -> list[tuple[int, int, int]]:
     """What others say, denied by a clause that only rejects it ("有人说内部客户是互相的,我不太同意"): the
     statement after the reporting words of the clause ``before``. An "only" in it disarms the rejection, as
-    it does a post-negator's ("有人觉得只有上级是客户,我可不这么看" rejects the "only")."""
-    if not clause or not before:
+    it does a post-negator's ("有人觉得只有上级是客户,我可不这么看" rejects the "only"). ``text``: the clause's text."""
+    if not before:
         return []
-    rejection = _BARE_REJECTION.fullmatch("".join(t.text for t in clause))
+    rejection = _BARE_REJECTION.fullmatch(text)
     if rejection is None:
         return []
     opening = _REPORTING.match("".join(t.text for t in before))
@@ -482,9 +482,7 @@ class Negator:
                     clause = []
                     continue
                 ended = [*listed, *clause]
-                post.extend(self._post(ended))
-                post.extend(self._referred(ended, before))
-                reports.extend(_reported(ended, before))
+                self._clause_verdicts(ended, before, post, reports)
                 if ended:
                     before = ended
                 clause, listed = [], []
@@ -539,11 +537,24 @@ class Negator:
                     opened = None
         if opened is not None:
             stretches.append((opened.start, opened.end, tokens[-1].end))
-        ended = [*listed, *clause]
-        post.extend(self._post(ended))
-        post.extend(self._referred(ended, before))
-        reports.extend(_reported(ended, before))
+        self._clause_verdicts([*listed, *clause], before, post, reports)
         return NegationScope(stretches=tuple(stretches), post=tuple(sorted([*post, *reports])), reports=tuple(reports))
+
+    def _clause_verdicts(
+        self,
+        clause: list[Token],
+        before: list[Token],
+        post: list[tuple[int, int, int]],
+        reports: list[tuple[int, int, int]],
+    ) -> None:
+        """What an ended clause declares false, added to ``post``: by its post-negators, by rejecting a saying
+        it refers to, or (added to ``reports`` too) by rejecting what others say in the clause ``before``."""
+        if not clause:
+            return
+        text = "".join(t.text for t in clause)
+        post.extend(self._post(clause, text))
+        post.extend(self._referred(clause, text, before))
+        reports.extend(_reported(clause, text, before))
 
     def _rather_follows(self, tokens: Sequence[Token], i: int) -> bool:
         """Whether the clause after the one of the token at ``i`` opens with "rather" (而是, 是 …): "A不是X,而是Y"
@@ -662,12 +673,11 @@ class Negator:
             return False
         return _NOT_CONTENT.fullmatch(nxt) is None
 
-    def _post(self, clause: list[Token]) -> list[tuple[int, int, int]]:
-        """Post-negators of one clause, unless an "only" word before them disarms them."""
+    def _post(self, clause: list[Token], text: str) -> list[tuple[int, int, int]]:
+        """Post-negators of one clause (its text ``text``), unless an "only" word before them disarms them."""
         if len(clause) < 2:
             return []
         start = clause[0].start
-        text = "".join(t.text for t in clause)
         starts = [t.start for t in clause]
         found = []
         for match in self._post_pattern().finditer(text, 1):
@@ -678,15 +688,13 @@ class Negator:
                 found.append((starts[max(0, before - SCOPE_WORDS)], start + at, start + match.end()))
         return found
 
-    def _referred(self, clause: list[Token], before: list[Token]) -> list[tuple[int, int, int]]:
+    def _referred(self, clause: list[Token], text: str, before: list[Token]) -> list[tuple[int, int, int]]:
         """A statement rejected by a clause that refers back to it as a saying, view or thought
         ("上级也要为下级服务,这种说法是错的", "……这种想法我不认同"): the statement before the reference,
         in the same clause or else in the clause ``before``. As with a post-negator, an "only" in the
-        statement disarms the rejection: what it rejects is the "only" ("只认自己是客户,这种想法不对")."""
-        if not clause:
-            return []
+        statement disarms the rejection: what it rejects is the "only" ("只认自己是客户,这种想法不对").
+        ``text``: the clause's text."""
         start = clause[0].start
-        text = "".join(t.text for t in clause)
         reference = _REFERENCE.search(text)
         if reference is None:
             return []
