@@ -10,7 +10,9 @@ two stages with scikit-learn, how many points careful markers give for that:
    The levels are named, explained (in one sentence) and developed (explained in two or
    more sentences: markers give a point explained once about four fifths of its points, one
    developed nearly all). Each is never worth less than the one before, and nothing is worth
-   more than the concept's maximum.
+   more than the concept's maximum. A concept shown only the way a view the guide calls wrong
+   sees it (a duty owed upward in an answer that holds the one-way view) is a step of its own,
+   ``one_way``: its worth is what markers gave those answers on average, never more than named.
 2. **Overall.** A non-negative ridge regression of the human score on the sum of the
    concept points, the similarity, the on-topic length and the discussion: the sentences that
    relate two or more of the rubric's word groups in everyday words yet support no concept
@@ -38,9 +40,12 @@ from sklearn.linear_model import LinearRegression, Ridge
 __all__ = ["Calibration", "Evidence", "calibration_path"]
 
 LEVELS = ("named", "explained")
-# Calibration's own finer level: explained in two or more sentences.
+# Calibration's own finer levels: explained in two or more sentences; shown only as a wrong view sees it.
 DEVELOPED = "developed"
+ONE_WAY = "one_way"
 _STEPS = (*LEVELS, DEVELOPED)
+# Fewer answers than this at a step: the step is weighed by the rule weights (or, for one_way, as named).
+_MIN_ROWS = 10
 OVERALL = ("concepts", "similarity", "length", "discussion")
 
 
@@ -53,10 +58,15 @@ class Evidence:
     length_ratio: float  # length of the on-topic sentences / expected length (padding adds nothing)
     discussion: int = 0  # sentences on the subject in everyday words that support no concept
     depth: Mapping[str, int] = field(default_factory=dict)  # concept id -> sentences at its level
+    # Concepts shown only the way a view the guide calls wrong sees it (see ConceptEvidence.capped).
+    one_way: frozenset[str] = frozenset()
 
     def step(self, concept: str) -> str | None:
-        """The concept's level as calibration weighs it: ``developed`` for explained in 2+ sentences."""
+        """The concept's level as calibration weighs it: ``developed`` for explained in 2+ sentences,
+        ``one_way`` for a concept shown only as a wrong view sees it."""
         level = self.levels.get(concept)
+        if level is not None and concept in self.one_way:
+            return ONE_WAY
         if level == "explained" and self.depth.get(concept, 1) >= 2:
             return DEVELOPED
         return level
@@ -94,12 +104,14 @@ class Calibration:
         self.credit_: dict[str, dict[str, float]] = {}
         for concept, top in self.max_points.items():
             rule = {"named": top * self.partial_credit, "explained": top, DEVELOPED: top}
-            rows = [
+            labeled = [
                 (e.step(concept), labels[concept])
                 for e, labels in zip(evidence, concept_labels or [{}] * len(evidence), strict=True)
                 if concept in labels
             ]
-            if len(rows) < 10:
+            rows = [(lvl, points) for lvl, points in labeled if lvl != ONE_WAY]
+            one_way = [points for lvl, points in labeled if lvl == ONE_WAY]
+            if len(rows) < _MIN_ROWS:
                 self.credit_[concept] = rule
                 continue
             x = np.array([[lvl in _STEPS, lvl in _STEPS[1:], lvl == DEVELOPED] for lvl, _ in rows], dtype=np.float64)
@@ -113,6 +125,8 @@ class Calibration:
                 "explained": round(explained, 6),
                 DEVELOPED: round(developed, 6),
             }
+            if len(one_way) >= _MIN_ROWS:
+                self.credit_[concept][ONE_WAY] = round(min(float(np.mean(one_way)), named), 6)
         x = np.array([self._overall(e) for e in evidence], dtype=np.float64)
         y = np.array(scores, dtype=np.float64)
         overall = Ridge(alpha=self.alpha, positive=True).fit(x, y)
@@ -128,9 +142,12 @@ class Calibration:
         return {c: self._credit(c, evidence.step(c)) for c in self.max_points}
 
     def _credit(self, concept: str, step: str | None) -> float:
+        credit = self.credit_[concept]
+        if step == ONE_WAY:
+            # Too few such answers to learn from (or a calibration stored before the step existed): named.
+            return credit.get(ONE_WAY, credit["named"])
         if step not in _STEPS:
             return 0.0
-        credit = self.credit_[concept]
         # A calibration stored before the developed level existed weighs it as explained.
         return credit.get(step, credit["explained"])
 

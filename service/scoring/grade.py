@@ -222,6 +222,19 @@ def _evidence_of(compiled: CompiledRubric, reading: _Reading) -> CalibrationEvid
         length_ratio=reading.analysis.relevant_content / target,
         discussion=reading.discussion,
         depth={cid: len(set(item.support)) for cid, item in reading.evidence.items() if reading.levels[cid]},
+        one_way=_one_way(reading),
+    )
+
+
+def _one_way(reading: _Reading) -> frozenset[str]:
+    """Concepts the answer shows only the way a view the guide calls wrong sees them: explained and
+    capped, or named while the answer holds the view that caps them ("下级的本分就是让上级满意")."""
+    evidence = reading.evidence
+    return frozenset(
+        cid
+        for cid, item in evidence.items()
+        if reading.levels[cid]
+        and (item.capped or any(evidence[o].denied and evidence[o].contradicted for o in item.concept.capped_by))
     )
 
 

@@ -319,6 +319,39 @@ def test_a_concept_explained_in_several_sentences_is_weighed_apart_from_one_expl
     assert parts["a"] == pytest.approx(1.6 * fitted.coef_[0])
 
 
+def test_a_point_shown_only_the_way_the_one_way_view_sees_it_is_weighed_apart(ic: CompiledRubric) -> None:
+    """A duty owed upward, in an answer that holds the one-way view, is worth far less to markers than the
+    same duty named in a neutral answer: calibration gives such concepts a step of their own."""
+    one_way = "上级是下级的客户。作为下级，本分就是服务好上级，上级交代的事必须办好。我们车间就是这样，主任安排什么我们就做什么。"
+    found = calibration_evidence(ic, one_way)
+    assert found.levels["rights_obligations"] == "named" and found.step("rights_obligations") == "one_way"
+    # The stored calibration learned it from the corpus: below named.
+    assert ic.calibration is not None
+    credit = ic.calibration.credit_["rights_obligations"]
+    assert credit["one_way"] < 0.5 * credit["named"]
+
+    def fitted(n_one_way: int) -> Calibration:
+        evidence = [
+            CalibrationEvidence({"a": lvl}, similarity=0.0, length_ratio=0.5, one_way=frozenset(way))
+            for lvl, way in [("named", ()), ("explained", ()), (None, ())] * 5 + [("named", ("a",))] * n_one_way
+        ]
+        worth = {"named": 1.0, "explained": 1.6, None: 0.0}
+        labels = [{"a": 0.2 if e.one_way else worth[e.levels["a"]]} for e in evidence]
+        return Calibration({"a": 2.0}).fit(evidence, [lab["a"] for lab in labels], labels)
+
+    learned = fitted(10)
+    assert learned.credit_["a"]["one_way"] == pytest.approx(0.2)
+    assert learned.credit_["a"]["named"] == pytest.approx(1.0)  # the one-way answers do not drag named down
+    # Too few such answers to learn from: weighed as named; so is it by a calibration stored before the step.
+    assert "one_way" not in fitted(9).credit_["a"]
+    old = learned.to_dict()
+    del old["concept_credit"]["a"]["one_way"]
+    parts, _ = Calibration.from_dict(old).predict_parts(
+        CalibrationEvidence({"a": "named"}, similarity=0.0, length_ratio=0.5, one_way=frozenset({"a"}))
+    )
+    assert parts["a"] == pytest.approx(1.0 * learned.coef_[0])
+
+
 def test_calibration_spreads_its_scores_as_widely_as_the_markers_do() -> None:
     """A regression on noisy evidence pulls predictions toward the mean: strong answers come out low
     and weak ones high. The fit is stretched about the mean to the spread of the human scores."""
