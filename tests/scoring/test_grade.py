@@ -322,7 +322,8 @@ def test_a_concept_explained_in_several_sentences_is_weighed_apart_from_one_expl
 def test_a_point_shown_only_the_way_the_one_way_view_sees_it_is_weighed_apart(ic: CompiledRubric) -> None:
     """A duty owed upward, in an answer that holds the one-way view, is worth far less to markers than the
     same duty named in a neutral answer: calibration gives such concepts a step of their own."""
-    one_way = "上级是下级的客户。作为下级，本分就是服务好上级，上级交代的事必须办好。我们车间就是这样，主任安排什么我们就做什么。"
+    held = "上级是下级的客户。作为下级，本分就是服务好上级，上级交代的事必须办好。"
+    one_way = held + "我们车间就是这样，主任安排什么我们就做什么。"
     found = calibration_evidence(ic, one_way)
     assert found.levels["rights_obligations"] == "named" and found.step("rights_obligations") == "one_way"
     # The stored calibration learned it from the corpus: below named.
