@@ -22,7 +22,7 @@ Level = Literal["named", "explained"]
 _CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上", "事实上", "而是", "却", "反而", "可", "不过"})
 # Words that open a sentence turning away from what the answer said before ("不过话说回来,……").
 # (而是, 却 and 反而 turn inside a sentence, never open one.)
-_TURNS = (_CONTRAST - {"而是", "却", "反而"}) | {"话说回来"}
+_TURNS = (_CONTRAST - {"而是", "却", "反而"}) | {"话说回来", "反过来", "反之", "倒过来"}
 _RANK = {"named": 1, "explained": 2}
 _CLAUSE_MARKS = frozenset("，；、：")
 # The marks that end a clause saying something of its own (the enumeration comma 、 only lists).
@@ -382,7 +382,8 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
 
 def _opens_with_turn(view: SentenceView) -> bool:
     words = [t.text for t in view.tokens[:3] if t.text.strip() and not _CLAUSE_MARKS.issuperset(t.text)]
-    return bool(words) and words[0] in _TURNS
+    # jieba may cut a turn in two (倒 / 过来, 话说 / 回来).
+    return bool(words) and (words[0] in _TURNS or "".join(words[:2]) in _TURNS)
 
 
 def _withdraw_revised(analysis: Analysis, evidence: dict[str, ConceptEvidence]) -> None:

@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.43"
+ENGINE_VERSION = "0.9.44"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"

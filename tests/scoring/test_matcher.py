@@ -451,6 +451,16 @@ def test_a_view_the_answer_turns_away_from_is_not_the_view_it_holds(ic: Compiled
     assert "contradiction" in {f.code for f in kept.flags}
 
 
+def test_the_relation_stated_one_way_then_turned_round_is_mutual(ic: CompiledRubric) -> None:
+    # Written for this test. One direction first, in the words of the one-way view, then "反过来……": the
+    # second sentence is the other direction, not a view left standing beside the first.
+    one_way = "上级是下级的客户。作为下级,本分就是服务好上级,上级交代的事必须办好。"
+    for turn in ("反过来", "反之", "倒过来"):
+        result = grade(ic, one_way + turn + ",上级也要给下级资源和指导,这时下级是上级的客户。")
+        assert next(i for i in result.items if i.concept_id == "reciprocity").status == "met", turn
+        assert "contradiction" not in {f.code for f in result.flags}
+
+
 def test_everyday_english_words_of_the_workplace_are_credited(ic: CompiledRubric) -> None:
     # Rubric 2026.11.14 knew "manager" and "customer" but not these.
     boss = "我的supervisor给staff分配任务,他要的是我们按时交付,supervisor就是staff的customer。"
