@@ -71,6 +71,11 @@ class Rule(_Strict):
     # across sentences ("队长派活时他是我的客户。……那时候我就是他的客户。"). Only sentences that may
     # earn points and report no one else's view take part; a negated element does not count.
     span: Annotated[int, Field(ge=1, le=3)] = 1
+    # How many concrete words the sentence must hold: words the rubric does not know that are rarer
+    # than `settings.concrete_frequency` in the segmenter's dictionary (扫描枪, 吊篮, 面单). An
+    # example from one's work names the things of that work; a general statement ("我们要让上级满意")
+    # is made of the subject's own words.
+    concrete: Annotated[int, Field(ge=0, le=20)] = 0
     negatable: bool = True
     # The sentence states a view in order to reject it ("把……理解成……是片面的"): the view it reports
     # is not the candidate's, so the other concepts it touches are named at most.
@@ -150,6 +155,9 @@ class RubricSettings(_Strict):
     # In a phrase with a gap ("我们…车间"), how many letters or digits may stand in the gap.
     phrase_gap: Annotated[int, Field(ge=0, le=20)] = 6
     on_topic_similarity: Annotated[float, Field(ge=0, le=1)] = 0.12
+    # A word rarer than this in the segmenter's base dictionary, and unknown to the rubric, is concrete
+    # (see Rule.concrete). jieba's frequencies: 工作 ~ 180,000, 部门 ~ 20,000, 传送带 ~ 60.
+    concrete_frequency: Annotated[int, Field(ge=1)] = 3000
     copied_prompt_overlap: Annotated[float, Field(gt=0, le=1)] = 0.6
     # An answer with at least this share of its character pairs taken from the prompt, explaining no
     # concept beyond those the prompt itself states, is the prompt rearranged: it earns nothing.

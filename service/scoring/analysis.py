@@ -114,6 +114,7 @@ class SentenceView:
     borrowed_content: int = 0
     # The rubric's word groups of its items that are one word alone between separators (see _bare_groups).
     bare_groups: frozenset[str] = frozenset()
+    concrete: int = 0  # concrete words (see Rule.concrete), counted when some rule asks
 
     @cached_property
     def scope(self) -> NegationScope:
@@ -422,6 +423,10 @@ def analyse(compiled: CompiledRubric, answer: str) -> Analysis:
         share, distinct, listed_words, heading = _list_features(compiled, view)
         view.list_like = heading or (distinct >= 2 and share >= settings.keyword_density) or listed_words
     analysis.keyword_list = is_keyword_list(compiled, views)
+
+    if compiled.concrete_counted:
+        for view in views:
+            view.concrete = compiled.concrete_words(map(_WORD, view.tokens))
 
     # Similarity of each sentence to the reference material.
     counts = compiled.tfidf.count([Doc(tuple(map(_WORD, v.tokens)), v.sentence.text) for v in views])

@@ -61,6 +61,8 @@ def match_rule(rule: CompiledRule, view: SentenceView) -> Literal["none", "match
 
 def _match_checked(rule: CompiledRule, view: SentenceView) -> Literal["none", "match", "negated"]:
     """:func:`match_rule` for a rule whose cheap check (``may_match``) already passed."""
+    if view.concrete < rule.concrete:
+        return "none"
     keys = view.keys
     present_any = [k for k in rule.any if k in keys]
     if not _own_words(keys, rule.all, present_any):

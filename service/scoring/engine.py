@@ -24,6 +24,7 @@ from ..errors import RubricError, RubricProblem
 from ..rubric.schema import GAP, Rubric, Rule
 from ..text import Negator, Segmenter, normalize, split_sentences
 from ..text.homophones import homophone_variants
+from ..text.segment import base_frequencies
 from .calibration import Calibration
 from .similarity import Doc, FeatureCounts, References, TfidfModel
 
@@ -44,7 +45,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.44"
+ENGINE_VERSION = "0.9.45"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"
@@ -52,6 +53,8 @@ ANAPHORA = "~anaphora"
 VIEW = "~view"
 # Runs of this many characters shared with the prompt count as copied from it.
 PROMPT_NGRAM = 5
+# A word of Han characters only.
+_HAN = re.compile(r"[\u4e00-\u9fff]+\Z")
 
 
 class Hit(NamedTuple):
@@ -150,6 +153,7 @@ class CompiledRule:
     any_set: frozenset[str]
     about: frozenset[str]
     span: int
+    concrete: int
 
     @classmethod
     def of(cls, concept_id: str, rule: Rule) -> CompiledRule:
@@ -170,6 +174,7 @@ class CompiledRule:
             frozenset(alternatives),
             frozenset(keys(rule.about)),
             rule.span,
+            rule.concrete,
         )
 
     def may_match(self, present: KeysView[str]) -> bool:
@@ -225,6 +230,20 @@ class CompiledRubric:
             digest.update(part.encode())
             digest.update(b"\0")
         return digest.hexdigest()[:32]
+
+    @cached_property
+    def concrete_counted(self) -> bool:
+        """Whether some rule asks how concrete a sentence is (see Rule.concrete)."""
+        return any(rule.concrete for rule in self.all_rules)
+
+    def concrete_words(self, words: Iterable[str]) -> int:
+        """How many distinct concrete words ``words`` holds: Han words of two or more characters that the
+        rubric does not know, rarer than ``settings.concrete_frequency`` in the base dictionary."""
+        known, frequency = self.index.keys_by_literal, base_frequencies()
+        rare = self.rubric.settings.concrete_frequency
+        return len(
+            {w for w in words if len(w) >= 2 and _HAN.match(w) and w not in known and frequency.get(w, 0) < rare}
+        )
 
     @cached_property
     def off_topic_groups(self) -> dict[str, tuple[str, ...]]:

@@ -104,6 +104,18 @@ def test_overrides_belongs_to_contradicts_rules_only(tmp_path: Path) -> None:
     assert any("overrides" in p.message and p.path.startswith("concepts[0]") for p in caught.value.problems)
 
 
+def test_a_rule_may_ask_for_concrete_words(tmp_path: Path) -> None:
+    data = _valid()
+    concepts = data["concepts"]
+    assert isinstance(concepts, list)
+    concepts[0]["rules"][0]["concrete"] = 3
+    assert load_rubric(_write(tmp_path, data, "good.yaml")).concepts[0].rules[0].concrete == 3
+    concepts[0]["rules"][0]["concrete"] = -1
+    with pytest.raises(RubricError) as caught:
+        load_rubric(_write(tmp_path, data))
+    assert ("concepts[0].rules[0].concrete", "greater_than_equal") in {(p.path, p.code) for p in caught.value.problems}
+
+
 def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("id: x\nconcepts: [\n", encoding="utf-8")

@@ -461,6 +461,17 @@ def test_the_relation_stated_one_way_then_turned_round_is_mutual(ic: CompiledRub
         assert "contradiction" not in {f.code for f in result.flags}
 
 
+def test_an_example_names_the_things_of_ones_work_a_general_statement_does_not(ic: CompiledRubric) -> None:
+    # Written for this test. Both tell of the candidate and a superior; only the first names concrete
+    # things of the job (二号线, 扫描枪, 两把 …): words the rubric does not know and that are rare.
+    told = "我又跟站长说,二号线的扫描枪还是不灵,他十分钟后从仓库拿了两把新的送过来。"
+    vague = "我又跟站长说,这个事情还是不太好办,他很快就从仓库找人过来帮忙处理了。"
+    assert [v.concrete for v in analyse(ic, told).sentences] == [6]
+    assert _status(ic, told, "own_example") == "met"
+    assert analyse(ic, vague).sentences[0].concrete < 4
+    assert _status(ic, vague, "own_example") == "missing"
+
+
 def test_everyday_english_words_of_the_workplace_are_credited(ic: CompiledRubric) -> None:
     # Rubric 2026.11.14 knew "manager" and "customer" but not these.
     boss = "我的supervisor给staff分配任务,他要的是我们按时交付,supervisor就是staff的customer。"
