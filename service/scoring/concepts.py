@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from ..rubric.schema import Concept, RubricSettings
@@ -507,7 +508,8 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
     start = offset
     bare = stated = 0  # clauses that are little but the terms, and clauses in words of their own
     only_named: set[str] = set()  # the concepts of the clauses that are little but the terms
-    for end in [*cuts, view.sentence.end]:
+    own: list[tuple[int, int, int, frozenset[str]]] = []  # clauses in words of their own: n, start, end, touched
+    for n, end in enumerate([*cuts, view.sentence.end]):
         found = _sentence_levels(compiled, _clause_view(view, start, end))[0]
         if len(found) > cap:
             return None
@@ -524,10 +526,19 @@ def _clause_levels(compiled: CompiledRubric, view: SentenceView, textbook: froze
                 only_named.update(found)
             else:
                 stated += 1
+                own.append((n, start, end, frozenset(found)))
         for cid, level in found.items():
             if cid not in levels or _RANK[level] > _RANK[levels[cid]]:
                 levels[cid] = level
         start = end + 1
+    # A point whose halves stand in two clauses side by side ("服务对方是义务,要求对方是权利") is explained
+    # by the two together, each in words of its own.
+    for (m, a, _, first), (n, _, b, second) in pairwise(own):
+        for cid in first & second if n == m + 1 else ():
+            if levels.get(cid) == "named" and cid not in only_named:
+                pair = _sentence_levels(compiled, _clause_view(view, a, b))[0]
+                if pair.get(cid) == "explained":
+                    levels[cid] = "explained"
     if (bare and not stated) or len(only_named) > cap:
         # The terms strung between commas, or more of them crammed into clauses of little else than one
         # sentence may name, whatever words stand around them.

@@ -760,6 +760,18 @@ def test_a_duty_owed_only_upwards_by_an_answer_holding_the_one_way_view_is_cappe
     assert _levels(ic, both)["rights_obligations"] == "explained"
 
 
+def test_one_half_of_rights_and_obligations_names_the_point_both_halves_explain_it(ic: CompiledRubric) -> None:
+    """Markers give a duty alone, or a right alone, about half of the point; both halves, in one sentence,
+    two sentences side by side or two clauses side by side of a dense summary, nearly all of it."""
+    duty = "同事找我要的报表,我按时给,这是我的本分。"
+    right = "我需要仓库配合的时候,也可以大大方方向他们提要求。"
+    assert _levels(ic, duty)["rights_obligations"] == "named"
+    assert _levels(ic, right)["rights_obligations"] == "named"
+    assert _levels(ic, duty + right)["rights_obligations"] == "explained"
+    clauses = "上下级、部门之间、前后工序都是这样,位置随着任务变:服务对方是本分,找对方要东西是正当的,谁也离不开谁。"
+    assert _levels(ic, clauses)["rights_obligations"] == "explained"
+
+
 def test_the_prompt_copied_with_homophone_slips_is_still_the_prompt(ic: CompiledRubric) -> None:
     """客护 for 客户, 工续 for 工序: slips in the prompt's words do not hide that it was copied back."""
     slipped = grade(
