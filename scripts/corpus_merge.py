@@ -20,7 +20,7 @@ from pathlib import Path
 HOLDOUT_WRITERS = {
     *("d", "e", "f", "h", "i", "k", "l", "m", "n", "o", "p", "r", "s", "v", "x"),
     *("aa", "ac", "ae", "ag", "ai", "ak", "am", "ao", "aq", "as", "au", "aw", "ay", "ba", "bc", "be"),
-    *("bg", "bi", "bk", "bm", "bo", "bq", "bs", "bu", "bw", "by"),
+    *("bg", "bi", "bk", "bm", "bo", "bq", "bs", "bu", "bw", "by", "bz", "ca"),
 }
 # The writers named some kinds differently; one name per kind in the merged file.
 KIND_NAMES = {
