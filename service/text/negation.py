@@ -625,7 +625,12 @@ class Negator:
             else:
                 clauses[-1].append(i)
         listed.append(False)
-        acts = [not any(tokens[i].text in _DENIALS for i in clause) for clause in clauses]
+        # jieba may cut a denial in two (不 / 存在 before a noun).
+        acts = [
+            not any(tokens[i].text in _DENIALS for i in clause)
+            and not any(tokens[i].text + tokens[j].text in _DENIALS for i, j in pairwise(clause))
+            for clause in clauses
+        ]
         # An action not done ("仓库不发料") followed by a clause of consequence may be a condition; so may each
         # item of a list of them ("他不把纸调来、不把人排好,我们就只能干等"). A denial ("谈不上", "不是") stays one.
         follows = [False] * len(clauses)

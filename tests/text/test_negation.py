@@ -209,6 +209,15 @@ def test_a_condition_opened_by_a_word_the_segmenter_splits_is_still_a_condition(
     assert _negated("人人都只当自己是客户，班组之间信息就不往下传了。", "班组之间")
 
 
+def test_a_denial_the_segmenter_splits_before_a_consequence_stays_a_denial() -> None:
+    """不存在 before a noun is cut 不 / 存在: "不存在领导反过来为我服务的说法,那样就乱套了" denies the reverse
+    relation and names the chaos it would bring; it states no condition."""
+    sentence = "不存在领导反过来为我服务的说法，那样就乱套了。"
+    assert _negated(sentence, "反过来为我服务")
+    # An action not done before a consequence is still a condition.
+    assert not _negated("领导不给我们配人手，那样就乱套了。", "配人手")
+
+
 def test_a_clause_that_rejects_a_saying_denies_the_statement_it_refers_to() -> None:
     """……,这种说法是错的 / ……这种想法我不认同: the rejection reaches back to the statement it names."""
     assert _negated("领导交办的事要办好，上级也要为下级服务，这种说法是错的。", "为下级服务")
