@@ -13,7 +13,15 @@ from itertools import pairwise
 from typing import Literal
 
 from ..rubric.schema import Concept, RubricSettings
-from .analysis import COPIED_ANSWER_SHARE, Analysis, SentenceView, announced_list, content_length, is_keyword_list
+from .analysis import (
+    COPIED_ANSWER_SHARE,
+    FUNCTION_WORDS,
+    Analysis,
+    SentenceView,
+    announced_list,
+    content_length,
+    is_keyword_list,
+)
 from .engine import ANAPHORA, ENUMERATION, VIEW, CompiledRubric, CompiledRule
 
 __all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence_levels"]
@@ -26,6 +34,8 @@ _CONTRAST = frozenset({"其实", "但", "但是", "可是", "然而", "实际上
 _TURNS = (_CONTRAST - {"而是", "却", "反而"}) | {"话说回来", "反过来", "反之", "倒过来"}
 _RANK = {"named": 1, "explained": 2}
 _CLAUSE_MARKS = frozenset("，；、：")
+# What ends a finished sentence: its marks, closing quotes and brackets, an ellipsis or a tilde.
+_ENDED = frozenset("。！？；…～~.!?”’」』）)")
 # The marks that end a clause saying something of its own (the enumeration comma 、 only lists).
 _CLAUSE_ENDS = frozenset("，；：")
 # Own words (not the subject's terms) a clause needs per concept it touches to state it.
@@ -269,6 +279,7 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
     enumerated = _enumerations(compiled, analysis, verdicts)
     rejected = _rejected_views(compiled, analysis, verdicts)
     _copied_back(analysis, verdicts)
+    cut_off = _cut_off_sentence(analysis)
     for view in analysis.sentences:
         lead, previous = previous, view
         if not view.eligible:
@@ -318,6 +329,8 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             )
         else:
             levels = _own_statement(compiled, view, levels, refuted)
+        if index == cut_off:
+            levels = _cut_off(compiled, view, levels)
         if index in rejected:
             # The next sentence rejects what this one said ("……。这种理解太片面了。"): a view reported
             # to be rejected explains nothing of the candidate's own, only the critique counts.
@@ -381,6 +394,33 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
             # Explained only the way the wrong view sees it: one direction of the relation.
             item.level, item.capped = "named", True
     return evidence
+
+
+def _cut_off_sentence(analysis: Analysis) -> int | None:
+    """The index of the answer's last sentence when the answer stops in the middle of it: no mark ends
+    it, and it ends on a clause mark or a grammatical word that needs more after it ("……,我们就是")."""
+    if not analysis.sentences:
+        return None
+    last = analysis.sentences[-1]
+    text = last.sentence.text.rstrip()
+    if not text or text[-1] in _ENDED:
+        return None
+    words = [t.text for t in last.tokens if t.text.strip()]
+    if text[-1] in _CLAUSE_MARKS or (words and words[-1] in FUNCTION_WORDS):
+        return last.sentence.index
+    return None
+
+
+def _cut_off(compiled: CompiledRubric, view: SentenceView, levels: dict[str, Level]) -> dict[str, Level]:
+    """A sentence cut off in its last clause names what that clause begins to say; it explains only what
+    its finished clauses explain without it ("……员工要完成任务也需要领导给")."""
+    text, offset = view.sentence.text.rstrip(), view.sentence.start
+    marks = [i for i, ch in enumerate(text[:-1]) if ch in _CLAUSE_MARKS]
+    finished = _sentence_levels(compiled, _clause_view(view, offset, offset + marks[-1]))[0] if marks else {}
+    return {
+        cid: "named" if level == "explained" and finished.get(cid) != "explained" else level
+        for cid, level in levels.items()
+    }
 
 
 def _opens_with_turn(view: SentenceView) -> bool:

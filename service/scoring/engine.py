@@ -45,7 +45,7 @@ __all__ = [
 log = logging.getLogger("yuejuan.scoring")
 
 # Bump when a change can alter any grade: it is part of every result.
-ENGINE_VERSION = "0.9.47"
+ENGINE_VERSION = "0.9.48"
 
 REPORTED = "~reported"
 ENUMERATION = "~enumeration"

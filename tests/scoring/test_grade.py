@@ -772,6 +772,16 @@ def test_one_half_of_rights_and_obligations_names_the_point_both_halves_explain_
     assert _levels(ic, clauses)["rights_obligations"] == "explained"
 
 
+def test_an_answer_cut_off_in_its_last_clause_names_what_that_clause_begins(ic: CompiledRubric) -> None:
+    """A half-finished answer: the clause it stops in names the point it begins; the finished clauses of the
+    same sentence keep what they explain. Finished, with or without its full stop, it explains the point."""
+    start = "在我们玻璃厂，领导给任务，员工完成，领导是客户，但是员工要完成任务也需要领导给"
+    cut = _statuses(grade(ic, start))
+    assert cut["reciprocity"] == "partial" and cut["rank"] == "met"
+    for finished in (start + "人手和设备。", start + "人手和设备"):
+        assert _statuses(grade(ic, finished))["reciprocity"] == "met"
+
+
 def test_the_prompt_copied_with_homophone_slips_is_still_the_prompt(ic: CompiledRubric) -> None:
     """客护 for 客户, 工续 for 工序: slips in the prompt's words do not hide that it was copied back."""
     slipped = grade(
