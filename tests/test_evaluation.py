@@ -51,7 +51,7 @@ def test_regression_guard_cross_validated_agreement(ic: CompiledRubric) -> None:
     assert m["qwk"] >= 0.94, m
     assert m["spearman"] >= 0.94, m
     assert m["pearson"] >= 0.94, m
-    assert m["adjacent"] >= 0.785, m
+    assert m["adjacent"] >= 0.80, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["excess_by_group"]["off_topic"] <= 2.0
     assert report.gaming["excess_by_group"]["keyword_list"] <= 2.0
@@ -71,7 +71,7 @@ def test_regression_guard_on_the_held_out_writers(ic: CompiledRubric) -> None:
     m = report.metrics
     assert m["qwk"] >= 0.94, m
     assert m["spearman"] >= 0.945, m
-    assert m["adjacent"] >= 0.795, m
+    assert m["adjacent"] >= 0.81, m
     assert abs(m["smd"]) <= 0.15, m
     assert report.gaming["worst_excess"] <= 2.0
 
