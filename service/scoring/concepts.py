@@ -8,6 +8,7 @@ level a concept reaches (``explained`` over ``named``) decides its status.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal
@@ -24,7 +25,7 @@ from .analysis import (
 )
 from .engine import ANAPHORA, ENUMERATION, VIEW, CompiledRubric, CompiledRule
 
-__all__ = ["ConceptEvidence", "Level", "match_concepts", "match_rule", "sentence_levels"]
+__all__ = ["ConceptEvidence", "Level", "holds_against", "match_concepts", "match_rule", "sentence_levels"]
 
 Level = Literal["named", "explained"]
 # Conjunctions after which a sentence turns from a view it reports to what the writer holds.
@@ -386,14 +387,17 @@ def match_concepts(compiled: CompiledRubric, analysis: Analysis) -> dict[str, Co
         _across_sentences(compiled, analysis, evidence)
     _withdraw_revised(analysis, evidence)
     for item in evidence.values():
-        if any(evidence[o].denied and evidence[o].contradicted for o in item.concept.excluded_by):
+        if holds_against(evidence, item.concept.excluded_by):
             item.level, item.support = None, []
-        elif item.level == "explained" and any(
-            evidence[o].denied and evidence[o].contradicted for o in item.concept.capped_by
-        ):
+        elif item.level == "explained" and holds_against(evidence, item.concept.capped_by):
             # Explained only the way the wrong view sees it: one direction of the relation.
             item.level, item.capped = "named", True
     return evidence
+
+
+def holds_against(evidence: dict[str, ConceptEvidence], concepts: Sequence[str]) -> bool:
+    """Whether the answer holds the opposite of one of ``concepts``: stated outright and not explained."""
+    return any(evidence[c].denied and evidence[c].contradicted for c in concepts)
 
 
 def _cut_off_sentence(analysis: Analysis) -> int | None:

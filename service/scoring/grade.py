@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..text import NormalizedText
 from .analysis import Analysis, analyse
 from .calibration import Evidence as CalibrationEvidence
-from .concepts import ConceptEvidence, match_concepts
+from .concepts import ConceptEvidence, holds_against, match_concepts
 from .engine import ENGINE_VERSION, CompiledRubric, max_cosine
 from .feedback import REVIEW_FLAGS, comment, flag_message
 from .result import Adjustment, ConceptItem, Evidence, Flag, GradeResult, Status
@@ -233,8 +233,7 @@ def _one_way(reading: _Reading) -> frozenset[str]:
     return frozenset(
         cid
         for cid, item in evidence.items()
-        if reading.levels[cid]
-        and (item.capped or any(evidence[o].denied and evidence[o].contradicted for o in item.concept.capped_by))
+        if reading.levels[cid] and (item.capped or holds_against(evidence, item.concept.capped_by))
     )
 
 
