@@ -544,6 +544,7 @@ def compile_rubric(
         "off_topic_groups",
         "wrong_topic_keys",
         "misreading_keys",
+        "concrete_counted",
         "spanning_rules",
         "spanning_keys",
         "textbook_literals",
