@@ -86,6 +86,9 @@ class ServerProcess:
         self.args = args
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # A port is reused by later servers: a key made for an earlier server on it, in its own database,
+        # would be refused here (401).
+        KEYS.pop(self.url, None)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
