@@ -1141,45 +1141,44 @@ def test_a_former_view_of_ones_own_told_as_revised_is_no_contradiction(ic: Compi
     assert _levels(ic, answer)["reciprocity"] == "explained"
 
 
-def test_giving_what_is_due_and_asking_for_it_in_plain_words_explain_rights(ic: CompiledRubric) -> None:
-    """该交出去的东西交好,该开口要的东西开口要 / 缺东西去要也不算过分: duty and right without the terms."""
-    for answer in (
+# Points made in everyday words, without the terms, that rubrics .41 to .44 learned to read.
+_PLAIN = {
+    # 该交出去的东西交好,该开口要的东西开口要 / 缺东西去要也不算过分: duty and right without the terms.
+    "rights_obligations": (
         "在我们调度大厅，该交出去的东西交好，该开口要的东西开口要。",
         "我把自己那道做好是本分，缺东西去要也不算过分。",
         "该给别人的，按时按质给到；需要别人配合的时候，也得开口。",
         "我觉得给别人把活干好是该的，自己有需要也要大方提出来。",
-    ):
-        assert _levels(ic, answer)["rights_obligations"] == "explained", answer
-
-
-def test_the_one_way_view_falling_apart_in_plain_words_is_criticised(ic: CompiledRubric) -> None:
-    """光想着别人伺候自己,一个单位就散了: the cost of the one-way view, told in everyday words."""
-    for answer in (
+    ),
+    # 光想着别人伺候自己,一个单位就散了: the cost of the one-way view, told in everyday words.
+    "one_sided": (
         "光想着别人伺候自己，一个单位就散了。",
         "谁都觉得别人该为自己服务，结果事情就在几个部门之间转圈。",
         "只知道喊别人给我服务，那就谁也配合不起来。",
         "只想着别人serve自己，整个组就会stuck。",
-    ):
-        assert _levels(ic, answer)["one_sided"] == "explained", answer
-
-
-def test_each_side_asking_of_the_other_in_plain_words_explains_reciprocity(ic: CompiledRubric) -> None:
-    """队长要进度,我们要材料和人手,两边互相要东西 / 换个事儿就倒个个儿: the relation runs both ways."""
-    for answer in (
+    ),
+    # 队长要进度,我们要材料和人手,两边互相要东西 / 换个事儿就倒个个儿: the relation runs both ways.
+    "reciprocity": (
         "队长跟我们之间也是这样，队长要进度，我们要材料和人手，两边互相要东西。",
         "说到底，一个人这头是客户，那头就是给人干活的，换个事儿就倒个个儿。",
         "库管要我们当天回填台账，我们要他们提前把轴承备够，双方互相都有要求。",
-    ):
-        assert _levels(ic, answer)["reciprocity"] == "explained", answer
-
-
-def test_one_unit_named_the_next_step_of_another_explains_process(ic: CompiledRubric) -> None:
-    """运行就是我们的下一棒 / 后手就是前手的客户: the next step named, and what it waits for."""
-    for answer in (
+    ),
+    # 运行就是我们的下一棒 / 后手就是前手的客户: the next step named, and what it waits for.
+    "process": (
         "我们试验报告交得慢，运行就没法开机，运行就是我们的下一棒。",
         "一件工作按先后顺序流下去，后手接前手的东西，后手就是前手的客户。",
-    ):
-        assert _levels(ic, answer)["process"] == "explained", answer
+    ),
+}
+PLAIN_WORDS = [
+    pytest.param(concept, answer, id=f"{concept}-{n}")
+    for concept, answers in _PLAIN.items()
+    for n, answer in enumerate(answers)
+]
+
+
+@pytest.mark.parametrize(("concept", "answer"), PLAIN_WORDS)
+def test_a_point_made_in_plain_words_is_explained(ic: CompiledRubric, concept: str, answer: str) -> None:
+    assert _levels(ic, answer)[concept] == "explained"
 
 
 def test_what_the_superior_asks_and_owes_in_turn_explains_rank_and_reciprocity(ic: CompiledRubric) -> None:
